@@ -1,0 +1,45 @@
+// Command harness tests a TCP/BPF kernel patch series for real: it boots a
+// kernel in QEMU with itself as the guest agent, drives TCP traffic through
+// the paths the series touches, and reports what the kernel did.
+//
+// Started as PID 1 it is that guest agent.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/kernel-harness/harness/harness/guest"
+)
+
+const usage = `usage: harness <command> [options]
+
+commands:
+  run       boot a kernel, run the scenarios, report (harness run -h)
+  version   print the harness version
+`
+
+// version is set by the Makefile.
+var version = "dev"
+
+func main() {
+	if os.Getpid() == 1 {
+		guest.Main()
+		return
+	}
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "run":
+		os.Exit(runCmd(os.Args[2:]))
+	case "version":
+		fmt.Println(version)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "harness: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}

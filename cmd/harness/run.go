@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/run"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+func runCmd(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: harness run [--kernel bzImage [--modules DIR]] [--out DIR] [--scenario REGEX]
+
+Boots the kernel in QEMU with the harness as its guest agent, runs the
+scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
+report.json, junit.xml, events.jsonl and console.log to the output folder.
+Without --kernel it boots the host's kernel when /boot has it readable, else
+Debian's 6.12 cloud kernel, fetched once into the cache.
+
+Exit status: 0 all passed or unsupported, 1 a scenario failed or the kernel
+reported a splat, 2 the run could not be done.
+
+options:
+`)
+		fs.PrintDefaults()
+	}
+	var o run.Options
+	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
+	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
+	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
+	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
+	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
+	fs.StringVar(&o.Machine, "machine", "q35", "QEMU machine type: q35 or microvm")
+	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
+	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
+	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
+	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	idle := fs.Duration("idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
+	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "harness run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if o.Out == "" {
+		o.Out = filepath.Join("harness-out", time.Now().Format("20060102-150405"))
+	}
+	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
+	o.Progress = os.Stderr
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run.Run(ctx, o)
+	if rep != nil && len(rep.Scenarios) > 0 {
+		rep.Summary(os.Stdout)
+	}
+	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		return 2
+	}
+	return report.Exit(rep.Verdict)
+}

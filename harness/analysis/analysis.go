@@ -1,0 +1,254 @@
+// Package analysis turns the guest's events into verdicts: for each case
+// of the plan it measures what the reader and the kernel did and checks it
+// against what must hold in the case's mode.
+package analysis
+
+import (
+	"fmt"
+	"hash/crc32"
+	"sort"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// Analyze returns one report scenario per case of the plan, in plan order.
+// A case the guest never reported on is an error, never a pass.
+func Analyze(plan scenario.Plan, events []trace.Event, rcvqTraced bool) []report.Scenario {
+	byCase := map[string][]trace.Event{}
+	for _, e := range events {
+		if e.Scenario != "" {
+			byCase[e.Scenario] = append(byCase[e.Scenario], e)
+		}
+	}
+	out := make([]report.Scenario, 0, len(plan.Cases))
+	for _, c := range plan.Cases {
+		out = append(out, analyzeCase(c, byCase[c.ID()], rcvqTraced))
+	}
+	return out
+}
+
+// Step is what the reader saw after one send.
+type step struct {
+	send      trace.Event
+	poll      *trace.Event
+	recv      *trace.Event
+	kwakes    int // kernel wake-ups between the previous poll and this one
+	rcvqPaths []string
+	recvmsgs  int
+}
+
+func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Scenario {
+	s := c.Scenario
+	r := report.Scenario{Name: s.Name, Family: c.Family, Path: s.Path, Mode: c.Mode,
+		Frames: len(s.Frames), Sends: len(s.Sends), Checks: []report.Check{}}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeNS < evs[j].TimeNS })
+
+	var start, end *trace.Event
+	for i := range evs {
+		switch evs[i].Kind {
+		case trace.ScenarioStart:
+			start = &evs[i]
+		case trace.ScenarioEnd:
+			end = &evs[i]
+		}
+	}
+	switch {
+	case start == nil:
+		r.Verdict, r.Reason = report.Error, "the guest never started this scenario"
+		return r
+	case end == nil:
+		r.Verdict, r.Reason = report.Error, "the guest stopped during this scenario"
+		return r
+	}
+	r.DurationS = float64(end.TimeNS-start.TimeNS) / 1e9
+	if !end.OK {
+		r.Verdict, r.Reason = end.Value, end.Message
+		if r.Verdict != report.Unsupported {
+			r.Verdict = report.Error
+		}
+		return r
+	}
+
+	steps, initialLowat, cookie := collect(evs)
+	if cookie == 0 {
+		r.Verdict, r.Reason = report.Error, "the guest reported no reader socket"
+		return r
+	}
+	r.Rcvlowat = append(r.Rcvlowat, initialLowat)
+	for _, st := range steps {
+		if st.poll != nil {
+			r.Rcvlowat = append(r.Rcvlowat, st.poll.Lowat)
+			if st.poll.Ready > 0 {
+				r.EpollinUser++
+			}
+		}
+		if st.recv != nil {
+			r.Rcvlowat = append(r.Rcvlowat, st.recv.Lowat)
+		}
+		r.EpollinKernel += st.kwakes
+	}
+	for _, e := range evs {
+		if e.Kind == trace.KernelLost {
+			r.Checks = append(r.Checks, report.Check{Name: "trace-complete", Want: "0 events lost", Got: fmt.Sprintf("%d lost", e.Bytes)})
+		}
+	}
+
+	stream := s.Stream()
+	ends := s.FrameEnds()
+	r.PartialReads = partialReads(steps, ends)
+	r.Checks = append(r.Checks, checkStream(s, steps, stream)...)
+	r.Checks = append(r.Checks, checkKernelAgrees(s, steps)...)
+	r.Checks = append(r.Checks, checkModel(c, steps, initialLowat)...)
+	if c.Mode == scenario.Autolowat {
+		r.Checks = append(r.Checks, report.Check{Name: "no-partial-reads", Pass: r.PartialReads == 0,
+			Want: "0", Got: fmt.Sprint(r.PartialReads), Detail: "reads that completed no frame"})
+		if rcvqTraced {
+			r.Checks = append(r.Checks, checkRcvq(s, steps)...)
+		}
+	}
+	r.Verdict = report.Pass
+	for _, ch := range r.Checks {
+		if !ch.Pass {
+			r.Verdict = report.Fail
+			r.FailedChecks = append(r.FailedChecks, ch)
+		}
+	}
+	return r
+}
+
+// collect folds the case's events into one step per send.
+func collect(evs []trace.Event) (steps []*step, initialLowat int, cookie uint64) {
+	byStep := map[int]*step{}
+	var cur *step
+	pendingWakes := 0
+	var pendingPaths []string
+	pendingRecvmsg := 0
+	for i := range evs {
+		e := evs[i]
+		switch e.Kind {
+		case trace.Rcvlowat:
+			initialLowat, cookie = e.Lowat, e.Cookie
+		case trace.Send:
+			cur = &step{send: e}
+			byStep[e.Step] = cur
+			steps = append(steps, cur)
+		case trace.Poll:
+			if st := byStep[e.Step]; st != nil {
+				st.poll = &evs[i]
+				st.kwakes, pendingWakes = pendingWakes, 0
+				st.rcvqPaths, pendingPaths = pendingPaths, nil
+			}
+		case trace.Recv:
+			if st := byStep[e.Step]; st != nil {
+				st.recv = &evs[i]
+			}
+		case trace.KernelWake:
+			pendingWakes++
+		case trace.KernelRcvq:
+			if e.Path == "recvmsg" {
+				if cur != nil {
+					cur.recvmsgs++
+				} else {
+					pendingRecvmsg++
+				}
+			} else {
+				pendingPaths = append(pendingPaths, e.Path)
+			}
+		}
+	}
+	return steps, initialLowat, cookie
+}
+
+// partialReads counts reads that completed no frame: the reader was woken
+// and got only part of one.
+func partialReads(steps []*step, ends []int) int {
+	n := 0
+	for _, st := range steps {
+		if st.recv == nil {
+			continue
+		}
+		lo, hi := int(st.recv.Offset), int(st.recv.Offset)+st.recv.Bytes
+		completes := false
+		for _, e := range ends {
+			if e > lo && e <= hi {
+				completes = true
+				break
+			}
+		}
+		if !completes {
+			n++
+		}
+	}
+	return n
+}
+
+func checkStream(s scenario.Scenario, steps []*step, stream []byte) []report.Check {
+	sent, read := 0, 0
+	intact := report.Check{Name: "bytes-intact", Pass: true, Want: "every byte read once, in order"}
+	for _, st := range steps {
+		sent += st.send.Bytes
+		if st.recv == nil {
+			continue
+		}
+		off, n := int(st.recv.Offset), st.recv.Bytes
+		switch {
+		case off != read:
+			intact.Pass = false
+			intact.Got = fmt.Sprintf("step %d read at offset %d, expected %d", st.send.Step, off, read)
+		case off+n > len(stream):
+			intact.Pass = false
+			intact.Got = fmt.Sprintf("step %d read %d bytes past the end of the stream", st.send.Step, off+n-len(stream))
+		case crc32.ChecksumIEEE(stream[off:off+n]) != st.recv.CRC32:
+			intact.Pass = false
+			intact.Got = fmt.Sprintf("step %d: bytes %d..%d differ from what was sent", st.send.Step, off, off+n)
+		}
+		if !intact.Pass {
+			break
+		}
+		read += n
+	}
+	if intact.Pass {
+		intact.Got = fmt.Sprintf("%d bytes intact", read)
+	}
+	all := report.Check{Name: "all-delivered", Want: fmt.Sprintf("%d bytes sent in %d sends, all read", len(stream), len(s.Sends)),
+		Got: fmt.Sprintf("%d bytes sent in %d sends, %d read", sent, len(steps), read)}
+	all.Pass = sent == len(stream) && len(steps) == len(s.Sends) && read == len(stream)
+	return []report.Check{all, intact}
+}
+
+// checkKernelAgrees compares the reader's view with the kernel's: every
+// EPOLLIN must follow a kernel wake-up since the previous poll, and where
+// each send is one segment the counts match.
+func checkKernelAgrees(s scenario.Scenario, steps []*step) []report.Check {
+	backed := report.Check{Name: "epollin-backed-by-kernel", Pass: true, Want: "a kernel wake-up before every EPOLLIN"}
+	user, kernel := 0, 0
+	single := true
+	for _, st := range steps {
+		if st.send.Bytes > s.MSS() {
+			single = false
+		}
+		if st.poll == nil {
+			continue
+		}
+		kernel += st.kwakes
+		if st.poll.Ready > 0 {
+			user++
+			if st.kwakes == 0 && backed.Pass {
+				backed.Pass = false
+				backed.Got = fmt.Sprintf("step %d: EPOLLIN with no kernel wake-up since the previous poll", st.send.Step)
+			}
+		}
+	}
+	if backed.Pass {
+		backed.Got = fmt.Sprintf("%d EPOLLIN, each after a wake-up", user)
+	}
+	checks := []report.Check{backed}
+	if single {
+		checks = append(checks, report.Check{Name: "epollin-equals-kernel-wakeups", Pass: user == kernel,
+			Want: fmt.Sprintf("%d kernel wake-ups (one per EPOLLIN)", user), Got: fmt.Sprint(kernel),
+			Detail: "every send fits one segment and the reader polls after each"})
+	}
+	return checks
+}

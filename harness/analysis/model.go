@@ -1,0 +1,157 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+)
+
+// Expect is what the reader must see after one send: whether it is woken,
+// and SO_RCVLOWAT after the send and after its read.
+type Expect struct {
+	Ready          bool
+	LowatAfterSend int
+	LowatAfterRecv int // only when Ready
+}
+
+// Model computes the expectation of every step of a case. The reader
+// polls after each send and, when woken, reads everything queued.
+//
+// Baseline: rcvlowat stays 1, so every send that adds data wakes it.
+// Autolowat: the series' rule. With complete frames unread, rcvlowat covers
+// them all; otherwise the frame being received if its descriptor is in,
+// else its descriptor; counted from copied_seq, and at least 1.
+func Model(c scenario.Case) []Expect {
+	s := c.Scenario
+	ends := s.FrameEnds()
+	received, copied := 0, 0
+	lowat := func() int {
+		if c.Mode != scenario.Autolowat {
+			return 1
+		}
+		return ruleLowat(ends, received, copied)
+	}
+	out := make([]Expect, 0, len(s.Sends))
+	for _, n := range s.Sends {
+		received += n
+		var e Expect
+		e.LowatAfterSend = lowat()
+		e.Ready = received > copied && received-copied >= e.LowatAfterSend
+		if e.Ready {
+			copied = received
+			e.LowatAfterRecv = lowat()
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func ruleLowat(ends []int, received, copied int) int {
+	completeEnd, start, end := 0, 0, -1
+	for _, e := range ends {
+		if e <= received {
+			completeEnd, start = e, e
+			continue
+		}
+		end = e
+		break
+	}
+	var want int
+	switch {
+	case completeEnd > copied:
+		want = completeEnd
+	case end >= 0 && received-start >= scenario.DescLen:
+		want = end
+	default:
+		want = start + scenario.DescLen
+	}
+	if want-copied < 1 {
+		return 1
+	}
+	return want - copied
+}
+
+// checkModel compares every step with the model: when the reader was
+// woken, and SO_RCVLOWAT after each send and each read.
+func checkModel(c scenario.Case, steps []*step, initialLowat int) []report.Check {
+	want := Model(c)
+	name := "epollin-per-send"
+	if c.Mode == scenario.Autolowat {
+		name = "epollin-per-frame"
+	}
+	var wantSteps, gotSteps []string
+	lowat := report.Check{Name: "rcvlowat", Pass: initialLowat == 1, Want: "1 before any data, then as the model says after every send and read"}
+	if !lowat.Pass {
+		lowat.Got = fmt.Sprintf("%d before any data", initialLowat)
+	}
+	for i, st := range steps {
+		if i >= len(want) || st.poll == nil {
+			break
+		}
+		w := want[i]
+		if w.Ready {
+			wantSteps = append(wantSteps, fmt.Sprint(i+1))
+		}
+		if st.poll.Ready > 0 {
+			gotSteps = append(gotSteps, fmt.Sprint(i+1))
+		}
+		if !lowat.Pass {
+			continue
+		}
+		if st.poll.Lowat != w.LowatAfterSend {
+			lowat.Pass = false
+			lowat.Got = fmt.Sprintf("step %d: %d after the send, want %d", i+1, st.poll.Lowat, w.LowatAfterSend)
+		} else if st.recv != nil && w.Ready && st.recv.Lowat != w.LowatAfterRecv {
+			lowat.Pass = false
+			lowat.Got = fmt.Sprintf("step %d: %d after the read, want %d", i+1, st.recv.Lowat, w.LowatAfterRecv)
+		}
+	}
+	if lowat.Pass {
+		lowat.Got = "as the model says at every step"
+	}
+	ep := report.Check{Name: name, Want: "EPOLLIN after sends " + list(wantSteps), Got: "EPOLLIN after sends " + list(gotSteps)}
+	ep.Pass = ep.Want == ep.Got
+	if c.Mode == scenario.Autolowat {
+		ep.Detail = "one EPOLLIN per send that completes a frame, none while a frame is incomplete"
+	} else {
+		ep.Detail = "a stock kernel wakes the reader on every send that adds data"
+	}
+	return []report.Check{ep, lowat}
+}
+
+// checkRcvq checks the kernel's RCVQ trace: every send reached the
+// callback on the scenario's path, and every read called it from recvmsg.
+func checkRcvq(s scenario.Scenario, steps []*step) []report.Check {
+	ch := report.Check{Name: "rcvq-path", Pass: true, Want: fmt.Sprintf("a %s RCVQ callback for every send, a recvmsg one after every read", s.Path)}
+	for _, st := range steps {
+		hit := false
+		for _, p := range st.rcvqPaths {
+			if p == s.Path {
+				hit = true
+			}
+		}
+		if !hit {
+			ch.Pass = false
+			ch.Got = fmt.Sprintf("step %d: callbacks on paths [%s]", st.send.Step, strings.Join(st.rcvqPaths, " "))
+			break
+		}
+		if st.recv != nil && st.recvmsgs == 0 {
+			ch.Pass = false
+			ch.Got = fmt.Sprintf("step %d: no recvmsg callback after the read", st.send.Step)
+			break
+		}
+	}
+	if ch.Pass {
+		ch.Got = "as wanted"
+	}
+	return []report.Check{ch}
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,186 @@
+// Package guest is the agent that runs as PID 1 inside the VM: it sets up
+// the system the kernel booted into, carries out the plan the host put in
+// the initramfs, reports every step as a trace event over the events port,
+// and powers the VM off.
+package guest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
+
+	"github.com/kernel-harness/harness/harness/features"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// EventsPort is the name of the virtio-serial port events travel on.
+const EventsPort = "harness.events"
+
+// Main is the agent's whole life. It never returns: it powers the VM off.
+func Main() {
+	logf("agent started")
+	var out *trace.Writer
+	defer func() {
+		if r := recover(); r != nil && out != nil {
+			out.Emit(trace.Event{Kind: trace.Error, TimeNS: Now(), Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
+		}
+		powerOff()
+	}()
+	mountErr := mountAll()
+	port, err := openPort(EventsPort, 10*time.Second)
+	if err != nil {
+		logf("%v", err)
+		return
+	}
+	defer port.Close()
+	out = trace.NewWriter(port)
+	a := &agent{out: out}
+	if mountErr != nil {
+		a.emit(trace.Event{Kind: trace.Log, Message: mountErr.Error()})
+	}
+	if err := a.run(); err != nil {
+		a.emit(trace.Event{Kind: trace.Error, Message: err.Error()})
+		return
+	}
+	a.emit(trace.Event{Kind: trace.Done, OK: true})
+}
+
+type agent struct {
+	out      *trace.Writer
+	features features.Set
+}
+
+// emit stamps and sends an event; a port that fails leaves nothing to
+// report to, so the error only goes to the console.
+func (a *agent) emit(e trace.Event) {
+	if e.TimeNS == 0 {
+		e.TimeNS = Now()
+	}
+	if err := a.out.Emit(e); err != nil {
+		logf("%v", err)
+	}
+}
+
+func (a *agent) run() error {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	a.emit(trace.Event{Kind: trace.Hello, Release: unix.ByteSliceToString(uts.Release[:])})
+
+	plan, err := readPlan(scenario.PlanPath)
+	if err != nil {
+		return err
+	}
+	if plan.ModulesList != "" {
+		for _, r := range loadModules(plan.ModulesList) {
+			e := trace.Event{Kind: trace.Module, Name: r.name, OK: r.err == nil}
+			if r.err != nil {
+				e.Message = r.err.Error()
+			}
+			a.emit(e)
+		}
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Not
+	// cilium/ebpf's rlimit package: its init probes the kernel before
+	// this agent has mounted /proc, and caches the failure.
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
+		a.emit(trace.Event{Kind: trace.Log, Message: fmt.Sprintf("remove memlock limit: %v", err)})
+	}
+
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		a.features = features.Unprobed(fmt.Sprintf("kernel BTF unreadable (%v); the kernel needs CONFIG_DEBUG_INFO_BTF=y", err))
+	} else {
+		a.features = features.ProbeSpec(spec)
+	}
+	for _, p := range a.features.Probes {
+		a.emit(trace.Event{Kind: trace.Feature, Name: p.Name, OK: p.Value, Value: fmt.Sprint(p.Number), Message: p.Reason})
+	}
+
+	tr, trErr := startTracer(spec)
+	if trErr != nil {
+		a.emit(trace.Event{Kind: trace.Log, Message: trErr.Error()})
+	} else {
+		defer tr.Close()
+	}
+	var al *autolowat
+	alErr := a.features.Autolowat()
+	if alErr == nil {
+		al, alErr = loadAutolowat(a.features)
+		if al != nil {
+			defer al.Close()
+		}
+	}
+
+	timeout := time.Duration(plan.StepTimeoutMS) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	for _, c := range plan.Cases {
+		a.runCase(c, tr, trErr, al, alErr, timeout)
+	}
+	return nil
+}
+
+// runCase carries out one case and brackets it with start and end events,
+// so the host can tell a case that ran from one that never did.
+func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat, alErr error, timeout time.Duration) {
+	id := c.ID()
+	a.emit(trace.Event{Kind: trace.ScenarioStart, Scenario: id})
+	end := trace.Event{Kind: trace.ScenarioEnd, Scenario: id}
+	switch {
+	case c.Mode == scenario.Autolowat && alErr != nil:
+		end.Value = report.Unsupported
+		end.Message = alErr.Error()
+	case trErr != nil:
+		end.Value = report.Error
+		end.Message = trErr.Error()
+	default:
+		r := &caseRun{c: c, emit: a.emit, tr: tr, al: al, timeout: timeout}
+		if err := inNetns(r.run); err != nil {
+			end.Value = report.Error
+			end.Message = err.Error()
+		} else {
+			end.OK = true
+		}
+	}
+	a.emit(end)
+}
+
+func readPlan(path string) (scenario.Plan, error) {
+	var p scenario.Plan
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return p, fmt.Errorf("read plan: %w", err)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode plan %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Now is CLOCK_MONOTONIC in nanoseconds, the clock of bpf_ktime_get_ns.
+func Now() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stdout, "harness-agent: "+format+"\n", args...)
+}
+
+func powerOff() {
+	unix.Sync()
+	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+		logf("power off: %v", err)
+	}
+	// PID 1 must not exit; the host stops the VM if power-off failed.
+	select {}
+}

@@ -1,0 +1,171 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// inNetns runs fn on a thread of its own in a fresh network namespace.
+// The thread is never unlocked, so it dies with its namespace afterwards
+// and no later goroutine inherits it.
+func inNetns(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("new network namespace: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// caseRun carries out one loopback case: a listener and a client in the
+// namespace, the writer cutting the stream into the scenario's sends, the
+// reader polling after each send and reading all that is queued when ready.
+type caseRun struct {
+	c       scenario.Case
+	emit    func(trace.Event)
+	tr      *tracer
+	al      *autolowat
+	timeout time.Duration
+}
+
+func (r *caseRun) run() (err error) {
+	s := r.c.Scenario
+	if err := linkUp("lo", s.MTU); err != nil {
+		return err
+	}
+	if r.c.Mode == scenario.Autolowat {
+		dir, leave, err := enterCgroup(strings.NewReplacer("/", "-").Replace(r.c.ID()))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, leave()) }()
+		at, err := r.al.Attach(dir)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, at.Close()) }()
+	}
+	conn, err := dial(r.c.Family, r.timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return r.traffic(conn)
+}
+
+func (r *caseRun) traffic(conn *conn) error {
+	id := r.c.ID()
+	s := r.c.Scenario
+	cookie, err := unix.GetsockoptUint64(conn.reader, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		return fmt.Errorf("reader cookie: %w", err)
+	}
+	if err := r.tr.Watch(cookie); err != nil {
+		return fmt.Errorf("watch reader: %w", err)
+	}
+	defer r.tr.Unwatch(cookie)
+	if r.c.Mode == scenario.Autolowat {
+		// The series' opt-in: SOL_BPF / BPF_TCP_AUTOLOWAT, taken by our
+		// cgroup/setsockopt program.
+		if err := unix.SetsockoptInt(conn.reader, 0xdeadbeef, 0x8badf00d, 1); err != nil {
+			return fmt.Errorf("enable autolowat on the reader: %w", err)
+		}
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("epoll: %w", err)
+	}
+	defer unix.Close(ep)
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, conn.reader, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(conn.reader)}); err != nil {
+		return fmt.Errorf("epoll add: %w", err)
+	}
+	lowat, _ := unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Cookie: cookie, Lowat: lowat})
+
+	stream := s.Stream()
+	sent, read := 0, 0
+	buf := make([]byte, len(stream))
+	evs := make([]unix.EpollEvent, 1)
+	for i, n := range s.Sends {
+		step := i + 1
+		if err := writeAll(conn.writer, stream[sent:sent+n]); err != nil {
+			return fmt.Errorf("step %d: send %d bytes: %w", step, n, err)
+		}
+		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(sent), Bytes: n})
+		sent += n
+		r.flushKernel(id)
+
+		ready, err := unix.EpollWait(ep, evs, 0)
+		if err != nil {
+			return fmt.Errorf("step %d: epoll_wait: %w", step, err)
+		}
+		t := Now()
+		queued, _ := unix.IoctlGetInt(conn.reader, unix.SIOCINQ)
+		lowat, _ := unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+		r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
+		if ready == 0 || queued == 0 {
+			continue
+		}
+		if read+queued > len(buf) {
+			return fmt.Errorf("step %d: %d bytes queued but only %d were sent", step, queued, sent-read)
+		}
+		got, err := readN(conn.reader, buf[read:read+queued])
+		if err != nil {
+			return fmt.Errorf("step %d: recv %d bytes: %w", step, queued, err)
+		}
+		t = Now()
+		lowat, _ = unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+		r.emit(trace.Event{Kind: trace.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
+			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat})
+		read += got
+		r.flushKernel(id)
+	}
+	return nil
+}
+
+func (r *caseRun) flushKernel(id string) {
+	for _, e := range r.tr.Drain(id) {
+		r.emit(e)
+	}
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// readN reads exactly len(b) bytes that are already queued; MSG_DONTWAIT
+// makes a short queue an error instead of a hang.
+func readN(fd int, b []byte) (int, error) {
+	got := 0
+	for got < len(b) {
+		n, _, err := unix.Recvfrom(fd, b[got:], unix.MSG_DONTWAIT)
+		if err != nil {
+			return got, err
+		}
+		if n == 0 {
+			return got, errors.New("peer closed")
+		}
+		got += n
+	}
+	return got, nil
+}

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Summary writes a table of the scenarios for a terminal, then what went
+// wrong and the verdict.
+func (r *Report) Summary(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tPATH\tFAMILY\tMODE\tVERDICT\tEPOLLIN(user/kernel)\tPARTIAL\tFRAMES")
+	for _, s := range r.Scenarios {
+		epollin, partial, frames := "-", "-", "-"
+		// An unsupported scenario never ran; zeros would read as measurements.
+		if s.Verdict != Unsupported {
+			epollin = fmt.Sprintf("%d/%d", s.EpollinUser, s.EpollinKernel)
+			partial = fmt.Sprint(s.PartialReads)
+			frames = fmt.Sprint(s.Frames)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Name, s.Path, s.Family, s.Mode, s.Verdict, epollin, partial, frames)
+	}
+	tw.Flush()
+
+	var n struct{ pass, fail, unsupported, err int }
+	var unsupported []string // reasons in first-seen order
+	byReason := map[string]int{}
+	for _, s := range r.Scenarios {
+		switch s.Verdict {
+		case Pass:
+			n.pass++
+		case Fail:
+			n.fail++
+			failed := s.failed()
+			for _, c := range failed {
+				fmt.Fprintf(w, "FAIL %s: %s\n", s.ID(), checkLong(c))
+			}
+			if len(failed) == 0 {
+				fmt.Fprintf(w, "FAIL %s%s\n", s.ID(), colonReason(s.Reason))
+			}
+		case Unsupported:
+			n.unsupported++
+			if byReason[s.Reason] == 0 {
+				unsupported = append(unsupported, s.Reason)
+			}
+			byReason[s.Reason]++
+		default:
+			n.err++
+			fmt.Fprintf(w, "ERROR %s%s\n", s.ID(), colonReason(s.Reason))
+		}
+	}
+	for _, reason := range unsupported {
+		noun := "scenarios"
+		if byReason[reason] == 1 {
+			noun = "scenario"
+		}
+		fmt.Fprintf(w, "unsupported: %d %s%s\n", byReason[reason], noun, colonReason(reason))
+	}
+	for _, sp := range r.Splats {
+		during := ""
+		if sp.Scenario != "" {
+			during = " during " + sp.Scenario
+		}
+		fmt.Fprintf(w, "kernel: %s%s: %s\n", sp.Kind, during, firstLine(sp.Text))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
+	}
+	if r.Kernel.AccelNote != "" {
+		fmt.Fprintf(w, "accel: %s\n", oneLine(r.Kernel.AccelNote))
+	}
+	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error) in %.1fs\n",
+		r.Verdict, n.pass, n.fail, n.unsupported, n.err, r.DurationS)
+}
+
+func colonReason(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + oneLine(reason)
+}

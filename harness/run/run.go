@@ -1,0 +1,278 @@
+// Package run is the host side of `harness run`: it takes a kernel through
+// the stages (plan, image, boot, analysis, report) and leaves everything it
+// produced in one output folder.
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/analysis"
+	"github.com/kernel-harness/harness/harness/console"
+	"github.com/kernel-harness/harness/harness/features"
+	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// Options is one `harness run`.
+type Options struct {
+	Kernel   string // bzImage; empty: the default kernel
+	Modules  string // lib/modules/<release>; empty: found beside the kernel
+	Out      string // output folder
+	Scenario string // regular expression over scenario names
+	Accel    string
+	Machine  string
+	QEMU     string
+	CPUs     int
+	MemoryMB int
+	// Deadlines under KVM; TCG stretches them.
+	Deadlines vm.Deadlines
+	// Init is the static binary to put at /init; empty: this executable.
+	Init string
+	// Progress receives lines for the user.
+	Progress io.Writer
+}
+
+// Modules the scenarios may need, loaded when the kernel has them as
+// modules; built-in ones need nothing.
+var wantedModules = []string{"virtio_pci", "virtio_console", "ipv6", "tun"}
+
+// Run carries out a run. The report is returned and written even when the
+// run could not be finished; err says why it could not.
+func Run(ctx context.Context, o Options) (*report.Report, error) {
+	start := time.Now()
+	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	fail := func(err error) (*report.Report, error) {
+		rep.Verdict, rep.Error = report.Error, err.Error()
+		rep.DurationS = time.Since(start).Seconds()
+		if o.Out != "" {
+			if werr := writeOutputs(rep, o.Out); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
+		return rep, err
+	}
+
+	// Step: plan. Bad input is refused before anything is fetched or booted.
+	var filter *regexp.Regexp
+	if o.Scenario != "" {
+		var err error
+		if filter, err = regexp.Compile(o.Scenario); err != nil {
+			return fail(fmt.Errorf("--scenario: %w", err))
+		}
+	}
+	plan := scenario.Plan{Cases: scenario.Expand(scenario.Builtin(), filter), StepTimeoutMS: 5000}
+	if len(plan.Cases) == 0 {
+		return fail(fmt.Errorf("no scenario matches --scenario %q", o.Scenario))
+	}
+	for _, c := range plan.Cases {
+		if err := c.Scenario.Validate(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fail(fmt.Errorf("output folder: %w", err))
+	}
+
+	// Step: kernel.
+	k, err := chooseKernel(o, say)
+	if err != nil {
+		return fail(err)
+	}
+	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
+	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
+
+	// Step: image.
+	work, err := os.MkdirTemp("", "harness-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(work)
+	initBin := o.Init
+	if initBin == "" {
+		if initBin, err = os.Executable(); err != nil {
+			return fail(fmt.Errorf("find own binary: %w", err))
+		}
+	}
+	if k.Modules != "" {
+		plan.ModulesList = image.GuestLoadList
+	}
+	planJSON, err := json.Marshal(plan)
+	if err != nil {
+		return fail(err)
+	}
+	initrd := filepath.Join(work, "initramfs.cpio")
+	img, err := image.Build(initrd, image.Spec{Init: initBin, ModulesDir: k.Modules, Modules: wantedModules,
+		Extra: []image.File{{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON}}})
+	if err != nil {
+		return fail(fmt.Errorf("initramfs: %w", err))
+	}
+	say("initramfs: %d KiB, %d modules", img.Bytes>>10, len(img.Load))
+
+	// Step: boot, following the guest.
+	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
+	if err != nil {
+		return fail(err)
+	}
+	defer conLog.Close()
+	evLog, err := os.Create(filepath.Join(o.Out, "events.jsonl"))
+	if err != nil {
+		return fail(err)
+	}
+	defer evLog.Close()
+
+	var (
+		mu      sync.Mutex
+		events  []trace.Event
+		running string
+		done    int
+		splats  console.Detector
+	)
+	onEvent := func(e trace.Event, raw []byte) {
+		evLog.Write(append(raw, '\n'))
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+		switch e.Kind {
+		case trace.Hello:
+			say("guest: up, kernel %s", e.Release)
+		case trace.ScenarioStart:
+			running = e.Scenario
+		case trace.ScenarioEnd:
+			running = ""
+			done++
+			state := "ran"
+			if !e.OK {
+				state = e.Value
+			}
+			say("[%d/%d] %s: %s", done, len(plan.Cases), e.Scenario, state)
+		case trace.Module:
+			if !e.OK {
+				say("guest: module %s: %s", e.Name, e.Message)
+			}
+		case trace.Error:
+			say("guest: error: %s", e.Message)
+		}
+	}
+	onLine := func(line string) {
+		mu.Lock()
+		cur := running
+		mu.Unlock()
+		splats.Feed(line, cur)
+	}
+	machine := vm.Machine{Type: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB}
+	res, bootErr := vm.Run(ctx, vm.Plan{
+		Options: vm.Options{QEMU: o.QEMU, Kernel: k.Image, Initrd: initrd, Machine: machine, Dir: work,
+			EventsPortName: guest.EventsPort, Console: conLog, OnConsoleLine: onLine, OnEvent: onEvent},
+		Accel: o.Accel, Deadlines: o.Deadlines, Log: func(s string) { say("vm: %s", s) },
+	})
+	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
+	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: o.Machine}
+	if res.Outcome != nil {
+		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
+	}
+
+	// Step: analysis. Whatever the guest said is used, even when it
+	// stopped early, so that nothing it reported is lost.
+	mu.Lock()
+	evs := append([]trace.Event(nil), events...)
+	mu.Unlock()
+	rep.Splats = splats.Splats()
+	rep.Features = featureList(evs)
+	rcvqTraced := false
+	for _, f := range rep.Features {
+		if f.Name == features.RcvqEntry {
+			rcvqTraced = f.Value
+		}
+	}
+	rep.Scenarios = analysis.Analyze(plan, evs, rcvqTraced)
+	for i := range rep.Scenarios {
+		for _, s := range rep.Splats {
+			if s.Scenario == rep.Scenarios[i].ID() {
+				rep.Scenarios[i].Splats = append(rep.Scenarios[i].Splats, s.Text)
+			}
+		}
+	}
+	if err := guestError(evs); err != nil && bootErr == nil {
+		bootErr = err
+	}
+	if bootErr != nil {
+		for _, s := range rep.Splats {
+			if s.Kind == "panic" || s.Kind == "oops" {
+				bootErr = fmt.Errorf("%w; the kernel reported: %s", bootErr, firstLine(s.Text))
+				break
+			}
+		}
+		return fail(bootErr)
+	}
+	rep.DurationS = time.Since(start).Seconds()
+	rep.Finish()
+	if err := writeOutputs(rep, o.Out); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+func chooseKernel(o Options, say func(string, ...any)) (kernel.Kernel, error) {
+	if o.Kernel != "" {
+		return kernel.FromFile(o.Kernel, o.Modules)
+	}
+	cache, err := kernel.CacheDir()
+	if err != nil {
+		return kernel.Kernel{}, err
+	}
+	return kernel.Default(cache, func(s string) { say("%s", s) })
+}
+
+func featureList(evs []trace.Event) []report.Feature {
+	out := []report.Feature{}
+	for _, e := range evs {
+		if e.Kind == trace.Feature {
+			out = append(out, report.Feature{Name: e.Name, Value: e.OK, Reason: e.Message})
+		}
+	}
+	return out
+}
+
+func guestError(evs []trace.Event) error {
+	for _, e := range evs {
+		if e.Kind == trace.Error {
+			return fmt.Errorf("guest agent: %s", e.Message)
+		}
+	}
+	return nil
+}
+
+func writeOutputs(rep *report.Report, dir string) error {
+	return errors.Join(
+		rep.WriteJSON(filepath.Join(dir, "report.json")),
+		rep.WriteJUnit(filepath.Join(dir, "junit.xml")),
+	)
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

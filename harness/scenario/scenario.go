@@ -1,0 +1,187 @@
+// Package scenario describes TCP scenarios as data: the RPC frames of the
+// stream, how the writer cuts it into sends, and in which modes and
+// address families it runs. The guest carries a Plan out; the host's
+// analysis checks what it reported against the same data.
+package scenario
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Modes a scenario runs in. The traffic is the same; the expectation differs.
+const (
+	Baseline  = "baseline"  // no autolowat program: the stock kernel's behaviour
+	Autolowat = "autolowat" // our autolowat program sets rcvlowat per frame
+)
+
+// Address families.
+const (
+	IPv4 = "ipv4"
+	IPv6 = "ipv6"
+)
+
+// Kernel paths a scenario's data takes to the receive queue.
+const (
+	PathInOrder  = "in-order"
+	PathOFO      = "ofo"
+	PathFastOpen = "fastopen"
+)
+
+// DescLen is the size of a frame's descriptor {u32 header_len; u32 payload_len}.
+const DescLen = 8
+
+// Frame is one RPC frame of the series' wire format.
+type Frame struct {
+	Header  int `json:"header"`
+	Payload int `json:"payload"`
+}
+
+// Len is the frame's size on the wire, descriptor included.
+func (f Frame) Len() int { return DescLen + f.Header + f.Payload }
+
+// Scenario is one way of sending a stream of frames.
+type Scenario struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Path        string  `json:"path"`
+	Frames      []Frame `json:"frames"`
+	// Sends cuts the stream into writes over loopback; after each one the
+	// reader polls and, when ready, reads everything queued.
+	Sends []int `json:"sends"`
+	// MTU of the namespace's loopback device; 0 keeps the kernel's default.
+	MTU int `json:"mtu,omitempty"`
+}
+
+// StreamLen is the total number of bytes of the scenario's frames.
+func (s Scenario) StreamLen() int {
+	n := 0
+	for _, f := range s.Frames {
+		n += f.Len()
+	}
+	return n
+}
+
+// FrameEnds lists the stream offset at which each frame ends.
+func (s Scenario) FrameEnds() []int {
+	ends := make([]int, len(s.Frames))
+	off := 0
+	for i, f := range s.Frames {
+		off += f.Len()
+		ends[i] = off
+	}
+	return ends
+}
+
+// Stream returns the scenario's bytes: each frame's descriptor in host
+// (little-endian x86) byte order, then header and payload bytes from a
+// generator that never repeats within a stream, so that a lost or
+// reordered byte changes every checksum after it.
+func (s Scenario) Stream() []byte {
+	out := make([]byte, 0, s.StreamLen())
+	x := uint32(2463534242)
+	for _, f := range s.Frames {
+		out = binary.LittleEndian.AppendUint32(out, uint32(f.Header))
+		out = binary.LittleEndian.AppendUint32(out, uint32(f.Payload))
+		for i := 0; i < f.Header+f.Payload; i++ {
+			x ^= x << 13
+			x ^= x >> 17
+			x ^= x << 5
+			out = append(out, byte(x))
+		}
+	}
+	return out
+}
+
+// Validate reports what is wrong with a scenario, naming it.
+func (s Scenario) Validate() error {
+	var errs []error
+	if s.Name == "" {
+		errs = append(errs, errors.New("no name"))
+	}
+	switch s.Path {
+	case PathInOrder:
+	case PathOFO, PathFastOpen:
+		errs = append(errs, fmt.Errorf("path %q needs the TCP peer, which this harness does not have yet", s.Path))
+	default:
+		errs = append(errs, fmt.Errorf("unknown path %q (want %s)", s.Path, PathInOrder))
+	}
+	if len(s.Frames) == 0 {
+		errs = append(errs, errors.New("no frames"))
+	}
+	for i, f := range s.Frames {
+		if f.Header < 0 || f.Payload < 0 || f.Len() > 1<<20 {
+			errs = append(errs, fmt.Errorf("frame %d: header %d and payload %d must be between 0 and 1 MiB", i, f.Header, f.Payload))
+		}
+	}
+	sum := 0
+	for i, n := range s.Sends {
+		if n <= 0 {
+			errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, n))
+		}
+		sum += n
+	}
+	if sum != s.StreamLen() {
+		errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, s.StreamLen()))
+	}
+	if s.MTU != 0 && (s.MTU < 1280 || s.MTU > 65536) {
+		errs = append(errs, fmt.Errorf("mtu %d outside 1280..65536", s.MTU))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("scenario %q: %w", s.Name, err)
+	}
+	return nil
+}
+
+// MSS is the largest payload one segment carries on the scenario's loopback.
+func (s Scenario) MSS() int {
+	mtu := s.MTU
+	if mtu == 0 {
+		mtu = 65536
+	}
+	// IPv6 header 40 + TCP header with timestamps 32: the smaller MSS of the
+	// two families, so a send under it is one segment on both.
+	return mtu - 72
+}
+
+// Case is one run of a scenario: in one address family and one mode.
+type Case struct {
+	Scenario Scenario `json:"scenario"`
+	Family   string   `json:"family"`
+	Mode     string   `json:"mode"`
+}
+
+// ID names the case uniquely within a run.
+func (c Case) ID() string { return c.Scenario.Name + "/" + c.Family + "/" + c.Mode }
+
+// Expand makes the cases of scenarios whose name matches filter (nil: all),
+// for both families and both modes, in a stable order.
+func Expand(scenarios []Scenario, filter *regexp.Regexp) []Case {
+	var cases []Case
+	for _, s := range scenarios {
+		if filter != nil && !filter.MatchString(s.Name) {
+			continue
+		}
+		for _, fam := range []string{IPv4, IPv6} {
+			for _, mode := range []string{Baseline, Autolowat} {
+				cases = append(cases, Case{Scenario: s, Family: fam, Mode: mode})
+			}
+		}
+	}
+	return cases
+}
+
+// Plan is everything the guest agent needs to carry out a run. It travels
+// inside the initramfs as /harness/plan.json.
+type Plan struct {
+	Cases []Case `json:"cases"`
+	// ModulesList is the initramfs file listing modules in load order.
+	ModulesList string `json:"modules_list,omitempty"`
+	// StepTimeoutMS bounds each blocking socket call in the guest.
+	StepTimeoutMS int `json:"step_timeout_ms"`
+}
+
+// PlanPath is where the plan lives in the guest.
+const PlanPath = "/harness/plan.json"

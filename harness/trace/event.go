@@ -1,0 +1,147 @@
+// Package trace defines the events the guest agent sends to the host, one
+// JSON object per line over a named virtio-serial port, and the code that
+// writes and reads them. The stream ends with an explicit done event so that
+// a guest that falls silent is an error and never a pass.
+package trace
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Kind names what an event reports.
+type Kind string
+
+const (
+	// Guest life cycle.
+	Hello   Kind = "hello"   // agent started: kernel release
+	Module  Kind = "module"  // a kernel module was loaded, or failed to
+	Feature Kind = "feature" // one feature probe's answer
+	Log     Kind = "log"     // a line from the agent worth keeping
+	Error   Kind = "error"   // the agent hit an error it could not recover from
+	Done    Kind = "done"    // the agent finished; nothing follows
+
+	// Scenario bracketing.
+	ScenarioStart Kind = "scenario-start"
+	ScenarioEnd   Kind = "scenario-end"
+
+	// User-space side of a scenario.
+	Send     Kind = "send"     // the writer sent bytes
+	Poll     Kind = "poll"     // an epoll_wait returned
+	Recv     Kind = "recv"     // the reader read bytes
+	Rcvlowat Kind = "rcvlowat" // SO_RCVLOWAT as the reader sees it after a step
+
+	// Kernel side, from the tracer BPF programs.
+	KernelWake     Kind = "kwake"     // the kernel woke readers (sock_def_readable)
+	KernelRcvlowat Kind = "klowat"    // sk_rcvlowat was set
+	KernelRcvq     Kind = "krcvq"     // a BPF_SOCK_OPS_RCVQ_CB call
+	KernelLost     Kind = "klost"     // the tracer dropped events
+)
+
+// Event is one line of events.jsonl. Fields that do not apply to a kind
+// are left out of the JSON.
+type Event struct {
+	Kind Kind `json:"kind"`
+	// TimeNS is CLOCK_MONOTONIC in the guest, the clock bpf_ktime_get_ns
+	// uses, so user-space and kernel events order on one axis.
+	TimeNS int64 `json:"t_ns"`
+
+	Scenario string `json:"scenario,omitempty"`
+	Cookie   uint64 `json:"cookie,omitempty"`
+	Step     int    `json:"step,omitempty"`
+
+	Bytes    int    `json:"bytes,omitempty"`
+	Offset   int64  `json:"offset,omitempty"`
+	CRC32    uint32 `json:"crc32,omitempty"`
+	Queued   int    `json:"queued,omitempty"`
+	Lowat    int    `json:"lowat,omitempty"`
+	Ready    int    `json:"ready,omitempty"`
+	Seq      uint32 `json:"seq,omitempty"`
+	Len      uint32 `json:"len,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Value    string `json:"value,omitempty"`
+	OK       bool   `json:"ok,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Release  string `json:"release,omitempty"`
+	Counters map[string]int64 `json:"counters,omitempty"`
+}
+
+// Writer serialises events onto a stream; safe for concurrent use.
+type Writer struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+	w   io.Writer
+}
+
+// NewWriter writes JSON lines to w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{enc: json.NewEncoder(w), w: w}
+}
+
+// Emit writes one event.
+func (w *Writer) Emit(e Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.enc.Encode(e); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	return nil
+}
+
+// Reader decodes events from a stream.
+type Reader struct {
+	sc   *bufio.Scanner
+	line int
+}
+
+// NewReader reads JSON lines from r.
+func NewReader(r io.Reader) *Reader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	return &Reader{sc: sc}
+}
+
+// Next returns the next event and its raw line, or io.EOF at the end of
+// the stream. A line that is not an event is an error naming the line, so
+// a corrupted stream is never read as a short one.
+func (r *Reader) Next() (Event, []byte, error) {
+	for r.sc.Scan() {
+		r.line++
+		raw := r.sc.Bytes()
+		if len(raw) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return Event{}, nil, fmt.Errorf("event line %d: %w", r.line, err)
+		}
+		if e.Kind == "" {
+			return Event{}, nil, fmt.Errorf("event line %d: no kind", r.line)
+		}
+		return e, append([]byte(nil), raw...), nil
+	}
+	if err := r.sc.Err(); err != nil {
+		return Event{}, nil, fmt.Errorf("read events: %w", err)
+	}
+	return Event{}, nil, io.EOF
+}
+
+// ReadAll decodes every event of r.
+func ReadAll(r io.Reader) ([]Event, error) {
+	rd := NewReader(r)
+	var out []Event
+	for {
+		e, _, err := rd.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, e)
+	}
+}

@@ -1,0 +1,140 @@
+package vm
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-qemu/qmp"
+)
+
+// stop ends QEMU: politely over QMP, then by force. Nothing is left running.
+func stop(cmd *exec.Cmd, exited <-chan struct{}, mon qmp.Monitor) error {
+	select {
+	case <-exited:
+		if mon != nil {
+			mon.Disconnect()
+		}
+		return nil
+	default:
+	}
+	if mon != nil {
+		_, _ = mon.Run([]byte(`{"execute":"quit"}`))
+		select {
+		case <-exited:
+			mon.Disconnect()
+			return nil
+		case <-time.After(3 * time.Second):
+		}
+		mon.Disconnect()
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill qemu: %w", err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("qemu (pid %d) did not exit after SIGKILL", cmd.Process.Pid)
+	}
+}
+
+func ignoreClosed(f func() error) func() error {
+	return func() error {
+		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+var kvmErrors = regexp.MustCompile(`KVM internal error|failed to set MSR|kvm_buf_set_msrs|Could not access KVM kernel module|failed to initialize kvm|KVM_CREATE_VM|kvm: .*(error|failed)`)
+
+// kvmFailure tells whether QEMU died because KVM cannot run this guest.
+func kvmFailure(stderr string) bool { return kvmErrors.MatchString(stderr) }
+
+func readConsole(r io.Reader, w io.Writer, line func(string)) {
+	rd := bufio.NewReaderSize(r, 64<<10)
+	for {
+		s, err := rd.ReadString('\n')
+		if len(s) > 0 {
+			if w != nil {
+				io.WriteString(w, s)
+			}
+			line(strings.TrimRight(s, "\r\n"))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// consoleTail keeps the last console lines for error messages.
+type consoleTail struct {
+	mu sync.Mutex
+	l  []string
+}
+
+func (t *consoleTail) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.l = append(t.l, s)
+	if len(t.l) > 40 {
+		t.l = t.l[len(t.l)-40:]
+	}
+}
+
+func (t *consoleTail) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.l...)
+}
+
+func lastLine(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return "(nothing)"
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func exitText(err error) string {
+	if err == nil {
+		return "status 0"
+	}
+	return err.Error()
+}
+
+// limitWriter keeps at most n bytes; QEMU's stderr is for messages, not logs.
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	k := len(p)
+	if k > l.n {
+		p = p[:l.n]
+	}
+	l.n -= len(p)
+	if len(p) > 0 {
+		l.w.Write(p)
+	}
+	return k, nil
+}

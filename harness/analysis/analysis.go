@@ -193,7 +193,10 @@ func checkStream(s scenario.Scenario, steps []*step, stream []byte) []report.Che
 			continue
 		}
 		off, n := int(st.recv.Offset), st.recv.Bytes
+		// After the first fault keep counting, so all-delivered still
+		// tells what was sent and read.
 		switch {
+		case !intact.Pass:
 		case off != read:
 			intact.Pass = false
 			intact.Got = fmt.Sprintf("step %d read at offset %d, expected %d", st.send.Step, off, read)
@@ -203,9 +206,6 @@ func checkStream(s scenario.Scenario, steps []*step, stream []byte) []report.Che
 		case crc32.ChecksumIEEE(stream[off:off+n]) != st.recv.CRC32:
 			intact.Pass = false
 			intact.Got = fmt.Sprintf("step %d: bytes %d..%d differ from what was sent", st.send.Step, off, off+n)
-		}
-		if !intact.Pass {
-			break
 		}
 		read += n
 	}

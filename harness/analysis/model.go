@@ -86,14 +86,21 @@ func checkModel(c scenario.Case, steps []*step, initialLowat int) []report.Check
 	if !lowat.Pass {
 		lowat.Got = fmt.Sprintf("%d before any data", initialLowat)
 	}
-	for i, st := range steps {
-		if i >= len(want) || st.poll == nil {
-			break
-		}
-		w := want[i]
+	// Walk the model's steps, not the reported ones: a step the guest did
+	// not report must fail, never shorten what is compared.
+	for i, w := range want {
 		if w.Ready {
 			wantSteps = append(wantSteps, fmt.Sprint(i+1))
 		}
+		if i >= len(steps) || steps[i].poll == nil {
+			gotSteps = append(gotSteps, fmt.Sprintf("%d:unreported", i+1))
+			lowat.Pass = false
+			if lowat.Got == "" {
+				lowat.Got = fmt.Sprintf("step %d: not reported", i+1)
+			}
+			continue
+		}
+		st := steps[i]
 		if st.poll.Ready > 0 {
 			gotSteps = append(gotSteps, fmt.Sprint(i+1))
 		}

@@ -35,10 +35,10 @@ const (
 	Rcvlowat Kind = "rcvlowat" // SO_RCVLOWAT as the reader sees it after a step
 
 	// Kernel side, from the tracer BPF programs.
-	KernelWake     Kind = "kwake"     // the kernel woke readers (sock_def_readable)
-	KernelRcvlowat Kind = "klowat"    // sk_rcvlowat was set
-	KernelRcvq     Kind = "krcvq"     // a BPF_SOCK_OPS_RCVQ_CB call
-	KernelLost     Kind = "klost"     // the tracer dropped events
+	KernelWake     Kind = "kwake"  // the kernel woke readers (sock_def_readable)
+	KernelRcvlowat Kind = "klowat" // sk_rcvlowat was set
+	KernelRcvq     Kind = "krcvq"  // a BPF_SOCK_OPS_RCVQ_CB call
+	KernelLost     Kind = "klost"  // the tracer dropped events
 )
 
 // Event is one line of events.jsonl. Fields that do not apply to a kind
@@ -53,20 +53,20 @@ type Event struct {
 	Cookie   uint64 `json:"cookie,omitempty"`
 	Step     int    `json:"step,omitempty"`
 
-	Bytes    int    `json:"bytes,omitempty"`
-	Offset   int64  `json:"offset,omitempty"`
-	CRC32    uint32 `json:"crc32,omitempty"`
-	Queued   int    `json:"queued,omitempty"`
-	Lowat    int    `json:"lowat,omitempty"`
-	Ready    int    `json:"ready,omitempty"`
-	Seq      uint32 `json:"seq,omitempty"`
-	Len      uint32 `json:"len,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Value    string `json:"value,omitempty"`
-	OK       bool   `json:"ok,omitempty"`
-	Message  string `json:"message,omitempty"`
-	Release  string `json:"release,omitempty"`
+	Bytes    int              `json:"bytes,omitempty"`
+	Offset   int64            `json:"offset,omitempty"`
+	CRC32    uint32           `json:"crc32,omitempty"`
+	Queued   int              `json:"queued,omitempty"`
+	Lowat    int              `json:"lowat,omitempty"`
+	Ready    int              `json:"ready,omitempty"`
+	Seq      uint32           `json:"seq,omitempty"`
+	Len      uint32           `json:"len,omitempty"`
+	Path     string           `json:"path,omitempty"`
+	Name     string           `json:"name,omitempty"`
+	Value    string           `json:"value,omitempty"`
+	OK       bool             `json:"ok,omitempty"`
+	Message  string           `json:"message,omitempty"`
+	Release  string           `json:"release,omitempty"`
 	Counters map[string]int64 `json:"counters,omitempty"`
 }
 

@@ -38,12 +38,12 @@ var (
 
 // Options is one boot.
 type Options struct {
-	QEMU     string // binary; empty: qemu-system-x86_64 from PATH
-	Kernel   string
-	Initrd   string
-	Machine  Machine
-	Cmdline  []string // more kernel arguments
-	Dir      string   // where the sockets go
+	QEMU           string // binary; empty: qemu-system-x86_64 from PATH
+	Kernel         string
+	Initrd         string
+	Machine        Machine
+	Cmdline        []string // more kernel arguments
+	Dir            string   // where the sockets go
 	EventsPortName string
 
 	// Console receives every console byte; OnConsoleLine each line.
@@ -172,7 +172,10 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		}
 	}()
 
-	if m, err := connectQMP(qmpSock, exited, 10*time.Second); err == nil {
+	// The boot deadline runs from QEMU's start, the QMP wait included.
+	boot := time.NewTimer(o.BootTimeout)
+	defer boot.Stop()
+	if m, err := connectQMP(qmpSock, exited, min(10*time.Second, o.BootTimeout)); err == nil {
 		mon = m
 		qctx, cancel := context.WithCancel(context.Background())
 		cleanup = append(cleanup, func() error { cancel(); return nil })
@@ -188,8 +191,6 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		}
 	}
 
-	boot := time.NewTimer(o.BootTimeout)
-	defer boot.Stop()
 	idle := time.NewTimer(o.RunTimeout)
 	defer idle.Stop()
 	total := time.NewTimer(o.RunTimeout)
@@ -207,14 +208,20 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			return finish(fmt.Errorf("interrupted: %w", ctx.Err()))
 		case <-exited:
 			werr := waitErr
-			// Let the readers take what QEMU wrote before it went.
+			// Let the readers take what QEMU wrote before it went. Closing
+			// the listeners ends a reader whose socket QEMU never connected
+			// to; events is nil once it has been read to the end.
+			conL.Close()
+			evL.Close()
 			<-conDone
-			for m := range events {
-				if m.err == nil && o.OnEvent != nil {
-					o.OnEvent(m.e, m.raw)
-				}
-				if m.e.Kind == trace.Done {
-					out.Done = true
+			if events != nil {
+				for m := range events {
+					if m.err == nil && o.OnEvent != nil {
+						o.OnEvent(m.e, m.raw)
+					}
+					if m.e.Kind == trace.Done {
+						out.Done = true
+					}
 				}
 			}
 			if out.Done {
@@ -249,6 +256,9 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 				// The agent powers off next; give it a moment, then stop.
 				select {
 				case <-exited:
+					// Take the console's last lines before returning.
+					conL.Close()
+					<-conDone
 				case <-time.After(5 * time.Second):
 				}
 				return finish(nil)

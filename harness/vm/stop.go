@@ -26,7 +26,9 @@ func stop(cmd *exec.Cmd, exited <-chan struct{}, mon qmp.Monitor) error {
 	default:
 	}
 	if mon != nil {
-		_, _ = mon.Run([]byte(`{"execute":"quit"}`))
+		// Not waited for: go-qemu's Run has no deadline, and a wedged QEMU
+		// never answers. Disconnect below ends it.
+		go mon.Run([]byte(`{"execute":"quit"}`))
 		select {
 		case <-exited:
 			mon.Disconnect()

@@ -1,0 +1,56 @@
+# harness: see README.md. Every target installs what it needs first.
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED := 0
+
+GO      ?= go
+BIN     := bin/harness
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build deps deps-bpf run test unit e2e bench bpf bpf-check vet clean
+
+all: build
+
+# Debian packages the harness needs at run time, installed when missing.
+deps:
+	@scripts/deps qemu-system-x86 kmod
+
+# More packages to regenerate the BPF objects.
+deps-bpf:
+	@scripts/deps clang llvm libbpf-dev linux-libc-dev
+
+build:
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/harness
+
+# The main job: the in-order scenarios on the default kernel.
+run: deps build
+	$(BIN) run
+
+# Every test: unit tests, the BPF objects up to date, and the end-to-end
+# tests that boot Debian's 6.12 cloud kernel under QEMU.
+test: deps deps-bpf vet bpf-check
+	$(GO) test -count=1 -timeout 30m ./...
+
+unit:
+	$(GO) test -short -count=1 ./...
+
+e2e: deps build
+	$(GO) test -count=1 -v -run E2E ./test/e2e/
+
+# Boot and run times, over 5 runs each, as a table.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 30m ./test/e2e/
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+
+# Regenerate the committed bpf2go output from selftests/progs/*.bpf.c.
+bpf: deps-bpf
+	CGO_ENABLED=1 $(GO) generate ./selftests/progs/
+
+# Fails when the committed BPF objects differ from what the sources give.
+bpf-check: deps-bpf
+	@scripts/bpf-check
+
+clean:
+	rm -rf bin harness-out

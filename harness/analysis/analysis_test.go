@@ -1,0 +1,418 @@
+package analysis
+
+import (
+	"hash/crc32"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// guest simulates a correct guest agent running one case: the events it
+// sends, stamped in the order the real agent stamps them. Kernel events
+// happen inside the write and the read, so they are stamped before the
+// send and recv events that follow those calls.
+func guest(c scenario.Case, rcvq bool) []trace.Event {
+	id := c.ID()
+	s := c.Scenario
+	stream := s.Stream()
+	want := Model(c)
+	var evs []trace.Event
+	now := int64(1_000_000)
+	emit := func(e trace.Event) {
+		now += 1000
+		e.TimeNS, e.Scenario = now, id
+		evs = append(evs, e)
+	}
+	emit(trace.Event{Kind: trace.ScenarioStart})
+	emit(trace.Event{Kind: trace.Rcvlowat, Cookie: 4242, Lowat: 1})
+	sent, read := 0, 0
+	for i, n := range s.Sends {
+		step, w := i+1, want[i]
+		if rcvq {
+			emit(trace.Event{Kind: trace.KernelRcvq, Cookie: 4242, Path: scenario.PathInOrder})
+		}
+		if w.Ready {
+			// tcp_data_ready wakes the reader only when rcvlowat is met.
+			emit(trace.Event{Kind: trace.KernelWake, Cookie: 4242, Queued: sent + n - read})
+		}
+		emit(trace.Event{Kind: trace.Send, Step: step, Offset: int64(sent), Bytes: n})
+		sent += n
+		ready := 0
+		if w.Ready {
+			ready = 1
+		}
+		emit(trace.Event{Kind: trace.Poll, Step: step, Ready: ready, Queued: sent - read, Lowat: w.LowatAfterSend})
+		if !w.Ready {
+			continue
+		}
+		if rcvq {
+			emit(trace.Event{Kind: trace.KernelRcvq, Cookie: 4242, Path: "recvmsg"})
+		}
+		emit(trace.Event{Kind: trace.Recv, Step: step, Offset: int64(read), Bytes: sent - read,
+			CRC32: crc32.ChecksumIEEE(stream[read:sent]), Lowat: w.LowatAfterRecv})
+		read = sent
+	}
+	emit(trace.Event{Kind: trace.ScenarioEnd, OK: true})
+	return evs
+}
+
+func mkCase(t *testing.T, name, mode string) scenario.Case {
+	return scenario.Case{Scenario: builtin(t, name), Family: scenario.IPv4, Mode: mode}
+}
+
+func analyzeOne(c scenario.Case, evs []trace.Event, rcvq bool) report.Scenario {
+	return Analyze(scenario.Plan{Cases: []scenario.Case{c}}, evs, rcvq)[0]
+}
+
+func checkNames(cs []report.Check) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func findCheck(t *testing.T, r report.Scenario, name string) report.Check {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %q among %q", name, checkNames(r.Checks))
+	return report.Check{}
+}
+
+// index finds the event of a kind at a step; for kernel events, which
+// carry no step, the first one after the send of that step's predecessor.
+func index(t *testing.T, evs []trace.Event, kind trace.Kind, step int) int {
+	t.Helper()
+	seen := 0 // sends seen so far
+	for i, e := range evs {
+		if e.Kind == trace.Send {
+			seen = e.Step
+		}
+		if e.Kind != kind {
+			continue
+		}
+		if e.Step == step || (e.Step == 0 && seen == step-1) {
+			return i
+		}
+	}
+	t.Fatalf("no %s event for step %d", kind, step)
+	return -1
+}
+
+// wantFailed asserts the verdict is fail and exactly these checks failed.
+func wantFailed(t *testing.T, r report.Scenario, names ...string) {
+	t.Helper()
+	if r.Verdict != report.Fail {
+		t.Errorf("verdict %q (%s), want fail", r.Verdict, r.Reason)
+	}
+	if got := checkNames(r.FailedChecks); !slices.Equal(got, names) {
+		t.Errorf("failed checks %q, want %q", got, names)
+	}
+}
+
+func TestAnalyzeCorrectBaseline(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Baseline)
+	r := analyzeOne(c, guest(c, false), false)
+	if r.Verdict != report.Pass {
+		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
+	}
+	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
+		"epollin-equals-kernel-wakeups", "epollin-per-send", "rcvlowat"}
+	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
+		t.Errorf("checks %q, want %q", got, wantChecks)
+	}
+	for _, ch := range r.Checks {
+		if !ch.Pass {
+			t.Errorf("check %s failed: %s", ch.Name, ch.Got)
+		}
+	}
+	if r.EpollinUser != 6 || r.EpollinKernel != 6 {
+		t.Errorf("EPOLLIN user %d kernel %d, want 6 and 6", r.EpollinUser, r.EpollinKernel)
+	}
+	// Reads of 3, 5, 40 and 100 bytes complete no frame; the stock kernel
+	// wakes the reader for each.
+	if r.PartialReads != 4 {
+		t.Errorf("partial reads %d, want 4", r.PartialReads)
+	}
+	// The initial value, then after each of the 6 sends and 6 reads.
+	if want := slices.Repeat([]int{1}, 13); !slices.Equal(r.Rcvlowat, want) {
+		t.Errorf("rcvlowat %v, want %v", r.Rcvlowat, want)
+	}
+	if got := findCheck(t, r, "epollin-per-send").Got; got != "EPOLLIN after sends 1,2,3,4,5,6" {
+		t.Errorf("epollin-per-send got %q", got)
+	}
+	if got := findCheck(t, r, "bytes-intact").Got; got != "464 bytes intact" {
+		t.Errorf("bytes-intact got %q", got)
+	}
+	if r.Name != "split-frame" || r.Family != scenario.IPv4 || r.Mode != scenario.Baseline || r.Frames != 2 || r.Sends != 6 {
+		t.Errorf("case fields %+v", r)
+	}
+}
+
+func TestAnalyzeCorrectAutolowat(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Autolowat)
+	r := analyzeOne(c, guest(c, false), false)
+	if r.Verdict != report.Pass {
+		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
+	}
+	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
+		"epollin-equals-kernel-wakeups", "epollin-per-frame", "rcvlowat", "no-partial-reads"}
+	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
+		t.Errorf("checks %q, want %q", got, wantChecks)
+	}
+	if r.EpollinUser != 2 || r.EpollinKernel != 2 || r.PartialReads != 0 {
+		t.Errorf("EPOLLIN user %d kernel %d, partial reads %d; want 2, 2, 0", r.EpollinUser, r.EpollinKernel, r.PartialReads)
+	}
+	if want := []int{1, 8, 232, 232, 232, 232, 8, 232, 8}; !slices.Equal(r.Rcvlowat, want) {
+		t.Errorf("rcvlowat %v, want %v", r.Rcvlowat, want)
+	}
+	if got := findCheck(t, r, "epollin-per-frame").Got; got != "EPOLLIN after sends 5,6" {
+		t.Errorf("epollin-per-frame got %q", got)
+	}
+}
+
+// Every builtin case from a correct guest passes, whichever order the
+// events arrive in and with other cases' events mixed in.
+func TestAnalyzeAllBuiltinsPass(t *testing.T) {
+	plan := scenario.Plan{Cases: scenario.Expand(scenario.Builtin(), nil)}
+	var evs []trace.Event
+	for _, c := range plan.Cases {
+		evs = append(evs, guest(c, true)...)
+	}
+	rand.New(rand.NewSource(1)).Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	got := Analyze(plan, evs, true)
+	if len(got) != len(plan.Cases) {
+		t.Fatalf("%d results for %d cases", len(got), len(plan.Cases))
+	}
+	for i, r := range got {
+		c := plan.Cases[i]
+		if r.Name != c.Scenario.Name || r.Family != c.Family || r.Mode != c.Mode {
+			t.Errorf("result %d is %s/%s/%s, want %s", i, r.Name, r.Family, r.Mode, c.ID())
+		}
+		if r.Verdict != report.Pass {
+			t.Errorf("%s: verdict %q, failed %+v", c.ID(), r.Verdict, r.FailedChecks)
+		}
+	}
+}
+
+// A send bigger than one segment may take several wake-ups, so the counts
+// are not compared there.
+func TestAnalyzeNoWakeupCountAboveMSS(t *testing.T) {
+	c := mkCase(t, "frame-larger-than-mss", scenario.Baseline)
+	r := analyzeOne(c, guest(c, false), false)
+	if slices.Contains(checkNames(r.Checks), "epollin-equals-kernel-wakeups") {
+		t.Errorf("checks %q compare wake-up counts for a 6072-byte send over a 1428-byte MSS", checkNames(r.Checks))
+	}
+}
+
+func TestAnalyzeMissingKernelWake(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Baseline)
+	evs := guest(c, false)
+	i := index(t, evs, trace.KernelWake, 3)
+	evs = slices.Delete(evs, i, i+1)
+	r := analyzeOne(c, evs, false)
+	wantFailed(t, r, "epollin-backed-by-kernel", "epollin-equals-kernel-wakeups")
+	if got := findCheck(t, r, "epollin-backed-by-kernel").Got; got != "step 3: EPOLLIN with no kernel wake-up since the previous poll" {
+		t.Errorf("epollin-backed-by-kernel got %q", got)
+	}
+	if r.EpollinKernel != 5 {
+		t.Errorf("EpollinKernel %d, want 5", r.EpollinKernel)
+	}
+}
+
+func TestAnalyzeCorruptBytes(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Baseline)
+	evs := guest(c, false)
+	evs[index(t, evs, trace.Recv, 2)].CRC32 ^= 1
+	r := analyzeOne(c, evs, false)
+	wantFailed(t, r, "bytes-intact")
+	if ch := findCheck(t, r, "bytes-intact"); ch.Got != "step 2: bytes 3..8 differ from what was sent" {
+		t.Errorf("bytes-intact got %q", ch.Got)
+	}
+	// Every byte still arrived; the count must not stop at the fault.
+	if ch := findCheck(t, r, "all-delivered"); ch.Got != "464 bytes sent in 6 sends, 464 read" {
+		t.Errorf("all-delivered got %q", ch.Got)
+	}
+}
+
+func TestAnalyzeReadAtWrongOffset(t *testing.T) {
+	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
+	evs := guest(c, false)
+	evs[index(t, evs, trace.Recv, 2)].Offset = 100
+	r := analyzeOne(c, evs, false)
+	wantFailed(t, r, "bytes-intact")
+	if ch := findCheck(t, r, "bytes-intact"); ch.Got != "step 2 read at offset 100, expected 124" {
+		t.Errorf("bytes-intact got %q", ch.Got)
+	}
+}
+
+// An EPOLLIN while a frame is incomplete, backed by a kernel wake-up: only
+// the per-frame check can see it.
+func TestAnalyzeExtraEpollinAutolowat(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Autolowat)
+	evs := guest(c, false)
+	p := index(t, evs, trace.Poll, 1)
+	evs[p].Ready = 1
+	wake := trace.Event{Kind: trace.KernelWake, TimeNS: evs[p].TimeNS - 1, Scenario: c.ID(), Cookie: 4242}
+	evs = slices.Insert(evs, p, wake)
+	r := analyzeOne(c, evs, false)
+	wantFailed(t, r, "epollin-per-frame")
+	ch := findCheck(t, r, "epollin-per-frame")
+	if ch.Want != "EPOLLIN after sends 5,6" || ch.Got != "EPOLLIN after sends 1,5,6" {
+		t.Errorf("epollin-per-frame want %q got %q", ch.Want, ch.Got)
+	}
+}
+
+func TestAnalyzeWrongLowat(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Autolowat)
+	tests := []struct {
+		name   string
+		mutate func(evs []trace.Event)
+		got    string
+	}{
+		{"after send", func(evs []trace.Event) { evs[index(t, evs, trace.Poll, 2)].Lowat = 8 },
+			"step 2: 8 after the send, want 232"},
+		{"after read", func(evs []trace.Event) { evs[index(t, evs, trace.Recv, 5)].Lowat = 232 },
+			"step 5: 232 after the read, want 8"},
+		{"initial", func(evs []trace.Event) { evs[index(t, evs, trace.Rcvlowat, 0)].Lowat = 8 },
+			"8 before any data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := guest(c, false)
+			tt.mutate(evs)
+			r := analyzeOne(c, evs, false)
+			wantFailed(t, r, "rcvlowat")
+			if got := findCheck(t, r, "rcvlowat").Got; got != tt.got {
+				t.Errorf("rcvlowat got %q, want %q", got, tt.got)
+			}
+		})
+	}
+}
+
+func TestAnalyzeBracketing(t *testing.T) {
+	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
+	drop := func(kind trace.Kind) []trace.Event {
+		return slices.DeleteFunc(guest(c, false), func(e trace.Event) bool { return e.Kind == kind })
+	}
+	endWith := func(value, msg string) []trace.Event {
+		evs := guest(c, false)
+		end := &evs[len(evs)-1]
+		end.OK, end.Value, end.Message = false, value, msg
+		return evs
+	}
+	tests := []struct {
+		name    string
+		evs     []trace.Event
+		verdict string
+		reason  string // a part of it
+	}{
+		{"no events", nil, report.Error, "never started"},
+		{"no start", drop(trace.ScenarioStart), report.Error, "never started"},
+		{"no end", drop(trace.ScenarioEnd), report.Error, "stopped during"},
+		{"no reader", drop(trace.Rcvlowat), report.Error, "no reader socket"},
+		{"unsupported", endWith(report.Unsupported, "autolowat: load: no RCVQ op"), report.Unsupported, "autolowat: load: no RCVQ op"},
+		{"error", endWith(report.Error, "step 2: recv: EAGAIN"), report.Error, "step 2: recv: EAGAIN"},
+		// Anything else the guest says is an error too, never a pass.
+		{"odd value", endWith("pass", "confused"), report.Error, "confused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := analyzeOne(c, tt.evs, false)
+			if r.Verdict != tt.verdict || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("verdict %q reason %q, want %q with %q", r.Verdict, r.Reason, tt.verdict, tt.reason)
+			}
+			if len(r.Checks) != 0 {
+				t.Errorf("checks %q on a case that did not run", checkNames(r.Checks))
+			}
+		})
+	}
+}
+
+func TestAnalyzeLostKernelEvents(t *testing.T) {
+	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
+	evs := guest(c, false)
+	lost := trace.Event{Kind: trace.KernelLost, TimeNS: evs[len(evs)-1].TimeNS - 1, Scenario: c.ID(), Bytes: 3}
+	evs = slices.Insert(evs, len(evs)-1, lost)
+	r := analyzeOne(c, evs, false)
+	wantFailed(t, r, "trace-complete")
+	if ch := findCheck(t, r, "trace-complete"); ch.Got != "3 lost" {
+		t.Errorf("trace-complete got %q", ch.Got)
+	}
+}
+
+func TestAnalyzeRcvqPath(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Autolowat)
+	t.Run("in-order", func(t *testing.T) {
+		r := analyzeOne(c, guest(c, true), true)
+		if r.Verdict != report.Pass {
+			t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
+		}
+		if ch := findCheck(t, r, "rcvq-path"); ch.Got != "as wanted" {
+			t.Errorf("rcvq-path got %q", ch.Got)
+		}
+	})
+	t.Run("ofo", func(t *testing.T) {
+		evs := guest(c, true)
+		for i := range evs {
+			if evs[i].Kind == trace.KernelRcvq && evs[i].Path == scenario.PathInOrder {
+				evs[i].Path = scenario.PathOFO
+			}
+		}
+		r := analyzeOne(c, evs, true)
+		wantFailed(t, r, "rcvq-path")
+		if ch := findCheck(t, r, "rcvq-path"); ch.Got != "step 1: callbacks on paths [ofo]" {
+			t.Errorf("rcvq-path got %q", ch.Got)
+		}
+	})
+	t.Run("no recvmsg", func(t *testing.T) {
+		evs := guest(c, true)
+		// Drop the recvmsg callback of the first read (step 5).
+		n := 0
+		evs = slices.DeleteFunc(evs, func(e trace.Event) bool {
+			if e.Kind == trace.KernelRcvq && e.Path == "recvmsg" {
+				n++
+				return n == 1
+			}
+			return false
+		})
+		r := analyzeOne(c, evs, true)
+		wantFailed(t, r, "rcvq-path")
+		if ch := findCheck(t, r, "rcvq-path"); ch.Got != "step 5: no recvmsg callback after the read" {
+			t.Errorf("rcvq-path got %q", ch.Got)
+		}
+	})
+	t.Run("not traced", func(t *testing.T) {
+		// Without the tracer's RCVQ probe there is nothing to check.
+		r := analyzeOne(c, guest(c, false), false)
+		if slices.Contains(checkNames(r.Checks), "rcvq-path") {
+			t.Errorf("checks %q include rcvq-path though RCVQ is not traced", checkNames(r.Checks))
+		}
+	})
+}
+
+// A step whose poll the guest never reported fails the case instead of
+// shortening the comparison.
+func TestAnalyzeUnreportedPollFails(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Autolowat)
+	var kept []trace.Event
+	for _, e := range guest(c, false) {
+		if e.Kind == trace.Poll && e.Step >= 5 {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	got := Analyze(scenario.Plan{Cases: []scenario.Case{c}}, kept, false)[0]
+	if got.Verdict != report.Fail {
+		t.Fatalf("verdict %s, want fail; checks %+v", got.Verdict, got.Checks)
+	}
+}

@@ -1,0 +1,195 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/binary"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinValid(t *testing.T) {
+	names := map[string]bool{}
+	for _, s := range Builtin() {
+		if err := s.Validate(); err != nil {
+			t.Errorf("builtin %s: %v", s.Name, err)
+		}
+		if names[s.Name] {
+			t.Errorf("builtin name %s used twice", s.Name)
+		}
+		names[s.Name] = true
+	}
+	if len(names) != 5 {
+		t.Errorf("%d builtin scenarios, want 5", len(names))
+	}
+}
+
+func good() Scenario {
+	return Scenario{Name: "t", Path: PathInOrder, Frames: []Frame{{Header: 2, Payload: 10}}, Sends: []int{5, 15}}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(s *Scenario)
+		want   string // "" for valid
+	}{
+		{"good", func(s *Scenario) {}, ""},
+		{"sends short", func(s *Scenario) { s.Sends = []int{5, 14} }, "sends add up to 19 bytes but the frames are 20 bytes"},
+		{"sends long", func(s *Scenario) { s.Sends = []int{5, 16} }, "sends add up to 21 bytes but the frames are 20 bytes"},
+		{"zero send", func(s *Scenario) { s.Sends = []int{5, 0, 15} }, "send 1: 0 bytes; every send must carry data"},
+		{"negative send", func(s *Scenario) { s.Sends = []int{25, -5} }, "send 1: -5 bytes"},
+		{"unknown path", func(s *Scenario) { s.Path = "sideways" }, `unknown path "sideways"`},
+		{"no path", func(s *Scenario) { s.Path = "" }, `unknown path ""`},
+		{"ofo", func(s *Scenario) { s.Path = PathOFO }, `path "ofo" needs the TCP peer`},
+		{"fastopen", func(s *Scenario) { s.Path = PathFastOpen }, `path "fastopen" needs the TCP peer`},
+		{"no frames", func(s *Scenario) { s.Frames = nil; s.Sends = nil }, "no frames"},
+		{"negative header", func(s *Scenario) { s.Frames[0].Header = -1; s.Sends = []int{17} }, "frame 0: header -1"},
+		{"frame too big", func(s *Scenario) { s.Frames[0].Payload = 1 << 20; s.Sends = []int{10 + 1<<20} }, "frame 0:"},
+		{"mtu low", func(s *Scenario) { s.MTU = 1279 }, "mtu 1279 outside 1280..65536"},
+		{"mtu high", func(s *Scenario) { s.MTU = 65537 }, "mtu 65537 outside 1280..65536"},
+		{"mtu lowest", func(s *Scenario) { s.MTU = 1280 }, ""},
+		{"mtu highest", func(s *Scenario) { s.MTU = 65536 }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := good()
+			s.Frames = slices.Clone(s.Frames)
+			tt.change(&s)
+			err := s.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate passed, want %q", tt.want)
+			}
+			// Every error names the scenario, so a bad file is easy to fix.
+			if !strings.HasPrefix(err.Error(), `scenario "t": `) {
+				t.Errorf("error %q does not start by naming the scenario", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// All the faults of a scenario are reported at once.
+func TestValidateJoinsErrors(t *testing.T) {
+	s := Scenario{Name: "bad", Path: PathOFO, Frames: []Frame{{Header: 1, Payload: 1}}, Sends: []int{0}, MTU: 9}
+	err := s.Validate()
+	if err == nil {
+		t.Fatal("Validate passed")
+	}
+	for _, want := range []string{"needs the TCP peer", "send 0: 0 bytes", "sends add up to 0 bytes but the frames are 10 bytes", "mtu 9"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if err := (Scenario{Path: PathInOrder, Frames: []Frame{{}}, Sends: []int{8}}).Validate(); err == nil || !strings.Contains(err.Error(), "no name") {
+		t.Errorf("nameless scenario: %v", err)
+	}
+}
+
+func TestStream(t *testing.T) {
+	s := Scenario{Name: "s", Frames: []Frame{{Header: 3, Payload: 20}, {Header: 0, Payload: 0}, {Header: 7, Payload: 1}, {Header: 3, Payload: 20}}}
+	b := s.Stream()
+	if len(b) != 31+8+16+31 || len(b) != s.StreamLen() {
+		t.Fatalf("stream is %d bytes, want %d", len(b), 31+8+16+31)
+	}
+	if want := []int{31, 39, 55, 86}; !slices.Equal(s.FrameEnds(), want) {
+		t.Errorf("FrameEnds %v, want %v", s.FrameEnds(), want)
+	}
+	off := 0
+	for i, f := range s.Frames {
+		h := binary.LittleEndian.Uint32(b[off:])
+		p := binary.LittleEndian.Uint32(b[off+4:])
+		if int(h) != f.Header || int(p) != f.Payload {
+			t.Errorf("frame %d at %d: descriptor {%d, %d}, want {%d, %d}", i, off, h, p, f.Header, f.Payload)
+		}
+		off += f.Len()
+	}
+	// The descriptor is little-endian, byte by byte: 3 is 03 00 00 00.
+	if !bytes.Equal(b[:8], []byte{3, 0, 0, 0, 20, 0, 0, 0}) {
+		t.Errorf("first descriptor % x", b[:8])
+	}
+	if !bytes.Equal(b, s.Stream()) {
+		t.Error("Stream differs between calls")
+	}
+	// Frames 0 and 3 have the same shape but different bytes, so a frame
+	// delivered twice or in the wrong place changes the checksum.
+	if bytes.Equal(b[8:31], b[63:86]) {
+		t.Error("two frames of the same size carry the same bytes")
+	}
+}
+
+// Every builtin stream matches its frames' descriptors and its length.
+func TestBuiltinStreams(t *testing.T) {
+	for _, s := range Builtin() {
+		b := s.Stream()
+		if len(b) != s.StreamLen() {
+			t.Errorf("%s: stream %d bytes, StreamLen %d", s.Name, len(b), s.StreamLen())
+		}
+		ends := s.FrameEnds()
+		if ends[len(ends)-1] != len(b) {
+			t.Errorf("%s: last frame ends at %d, stream is %d bytes", s.Name, ends[len(ends)-1], len(b))
+		}
+	}
+}
+
+func TestMSS(t *testing.T) {
+	if got := (Scenario{}).MSS(); got != 65536-72 {
+		t.Errorf("MSS with the default MTU = %d", got)
+	}
+	if got := (Scenario{MTU: 1500}).MSS(); got != 1428 {
+		t.Errorf("MSS at MTU 1500 = %d, want 1428", got)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	all := Builtin()
+	cases := Expand(all, nil)
+	if len(cases) != 4*len(all) {
+		t.Fatalf("%d cases, want %d", len(cases), 4*len(all))
+	}
+	// Scenario by scenario; within one, ipv4 then ipv6, baseline then autolowat.
+	wantFirst := []string{
+		"one-frame-per-send/ipv4/baseline",
+		"one-frame-per-send/ipv4/autolowat",
+		"one-frame-per-send/ipv6/baseline",
+		"one-frame-per-send/ipv6/autolowat",
+		"two-frames-per-send/ipv4/baseline",
+	}
+	ids := map[string]bool{}
+	var got []string
+	for _, c := range cases {
+		if ids[c.ID()] {
+			t.Errorf("case ID %s twice", c.ID())
+		}
+		ids[c.ID()] = true
+		got = append(got, c.ID())
+	}
+	if !slices.Equal(got[:5], wantFirst) {
+		t.Errorf("first cases %q, want %q", got[:5], wantFirst)
+	}
+
+	split := Expand(all, regexp.MustCompile(`^split|small`))
+	var names []string
+	for _, c := range split {
+		names = append(names, c.ID())
+	}
+	want := []string{
+		"split-frame/ipv4/baseline", "split-frame/ipv4/autolowat", "split-frame/ipv6/baseline", "split-frame/ipv6/autolowat",
+		"many-small-frames/ipv4/baseline", "many-small-frames/ipv4/autolowat", "many-small-frames/ipv6/baseline", "many-small-frames/ipv6/autolowat",
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("filtered cases %q, want %q", names, want)
+	}
+	if got := Expand(all, regexp.MustCompile(`nothing-like-this`)); len(got) != 0 {
+		t.Errorf("a filter that matches nothing gave %d cases", len(got))
+	}
+}

@@ -1,0 +1,357 @@
+package vm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// fakeEnv makes the test binary act as QEMU (see TestMain): its value
+// says what the fake guest does.
+const fakeEnv = "HARNESS_VM_TEST_FAKE_QEMU"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeEnv); mode != "" {
+		os.Exit(fakeQEMU(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeQEMU plays QEMU and a guest: it serves QMP on the socket named on
+// its command line, connects to the console and events sockets as QEMU's
+// socket chardevs do, and then does what mode says.
+func fakeQEMU(mode string, args []string) int {
+	paths := map[string]string{}
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "-chardev":
+			for _, id := range []string{"console", "events"} {
+				if p, ok := strings.CutPrefix(args[i+1], "socket,id="+id+",path="); ok {
+					paths[id] = p
+				}
+			}
+		case "-qmp":
+			p := strings.TrimPrefix(args[i+1], "unix:")
+			paths["qmp"], _, _ = strings.Cut(p, ",")
+		}
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "fake qemu:", err)
+		return 1
+	}
+	quit := make(chan struct{})
+	l, err := net.Listen("unix", paths["qmp"])
+	if err != nil {
+		return fail(err)
+	}
+	go serveQMP(l, quit, mode == "wedged")
+	con, err := net.Dial("unix", paths["console"])
+	if err != nil {
+		return fail(err)
+	}
+	ev, err := net.Dial("unix", paths["events"])
+	if err != nil {
+		return fail(err)
+	}
+	w := trace.NewWriter(ev)
+	switch mode {
+	case "done":
+		fmt.Fprint(con, "booted\nagent up\n")
+		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
+		w.Emit(trace.Event{Kind: trace.Done, TimeNS: 2})
+	case "no-done":
+		// The guest dies: the events port closes first and QEMU exits a
+		// little later, as with panic=-1 and -no-reboot.
+		fmt.Fprint(con, "booted\nKernel panic - not syncing: test\n")
+		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
+		con.Close()
+		ev.Close()
+		time.Sleep(300 * time.Millisecond)
+	case "silent", "wedged":
+		// The guest says hello and nothing more; only QMP quit (or a
+		// signal) ends QEMU.
+		fmt.Fprint(con, "booted\n")
+		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
+		select {
+		case <-quit:
+			if f := os.Getenv(fakeEnv + "_QUIT"); f != "" {
+				os.WriteFile(f, []byte("quit\n"), 0o644)
+			}
+		case <-time.After(30 * time.Second):
+		}
+	}
+	return 0
+}
+
+// serveQMP speaks enough QMP for go-qemu's socket monitor: the greeting,
+// the capabilities handshake, and quit. Like QEMU it parses a stream of
+// JSON values, not lines: go-qemu sends commands without a newline. A
+// wedged QEMU takes commands and never answers them.
+func serveQMP(l net.Listener, quit chan<- struct{}, wedged bool) {
+	c, err := l.Accept()
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(c, `{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 8}, "package": ""}, "capabilities": []}}`)
+	dec := json.NewDecoder(c)
+	for {
+		var cmd struct{ Execute string }
+		if err := dec.Decode(&cmd); err != nil {
+			return
+		}
+		if wedged && cmd.Execute != "qmp_capabilities" {
+			continue
+		}
+		fmt.Fprintln(c, `{"return": {}}`)
+		if cmd.Execute == "quit" {
+			close(quit)
+			return
+		}
+	}
+}
+
+func TestFindQEMUMissing(t *testing.T) {
+	_, err := findQEMU("qemu-system-does-not-exist")
+	if !errors.Is(err, ErrQEMUMissing) {
+		t.Fatalf("err = %v, want ErrQEMUMissing", err)
+	}
+	for _, s := range []string{"qemu-system-does-not-exist", "apt-get install qemu-system-x86"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not mention %q", err, s)
+		}
+	}
+}
+
+func TestFindQEMUDefault(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := findQEMU("")
+	if !errors.Is(err, ErrQEMUMissing) || !strings.Contains(err.Error(), "qemu-system-x86_64") {
+		t.Errorf("err = %v, want ErrQEMUMissing naming qemu-system-x86_64", err)
+	}
+}
+
+// writeScript writes an executable shell script standing in for QEMU.
+func writeScript(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "qemu-system-x86_64")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func bootOptions(t *testing.T, qemu string) Options {
+	return Options{
+		QEMU:           qemu,
+		Kernel:         "/nonexistent/bzImage",
+		Initrd:         "/nonexistent/initrd",
+		Machine:        Machine{Type: "q35", Accel: AccelKVM, CPUs: 1, MemoryMB: 128},
+		Dir:            t.TempDir(),
+		EventsPortName: "harness.events",
+		BootTimeout:    5 * time.Second,
+		IdleTimeout:    5 * time.Second,
+		RunTimeout:     10 * time.Second,
+	}
+}
+
+type bootResult struct {
+	out *Outcome
+	err error
+	d   time.Duration
+}
+
+// bootWithin runs Boot and fails the test if it has not returned in limit,
+// so that a hang is a failure and not a stuck test binary.
+func bootWithin(t *testing.T, o Options, limit time.Duration) bootResult {
+	t.Helper()
+	done := make(chan bootResult, 1)
+	go func() {
+		start := time.Now()
+		out, err := Boot(context.Background(), o)
+		done <- bootResult{out, err, time.Since(start)}
+	}()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(limit):
+		t.Fatalf("Boot did not return within %v", limit)
+		return bootResult{}
+	}
+}
+
+func TestBootKVMUnusable(t *testing.T) {
+	const msg = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69"
+	qemu := writeScript(t, "echo '"+msg+"' >&2\nexit 1\n")
+	r := bootWithin(t, bootOptions(t, qemu), 10*time.Second)
+	if !errors.Is(r.err, ErrKVMUnusable) {
+		t.Fatalf("err = %v, want ErrKVMUnusable", r.err)
+	}
+	if !strings.Contains(r.err.Error(), msg) {
+		t.Errorf("error %q does not quote QEMU's message", r.err)
+	}
+	if r.d > 3*time.Second {
+		t.Errorf("Boot took %v to notice QEMU had exited", r.d)
+	}
+	if !strings.Contains(r.out.Stderr, msg) {
+		t.Errorf("Outcome.Stderr = %q", r.out.Stderr)
+	}
+}
+
+// A QEMU that fails on an ordinary error is reported with its message,
+// and is not mistaken for a KVM problem.
+func TestBootQEMUError(t *testing.T) {
+	qemu := writeScript(t, "echo 'qemu-system-x86_64: -foo: invalid option' >&2\nexit 1\n")
+	r := bootWithin(t, bootOptions(t, qemu), 10*time.Second)
+	if r.err == nil || errors.Is(r.err, ErrKVMUnusable) {
+		t.Fatalf("err = %v, want a QEMU error that is not ErrKVMUnusable", r.err)
+	}
+	if !strings.Contains(r.err.Error(), "-foo: invalid option") {
+		t.Errorf("error %q does not quote QEMU", r.err)
+	}
+}
+
+func TestBootHangKillsQEMU(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	// exec keeps the PID, so the PID written is the process Boot must kill.
+	qemu := writeScript(t, "echo $$ > "+pidFile+"\nexec sleep 30\n")
+	o := bootOptions(t, qemu)
+	o.BootTimeout = 500 * time.Millisecond
+	r := bootWithin(t, o, 20*time.Second)
+	if !errors.Is(r.err, ErrBootHang) {
+		t.Fatalf("err = %v, want ErrBootHang", r.err)
+	}
+	if r.d > 3*time.Second {
+		t.Errorf("Boot took %v with a 500ms boot deadline", r.d)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("kill(%d, 0) = %v after Boot returned, want ESRCH: QEMU was left running", pid, err)
+	}
+}
+
+func TestBootDone(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "done")
+	o := bootOptions(t, exe)
+	var mu sync.Mutex
+	var kinds []trace.Kind
+	var lines []string
+	var console strings.Builder
+	o.OnEvent = func(e trace.Event, raw []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		kinds = append(kinds, e.Kind)
+	}
+	o.OnConsoleLine = func(l string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, l)
+	}
+	o.Console = &console
+	r := bootWithin(t, o, 15*time.Second)
+	if r.err != nil {
+		t.Fatalf("Boot: %v", r.err)
+	}
+	if !r.out.Done {
+		t.Error("Outcome.Done is false after a done event")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []trace.Kind{trace.Hello, trace.Done}; !slices.Equal(kinds, want) {
+		t.Errorf("events %q, want %q", kinds, want)
+	}
+	if want := []string{"booted", "agent up"}; !slices.Equal(lines, want) {
+		t.Errorf("console lines %q, want %q", lines, want)
+	}
+	if console.String() != "booted\nagent up\n" {
+		t.Errorf("console %q", console.String())
+	}
+}
+
+// A guest whose events port closes before QEMU exits, without a done
+// event, is an error that quotes the console.
+func TestBootNoDone(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "no-done")
+	r := bootWithin(t, bootOptions(t, exe), 15*time.Second)
+	if !errors.Is(r.err, ErrNoDone) {
+		t.Fatalf("err = %v, want ErrNoDone", r.err)
+	}
+	if !strings.Contains(r.err.Error(), "Kernel panic - not syncing: test") {
+		t.Errorf("error %q does not quote the console's last line", r.err)
+	}
+	if r.out.Done {
+		t.Error("Outcome.Done is true without a done event")
+	}
+}
+
+// A guest that falls silent is an error, and QEMU is stopped over QMP
+// rather than killed.
+func TestBootSilentQuitsOverQMP(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quitFile := filepath.Join(t.TempDir(), "quit")
+	t.Setenv(fakeEnv, "silent")
+	t.Setenv(fakeEnv+"_QUIT", quitFile)
+	o := bootOptions(t, exe)
+	o.IdleTimeout = 500 * time.Millisecond
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, ErrSilent) {
+		t.Fatalf("err = %v, want ErrSilent", r.err)
+	}
+	if !strings.Contains(r.err.Error(), `"booted"`) {
+		t.Errorf("error %q does not quote the console's last line", r.err)
+	}
+	if _, err := os.Stat(quitFile); err != nil {
+		t.Errorf("QEMU never got quit over QMP: %v", err)
+	}
+}
+
+// A QEMU whose QMP takes quit but never answers must still be killed, and
+// Boot must still return.
+func TestBootWedgedQMPIsKilled(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "wedged")
+	o := bootOptions(t, exe)
+	o.IdleTimeout = 500 * time.Millisecond
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, ErrSilent) {
+		t.Fatalf("err = %v, want ErrSilent", r.err)
+	}
+	// 3s for quit, then SIGKILL.
+	if r.d < 3*time.Second || r.d > 6*time.Second {
+		t.Errorf("Boot took %v, want the idle deadline plus stop's 3s quit wait", r.d)
+	}
+}

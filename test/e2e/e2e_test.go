@@ -1,0 +1,220 @@
+// Package e2e tests the harness as a user runs it: the static binary,
+// booting Debian's 6.12 cloud kernel under QEMU (KVM where it works, TCG
+// otherwise), with the report checked afterwards.
+package e2e
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// needQEMU skips where QEMU is missing, except in CI, where a VM test
+// that does not run is a failure.
+func needQEMU(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("qemu-system-x86_64 missing in CI: %v", err)
+		}
+		tb.Skip("qemu-system-x86_64 is not installed: run make deps (apt-get install qemu-system-x86)")
+	}
+}
+
+var (
+	buildOnce sync.Once
+	harness   string
+	buildErr  error
+)
+
+// harnessBinary builds the static harness binary once per test process.
+func harnessBinary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "harness-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		harness = filepath.Join(dir, "harness")
+		cmd := exec.Command("go", "build", "-o", harness, "github.com/kernel-harness/harness/cmd/harness")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		tb.Fatalf("build harness: %v", buildErr)
+	}
+	return harness
+}
+
+func debianKernel(tb testing.TB) kernel.Kernel {
+	tb.Helper()
+	cache, err := kernel.CacheDir()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, err := kernel.Debian(cache, func(s string) { tb.Log(s) })
+	if err != nil {
+		tb.Fatalf("Debian kernel: %v", err)
+	}
+	return k
+}
+
+func runHarness(tb testing.TB, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	cmd := exec.Command(harnessBinary(tb), args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		tb.Fatalf("run harness: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestE2EDebianKernel(t *testing.T) {
+	needQEMU(t)
+	k := debianKernel(t)
+	out := t.TempDir()
+	code, stdout, stderr := runHarness(t, "run", "--kernel", k.Image, "--out", out)
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	if code != 0 {
+		t.Fatalf("harness run exited %d, want 0", code)
+	}
+
+	var rep report.Report
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != report.Schema || rep.Verdict != report.Pass {
+		t.Errorf("schema %q verdict %q (%s)", rep.Schema, rep.Verdict, rep.Error)
+	}
+	if !strings.HasPrefix(rep.Kernel.Release, "6.12.") || rep.Kernel.Accel == "" {
+		t.Errorf("kernel %+v", rep.Kernel)
+	}
+	var probed bool
+	for _, f := range rep.Features {
+		if f.Name == "BPF_SOCK_OPS_RCVQ_CB" {
+			probed = true
+			if f.Value || !strings.Contains(f.Reason, "kernel lacks BPF_SOCK_OPS_RCVQ_CB") {
+				t.Errorf("probe on a stock kernel: %+v", f)
+			}
+		}
+	}
+	if !probed {
+		t.Errorf("no BPF_SOCK_OPS_RCVQ_CB probe in %+v", rep.Features)
+	}
+
+	// Every built-in scenario ran on both families in both modes.
+	seen := map[string]report.Scenario{}
+	for _, s := range rep.Scenarios {
+		seen[s.ID()] = s
+	}
+	for _, c := range scenario.Expand(scenario.Builtin(), nil) {
+		s, ok := seen[c.ID()]
+		if !ok {
+			t.Errorf("%s: missing from the report", c.ID())
+			continue
+		}
+		switch c.Mode {
+		case scenario.Baseline:
+			if s.Verdict != report.Pass {
+				t.Errorf("%s: verdict %s, failed %+v, reason %s", c.ID(), s.Verdict, s.FailedChecks, s.Reason)
+			}
+			if s.EpollinUser != len(c.Scenario.Sends) || s.EpollinKernel < s.EpollinUser {
+				t.Errorf("%s: EPOLLIN user %d kernel %d, want %d sends' worth", c.ID(), s.EpollinUser, s.EpollinKernel, len(c.Scenario.Sends))
+			}
+		case scenario.Autolowat:
+			if s.Verdict != report.Unsupported || !strings.Contains(s.Reason, "BPF_SOCK_OPS_RCVQ_CB") {
+				t.Errorf("%s: verdict %s reason %q, want unsupported naming the missing op", c.ID(), s.Verdict, s.Reason)
+			}
+		}
+	}
+
+	// The guest said it was done, and the other outputs are there.
+	f, err := os.Open(filepath.Join(out, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	evs, err := trace.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) == 0 || evs[len(evs)-1].Kind != trace.Done {
+		t.Errorf("events.jsonl does not end with done (%d events)", len(evs))
+	}
+	var ju struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+	}
+	jb, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(jb, &ju); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(scenario.Expand(scenario.Builtin(), nil)); ju.Tests != want || ju.Failures != 0 || ju.Skipped != want/2 {
+		t.Errorf("junit: %+v, want %d tests, half skipped", ju, want)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "console.log")); err != nil || fi.Size() == 0 {
+		t.Errorf("console.log empty or missing: %v", err)
+	}
+	if !strings.Contains(stdout, "verdict: pass") {
+		t.Errorf("summary has no verdict line:\n%s", stdout)
+	}
+}
+
+// Bad input is refused with exit status 2 and a message that says what to
+// do, before any VM boots.
+func TestE2EBadInput(t *testing.T) {
+	k := debianKernel(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing kernel", []string{"run", "--kernel", "/nonexistent/bzImage"}, "no such file"},
+		{"not a kernel", []string{"run", "--kernel", "/etc/hostname"}, "not an x86 bzImage"},
+		{"no scenario matches", []string{"run", "--kernel", k.Image, "--scenario", "^nothing$"}, "no scenario matches"},
+		{"bad regexp", []string{"run", "--kernel", k.Image, "--scenario", "("}, "--scenario"},
+		{"qemu missing", []string{"run", "--kernel", k.Image, "--qemu", "qemu-that-is-not-there"}, "apt-get install qemu-system-x86"},
+		{"unknown accel", []string{"run", "--kernel", k.Image, "--accel", "hvf"}, "unknown accelerator"},
+		{"unknown command", []string{"frobnicate"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(tt.args, "--out", t.TempDir())
+			if tt.name == "unknown command" {
+				args = tt.args
+			}
+			code, _, stderr := runHarness(t, args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ options:
 	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
 	fs.StringVar(&o.Machine, "machine", "q35", "QEMU machine type: q35 or microvm")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
+	appendArgs := fs.String("append", "", "more kernel command-line arguments, after the harness's own")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
 	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
@@ -60,6 +62,7 @@ options:
 	if o.Out == "" {
 		o.Out = filepath.Join("harness-out", time.Now().Format("20060102-150405"))
 	}
+	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
 

@@ -448,11 +448,14 @@ func TestSummaryContent(t *testing.T) {
 		"FAIL bulk/ipv6/autolowat: partial_reads: want 0, got 2\n",
 		"unsupported: 1 scenario: " + unsupportedReason + "\n",
 		"kernel: WARNING during bulk/ipv6/autolowat: WARNING: CPU: 0 PID: 87 at net/ipv4/tcp.c:1520 tcp_recvmsg_locked+0x5c/0x7a0\n",
-		"accel: asked for kvm but /dev/kvm is not accessible; using tcg\nverdict:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+	// The accelerator note is said once, in the progress output, not here.
+	if strings.Contains(out, "accel:") {
+		t.Errorf("summary repeats the accelerator note:\n%s", out)
 	}
 	if last := lines[len(lines)-1]; last != "verdict: fail (1 passed, 1 failed, 1 unsupported, 1 error) in 41.8s" {
 		t.Errorf("last line = %q", last)
@@ -479,5 +482,25 @@ func TestSummaryGroupsUnsupported(t *testing.T) {
 	}
 	if !strings.HasSuffix(out, "verdict: pass (0 passed, 0 failed, 4 unsupported, 0 error) in 0.0s\n") {
 		t.Errorf("verdict line wrong:\n%s", out)
+	}
+}
+
+// Scenarios that errored for one reason are said once.
+func TestSummaryGroupsErrors(t *testing.T) {
+	r := &report.Report{Verdict: report.Error, Error: "guest fell silent"}
+	for _, n := range []string{"a", "b", "c"} {
+		r.Scenarios = append(r.Scenarios, report.Scenario{Name: n, Family: "ipv4", Mode: "baseline", Verdict: report.Error, Reason: "the guest never started this scenario"})
+	}
+	r.Scenarios = append(r.Scenarios, report.Scenario{Name: "d", Family: "ipv6", Mode: "baseline", Verdict: report.Error, Reason: "other"})
+	var buf strings.Builder
+	r.Summary(&buf)
+	out := buf.String()
+	for _, want := range []string{"ERROR 3 scenarios: the guest never started this scenario\n", "ERROR d/ipv6/baseline: other\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "never started") != 1 {
+		t.Errorf("reason repeated:\n%s", out)
 	}
 }

@@ -27,6 +27,8 @@ func (r *Report) Summary(w io.Writer) {
 	var n struct{ pass, fail, unsupported, err int }
 	var unsupported []string // reasons in first-seen order
 	byReason := map[string]int{}
+	errByReason := map[string]int{}
+	var errored []Scenario
 	for _, s := range r.Scenarios {
 		switch s.Verdict {
 		case Pass:
@@ -48,6 +50,18 @@ func (r *Report) Summary(w io.Writer) {
 			byReason[s.Reason]++
 		default:
 			n.err++
+			if errByReason[s.Reason] == 0 {
+				errored = append(errored, s)
+			}
+			errByReason[s.Reason]++
+		}
+	}
+	// A run that died takes every scenario with it for one reason: say it
+	// once, not once per scenario.
+	for _, s := range errored {
+		if k := errByReason[s.Reason]; k > 1 {
+			fmt.Fprintf(w, "ERROR %d scenarios%s\n", k, colonReason(s.Reason))
+		} else {
 			fmt.Fprintf(w, "ERROR %s%s\n", s.ID(), colonReason(s.Reason))
 		}
 	}
@@ -67,9 +81,6 @@ func (r *Report) Summary(w io.Writer) {
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
-	}
-	if r.Kernel.AccelNote != "" {
-		fmt.Fprintf(w, "accel: %s\n", oneLine(r.Kernel.AccelNote))
 	}
 	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error) in %.1fs\n",
 		r.Verdict, n.pass, n.fail, n.unsupported, n.err, r.DurationS)

@@ -36,6 +36,7 @@ type Options struct {
 	Accel    string
 	Machine  string
 	QEMU     string
+	Append   []string // more kernel command-line arguments
 	CPUs     int
 	MemoryMB int
 	// Deadlines under KVM; TCG stretches them.
@@ -180,7 +181,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	machine := vm.Machine{Type: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB}
 	res, bootErr := vm.Run(ctx, vm.Plan{
-		Options: vm.Options{QEMU: o.QEMU, Kernel: k.Image, Initrd: initrd, Machine: machine, Dir: work,
+		Options: vm.Options{QEMU: o.QEMU, Kernel: k.Image, Initrd: initrd, Machine: machine, Dir: work, Cmdline: o.Append,
 			EventsPortName: guest.EventsPort, Console: conLog, OnConsoleLine: onLine, OnEvent: onEvent},
 		Accel: o.Accel, Deadlines: o.Deadlines, Log: func(s string) { say("vm: %s", s) },
 	})
@@ -217,7 +218,8 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if bootErr != nil {
 		for _, s := range rep.Splats {
 			if s.Kind == "panic" || s.Kind == "oops" {
-				bootErr = fmt.Errorf("%w; the kernel reported: %s", bootErr, firstLine(s.Text))
+				// The kernel's own words come first: they are the cause.
+				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, firstLine(s.Text), bootErr)
 				break
 			}
 		}

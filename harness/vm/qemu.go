@@ -172,6 +172,10 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		}
 	}()
 
+	// QMP events are drained on their own goroutine so QEMU never blocks
+	// on them; finish copies what arrived.
+	var qmpMu sync.Mutex
+	var qmpEvents []string
 	// The boot deadline runs from QEMU's start, the QMP wait included.
 	boot := time.NewTimer(o.BootTimeout)
 	defer boot.Stop()
@@ -180,12 +184,11 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		qctx, cancel := context.WithCancel(context.Background())
 		cleanup = append(cleanup, func() error { cancel(); return nil })
 		if ch, err := mon.Events(qctx); err == nil {
-			var mu sync.Mutex
 			go func() {
 				for ev := range ch {
-					mu.Lock()
-					out.QMPEvents = append(out.QMPEvents, ev.Event)
-					mu.Unlock()
+					qmpMu.Lock()
+					qmpEvents = append(qmpEvents, ev.Event)
+					qmpMu.Unlock()
 				}
 			}()
 		}
@@ -200,6 +203,9 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		out.Duration = time.Since(start)
 		out.Stderr = stderr.String()
 		out.ConsoleTail = tail.lines()
+		qmpMu.Lock()
+		out.QMPEvents = append([]string(nil), qmpEvents...)
+		qmpMu.Unlock()
 		return out, err
 	}
 	for {

@@ -218,3 +218,31 @@ func TestE2EBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A kernel that panics before init ends the run at once with exit status
+// 2 and the panic quoted, instead of hanging until a deadline.
+func TestE2EPanicBeforeInit(t *testing.T) {
+	needQEMU(t)
+	k := debianKernel(t)
+	out := t.TempDir()
+	// No init in the initramfs under this name: the kernel falls back to a
+	// root device it does not have, and panics.
+	code, _, stderr := runHarness(t, "run", "--kernel", k.Image, "--out", out, "--append", "rdinit=/no-such-init")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "Kernel panic") {
+		t.Errorf("stderr does not quote the panic:\n%s", stderr)
+	}
+	var rep report.Report
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != report.Error || len(rep.Splats) == 0 || rep.Splats[0].Kind != "panic" {
+		t.Errorf("report verdict %q splats %+v, want error with a panic", rep.Verdict, rep.Splats)
+	}
+}

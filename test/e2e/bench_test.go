@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// BenchmarkBoot measures, on the default Debian kernel, the wall time to
+// the guest's first event and to the end: for `harness run` with the whole
+// in-order matrix, and for the floor, an init that only reports and powers
+// off. KVM where it works, TCG otherwise, as a run would choose.
+func BenchmarkBoot(b *testing.B) {
+	needQEMU(b)
+	k := debianKernel(b)
+
+	b.Run("harness", func(b *testing.B) {
+		bin := harnessBinary(b)
+		var first, total time.Duration
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			cmd := exec.Command(bin, "run", "--kernel", k.Image, "--out", b.TempDir())
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "guest: up") {
+					first += time.Since(start)
+				}
+			}
+			if err := cmd.Wait(); err != nil {
+				b.Fatalf("harness run: %v", err)
+			}
+			total += time.Since(start)
+		}
+		b.ReportMetric(first.Seconds()/float64(b.N), "s/first-event")
+		b.ReportMetric(total.Seconds()/float64(b.N), "s/verdict")
+	})
+
+	b.Run("floor", func(b *testing.B) {
+		dir := b.TempDir()
+		initBin := filepath.Join(dir, "poweroff")
+		build := exec.Command("go", "build", "-o", initBin, "github.com/kernel-harness/harness/images/poweroff")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			b.Fatalf("build poweroff: %v\n%s", err, out)
+		}
+		initrd := filepath.Join(dir, "initramfs.cpio")
+		if _, err := image.Build(initrd, image.Spec{Init: initBin}); err != nil {
+			b.Fatal(err)
+		}
+		var first, total time.Duration
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			var seen time.Duration
+			res, err := vm.Run(context.Background(), vm.Plan{
+				Options: vm.Options{Kernel: k.Image, Initrd: initrd, Dir: dir, EventsPortName: guest.EventsPort,
+					Machine: vm.Machine{Type: "q35", CPUs: 2, MemoryMB: 512},
+					OnEvent: func(e trace.Event, _ []byte) {
+						if seen == 0 {
+							seen = time.Since(start)
+						}
+					}},
+				Accel:     vm.AccelAuto,
+				Deadlines: vm.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: time.Minute},
+			})
+			if err != nil || !res.Outcome.Done {
+				b.Fatalf("floor boot: %v", err)
+			}
+			first += seen
+			total += time.Since(start)
+		}
+		b.ReportMetric(first.Seconds()/float64(b.N), "s/first-event")
+		b.ReportMetric(total.Seconds()/float64(b.N), "s/verdict")
+	})
+}

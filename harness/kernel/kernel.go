@@ -153,7 +153,8 @@ func Debian(cache string, log func(string)) (Kernel, error) {
 // cached returns the newest unpacked Debian kernel in dir.
 func cached(dir string) (Kernel, bool) {
 	imgs, _ := filepath.Glob(filepath.Join(dir, "linux-image-*", "boot", "vmlinuz-*"))
-	sort.Strings(imgs)
+	pkg := func(img string) string { return filepath.Base(filepath.Dir(filepath.Dir(img))) }
+	sort.Slice(imgs, func(i, j int) bool { return versionLess(pkg(imgs[i]), pkg(imgs[j])) })
 	for i := len(imgs) - 1; i >= 0; i-- {
 		k, err := FromFile(imgs[i], "")
 		if err == nil {
@@ -183,9 +184,13 @@ func newestPackage() (string, error) {
 	return names[len(names)-1], nil
 }
 
-// versionLess orders package names by their 6.12.N patch level.
+// versionLess orders package names by their 6.12.N patch level; names
+// of another form sort first, by name.
 func versionLess(a, b string) bool {
 	pa, pb := debianPackage.FindStringSubmatch(a), debianPackage.FindStringSubmatch(b)
+	if pa == nil || pb == nil {
+		return pa == nil && (pb != nil || a < b)
+	}
 	var na, nb int
 	fmt.Sscanf(strings.TrimPrefix(pa[1], "6.12."), "%d", &na)
 	fmt.Sscanf(strings.TrimPrefix(pb[1], "6.12."), "%d", &nb)

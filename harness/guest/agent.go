@@ -34,6 +34,13 @@ func Main() {
 		powerOff()
 	}()
 	mountErr := mountAll()
+	// Modules first: the events port itself may sit behind one
+	// (virtio_mmio on microvm).
+	plan, planErr := readPlan(scenario.PlanPath)
+	var modules []moduleResult
+	if planErr == nil && plan.ModulesList != "" {
+		modules = loadModules(plan.ModulesList)
+	}
 	port, err := openPort(EventsPort, 10*time.Second)
 	if err != nil {
 		logf("%v", err)
@@ -45,7 +52,7 @@ func Main() {
 	if mountErr != nil {
 		a.emit(trace.Event{Kind: trace.Log, Message: mountErr.Error()})
 	}
-	if err := a.run(); err != nil {
+	if err := a.run(plan, planErr, modules); err != nil {
 		a.emit(trace.Event{Kind: trace.Error, Message: err.Error()})
 		return
 	}
@@ -68,23 +75,19 @@ func (a *agent) emit(e trace.Event) {
 	}
 }
 
-func (a *agent) run() error {
+func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) error {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	a.emit(trace.Event{Kind: trace.Hello, Release: unix.ByteSliceToString(uts.Release[:])})
-
-	plan, err := readPlan(scenario.PlanPath)
-	if err != nil {
-		return err
+	if planErr != nil {
+		return planErr
 	}
-	if plan.ModulesList != "" {
-		for _, r := range loadModules(plan.ModulesList) {
-			e := trace.Event{Kind: trace.Module, Name: r.name, OK: r.err == nil}
-			if r.err != nil {
-				e.Message = r.err.Error()
-			}
-			a.emit(e)
+	for _, r := range modules {
+		e := trace.Event{Kind: trace.Module, Name: r.name, OK: r.err == nil}
+		if r.err != nil {
+			e.Message = r.err.Error()
 		}
+		a.emit(e)
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Not
 	// cilium/ebpf's rlimit package: its init probes the kernel before

@@ -49,7 +49,7 @@ type Options struct {
 
 // Modules the scenarios may need, loaded when the kernel has them as
 // modules; built-in ones need nothing.
-var wantedModules = []string{"virtio_pci", "virtio_console", "ipv6", "tun"}
+var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv6", "tun"}
 
 // Run carries out a run. The report is returned and written even when the
 // run could not be finished; err says why it could not.

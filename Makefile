@@ -6,13 +6,18 @@ GO      ?= go
 BIN     := bin/harness
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps deps-bpf run test unit e2e bench bpf bpf-check vet clean
+.PHONY: all build deps deps-build deps-bpf run test unit e2e bench bpf bpf-check vet clean
 
 all: build
 
 # Debian packages the harness needs at run time, installed when missing.
 deps:
 	@scripts/deps qemu-system-x86 kmod
+
+# Packages to build kernels (harness build, run --tree) and the 6.12 source
+# tree the build tests use.
+deps-build:
+	@scripts/deps build-essential flex bison bc libelf-dev libssl-dev ccache pahole git linux-source-6.12
 
 # More packages to regenerate the BPF objects.
 deps-bpf:
@@ -27,8 +32,8 @@ run: deps build
 
 # Every test: unit tests, the BPF objects up to date, and the end-to-end
 # tests that boot Debian's 6.12 cloud kernel under QEMU.
-test: deps deps-bpf vet bpf-check
-	$(GO) test -count=1 -timeout 30m ./...
+test: deps deps-build deps-bpf vet bpf-check
+	$(GO) test -count=1 -timeout 80m ./...
 
 unit:
 	$(GO) test -short -count=1 ./...

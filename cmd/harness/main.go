@@ -16,6 +16,8 @@ const usage = `usage: harness <command> [options]
 
 commands:
   run       boot a kernel, run the scenarios, report (harness run -h)
+  build     apply a series to a tree and build the kernel (harness build -h)
+  cache     list or prune the built kernels (harness cache list|prune)
   version   print the harness version
 `
 
@@ -34,6 +36,10 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		os.Exit(runCmd(os.Args[2:]))
+	case "build":
+		os.Exit(buildCmd(os.Args[2:]))
+	case "cache":
+		os.Exit(cacheCmd(os.Args[2:]))
 	case "version":
 		fmt.Println(version)
 	case "-h", "--help", "help":

@@ -21,6 +21,7 @@ func runCmd(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: harness run [--kernel bzImage [--modules DIR]] [--out DIR] [--scenario REGEX]
+       harness run --tree DIR [--series S] [build options] [--out DIR] [--scenario REGEX]
 
 Boots the kernel in QEMU with the harness as its guest agent, runs the
 scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
@@ -36,6 +37,7 @@ options:
 		fs.PrintDefaults()
 	}
 	var o run.Options
+	buildFlags(fs, &o.Build)
 	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
@@ -60,7 +62,15 @@ options:
 		return 2
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join("harness-out", time.Now().Format("20060102-150405"))
+		o.Out = defaultOut()
+	}
+	if o.Kernel != "" && o.Build.Tree != "" {
+		fmt.Fprintln(os.Stderr, "harness run: give --kernel or --tree, not both")
+		return 2
+	}
+	if o.Build.Tree == "" && (o.Build.Series != "" || o.Build.Base != "") {
+		fmt.Fprintln(os.Stderr, "harness run: --series and --base need --tree")
+		return 2
 	}
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
@@ -78,4 +88,8 @@ options:
 		return 2
 	}
 	return report.Exit(rep.Verdict)
+}
+
+func defaultOut() string {
+	return filepath.Join("harness-out", time.Now().Format("20060102-150405"))
 }

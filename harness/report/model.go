@@ -15,8 +15,10 @@ const (
 
 // Report is the whole of report.json.
 type Report struct {
-	Schema    string     `json:"schema"`
-	Kernel    Kernel     `json:"kernel"`
+	Schema string `json:"schema"`
+	Kernel Kernel `json:"kernel"`
+	// Build says how the kernel was made, when the harness built it.
+	Build     *Build     `json:"build,omitempty"`
 	Boot      Boot       `json:"boot"`
 	Features  []Feature  `json:"features"`
 	Scenarios []Scenario `json:"scenarios"`
@@ -101,4 +103,33 @@ type Splat struct {
 	// Scenario is the scenario that was running, when one was.
 	Scenario string `json:"scenario,omitempty"`
 	Text     string `json:"text"`
+}
+
+// Build is how the harness made the kernel from a tree and a series.
+type Build struct {
+	Tree        string  `json:"tree"`
+	Base        string  `json:"base"`
+	BaseSubject string  `json:"base_subject"`
+	Series      *Series `json:"series,omitempty"`
+	Profile     string  `json:"profile"`
+	Key         string  `json:"key"`
+	CacheHit    bool    `json:"cache_hit"`
+	Seconds     float64 `json:"seconds"`
+	Objects     int     `json:"objects,omitempty"`
+}
+
+// Series is the applied series.
+type Series struct {
+	Source  string  `json:"source"`
+	Version int     `json:"version"`
+	Cover   string  `json:"cover,omitempty"`
+	Patches []Patch `json:"patches"`
+}
+
+// Patch is one patch of the series and what became of it.
+type Patch struct {
+	Number  int    `json:"number"`
+	Total   int    `json:"total"`
+	Subject string `json:"subject"`
+	State   string `json:"state"` // applied | already-present
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
@@ -41,6 +42,8 @@ type Options struct {
 	MemoryMB int
 	// Deadlines under KVM; TCG stretches them.
 	Deadlines vm.Deadlines
+	// Build makes the kernel from a tree when Build.Tree is set.
+	Build BuildOptions
 	// Init is the static binary to put at /init; empty: this executable.
 	Init string
 	// Progress receives lines for the user.
@@ -94,7 +97,8 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	}
 
 	// Step: kernel.
-	k, err := chooseKernel(o, say)
+	k, build, err := chooseKernel(ctx, o, say)
+	rep.Build = build
 	if err != nil {
 		return fail(err)
 	}
@@ -233,15 +237,28 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	return rep, nil
 }
 
-func chooseKernel(o Options, say func(string, ...any)) (kernel.Kernel, error) {
+func chooseKernel(ctx context.Context, o Options, say func(string, ...any)) (kernel.Kernel, *report.Build, error) {
+	if o.Build.Tree != "" {
+		bo := o.Build
+		bo.LogFile, bo.Progress = filepath.Join(o.Out, "build.log"), o.Progress
+		os.Remove(bo.LogFile)
+		k, b, err := BuildKernel(ctx, bo)
+		var be *kbuild.BuildError
+		if err != nil && !errors.As(err, &be) {
+			err = fmt.Errorf("%w (full output in %s)", err, bo.LogFile)
+		}
+		return k, b, err
+	}
 	if o.Kernel != "" {
-		return kernel.FromFile(o.Kernel, o.Modules)
+		k, err := kernel.FromFile(o.Kernel, o.Modules)
+		return k, nil, err
 	}
 	cache, err := kernel.CacheDir()
 	if err != nil {
-		return kernel.Kernel{}, err
+		return kernel.Kernel{}, nil, err
 	}
-	return kernel.Default(cache, func(s string) { say("%s", s) })
+	k, err := kernel.Default(cache, func(s string) { say("%s", s) })
+	return k, nil, err
 }
 
 func featureList(evs []trace.Event) []report.Feature {

@@ -1,0 +1,139 @@
+package kbuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Fixed build identity, so that building the same tree and config twice
+// gives the same kernel (and ccache hits).
+const (
+	buildTimestamp = "Wed Jan  1 00:00:00 UTC 2025" // date -d must read it
+	buildUser      = "harness"
+	buildHost      = "harness"
+)
+
+// makeEnv is the environment of every command: the caller's, in the C
+// locale (so that compiler messages are in English with ASCII quotes) and
+// with the build identity fixed.
+func makeEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "KCONFIG_CONFIG", name == "LC_ALL", strings.HasPrefix(name, "KBUILD_BUILD_"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"LC_ALL=C",
+		"KBUILD_BUILD_TIMESTAMP="+buildTimestamp,
+		"KBUILD_BUILD_USER="+buildUser,
+		"KBUILD_BUILD_HOST="+buildHost,
+		"KBUILD_BUILD_VERSION=1",
+	)
+}
+
+// makeVars are the make variables of every make: ccache when there is
+// one. Configure passes them too, because Kconfig records CC and would
+// redo the config when the build's differs.
+func makeVars() []string {
+	if _, err := exec.LookPath("ccache"); err == nil {
+		return []string{"CC=ccache gcc", "HOSTCC=ccache gcc"}
+	}
+	return nil
+}
+
+// runMake runs make -C src O=obj with the harness's variables and args.
+func runMake(ctx context.Context, src, obj string, args []string, out io.Writer, line func(string)) error {
+	argv := append([]string{"-C", src, "O=" + obj}, makeVars()...)
+	return run(ctx, "", "make", append(argv, args...), out, line)
+}
+
+// run runs a command in dir, its output (stdout and stderr interleaved)
+// copied to out and, line by line, to line. Cancelling ctx stops the
+// command's whole process group, so no compiler outlives it.
+func run(ctx context.Context, dir, name string, args []string, out io.Writer, line func(string)) error {
+	fmt.Fprintf(out, "$ %s\n", quoteCommand(name, args))
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = makeEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// SIGTERM lets make delete half-written targets.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	}
+	cmd.WaitDelay = 30 * time.Second
+	lw := &lineWriter{out: out, line: line}
+	cmd.Stdout, cmd.Stderr = lw, lw
+	err := cmd.Run()
+	lw.flush()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	if lw.err != nil {
+		return fmt.Errorf("writing output: %w", lw.err)
+	}
+	return nil
+}
+
+func quoteCommand(name string, args []string) string {
+	parts := []string{name}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"'$\\") {
+			a = strconv.Quote(a)
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+// lineWriter copies a command's output to out and hands each line to
+// line. A failing out is remembered, not returned: the command must not
+// block on a full pipe because the log cannot be written.
+type lineWriter struct {
+	out  io.Writer
+	line func(string)
+	buf  []byte
+	err  error
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	if w.err == nil {
+		if _, err := w.out.Write(p); err != nil {
+			w.err = err
+		}
+	}
+	if w.line == nil {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(strings.TrimSuffix(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	if w.line != nil && len(w.buf) > 0 {
+		w.line(string(w.buf))
+	}
+	w.buf = nil
+}

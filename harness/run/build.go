@@ -1,0 +1,182 @@
+package run
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	kernelconfig "github.com/kernel-harness/harness/kernel-config"
+
+	"github.com/kernel-harness/harness/harness/artifact"
+	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/series"
+)
+
+// BuildOptions is how to make a kernel from a tree and a series.
+type BuildOptions struct {
+	Tree         string
+	Series       string // mbox, folder of patches, A..B, lore:<id>; empty: none
+	Base         string // default HEAD of the tree
+	AllowPartial bool
+	Profile      string   // minimal or debug
+	Configs      []string // more fragments
+	Items        []string // CONFIG_X=y
+	Jobs         int
+	Keep         bool // keep the worktree
+	// LogFile receives the full output of git and make (build.log).
+	LogFile string
+	// Progress receives lines and the progress bar for the user.
+	Progress io.Writer
+}
+
+// BuildKernel applies the series in a worktree of its own, configures and
+// builds the kernel in an O= folder kept per tree and profile, and stores
+// the result in the artifact cache; a build already there is not redone.
+func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Build, error) {
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	logw := io.Discard
+	if o.LogFile != "" {
+		f, err := os.OpenFile(o.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return kernel.Kernel{}, nil, fmt.Errorf("build log: %w", err)
+		}
+		defer f.Close()
+		logw = f
+	}
+	if o.Profile == "" {
+		o.Profile = "minimal"
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.NumCPU()
+	}
+	tree, err := filepath.Abs(o.Tree)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	if out, err := exec.CommandContext(ctx, "git", "-C", tree, "rev-parse", "--git-dir").CombinedOutput(); err != nil {
+		return kernel.Kernel{}, nil, fmt.Errorf("--tree %s is not a git checkout: %s", o.Tree, strings.TrimSpace(string(out)))
+	}
+	if _, ok := kernelconfig.Profiles[o.Profile]; !ok {
+		return kernel.Kernel{}, nil, fmt.Errorf("unknown --profile %q (want minimal or debug)", o.Profile)
+	}
+	cacheDir, err := kernel.CacheDir()
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+
+	// Step: series.
+	s, err := series.Load(ctx, o.Series, tree)
+	if err != nil {
+		return kernel.Kernel{}, nil, fmt.Errorf("series: %w", err)
+	}
+	if err := s.Check(o.AllowPartial); err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	treeID := shortHash(tree)
+	wt := filepath.Join(cacheDir, "worktrees", treeID)
+	if err := os.MkdirAll(filepath.Dir(wt), 0o755); err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	unlockTree, err := kernel.Lock(filepath.Join(cacheDir, "worktrees", treeID+".lock"))
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	defer unlockTree()
+	say("series: applying %d patches on %s in %s", len(s.Patches), baseName(o.Base), wt)
+	applied, err := series.Apply(ctx, tree, o.Base, wt, s, logw)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	if !o.Keep {
+		defer series.Remove(context.Background(), tree, wt)
+	}
+	b := &report.Build{Tree: tree, Base: applied.Base, BaseSubject: applied.BaseSubject, Profile: o.Profile}
+	if len(s.Patches) > 0 {
+		b.Series = &report.Series{Source: o.Series, Version: s.Version, Cover: s.Cover}
+		for _, p := range applied.Patches {
+			b.Series.Patches = append(b.Series.Patches, report.Patch{Number: p.Number, Total: p.Total, Subject: p.Subject, State: p.State})
+			if p.State != "applied" {
+				say("series: %d/%d %q is %s in the base", p.Number, p.Total, p.Subject, p.State)
+			}
+		}
+	}
+
+	// Step: config. Checked before anything is compiled.
+	obj := filepath.Join(cacheDir, "build", shortHash(tree+"\x00"+o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
+	paths, err := kernelconfig.Write(o.Profile, filepath.Join(obj, "harness-fragments"))
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	var frags []kbuild.Fragment
+	for _, p := range append(paths, o.Configs...) {
+		f, err := kbuild.ParseFragment(p)
+		if err != nil {
+			return kernel.Kernel{}, nil, err
+		}
+		frags = append(frags, f)
+	}
+	say("config: %s profile, %d fragments, in %s", o.Profile, len(frags), obj)
+	cfg, err := kbuild.Configure(ctx, wt, obj, "allnoconfig", frags, o.Items, logw)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	if err := kbuild.RequireBTF(cfg.Path); err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+
+	// Step: build, or the cache.
+	cache, err := artifact.Open(cacheDir)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	key := artifact.Key{Base: applied.Base, Series: s.Digest(), Config: cfg.Digest, Fragments: kernelconfig.Version()}
+	b.Key = key.String()
+	unlock, err := cache.Lock(&key)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	defer unlock()
+	if e, ok := cache.Get(key); ok {
+		b.CacheHit, b.Seconds = true, e.Seconds
+		say("build: cache hit %s (%s, built %s)", b.Key, e.Release, e.Built.Format(time.RFC3339))
+		return e.Kernel(), b, nil
+	}
+	start := time.Now()
+	art, err := kbuild.Build(ctx, wt, obj, o.Jobs, cfg.Modules, o.LogFile, o.Progress)
+	if err != nil {
+		return kernel.Kernel{}, b, err
+	}
+	b.Seconds, b.Objects = time.Since(start).Seconds(), art.Objects
+	e, err := cache.Put(artifact.Entry{Key: key, Release: art.Release, Built: time.Now(), Seconds: b.Seconds, Tree: tree, Subject: applied.BaseSubject}, art.Image, art.Modules)
+	if err != nil {
+		return kernel.Kernel{}, b, err
+	}
+	say("build: %s in %.0fs, stored as %s", art.Release, b.Seconds, b.Key)
+	return e.Kernel(), b, nil
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])[:12]
+}
+
+func baseName(base string) string {
+	if base == "" {
+		return "HEAD"
+	}
+	return base
+}

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/report"
+)
+
+// treeState is what must not change in the user's checkout.
+func treeState(t *testing.T, tree string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, args := range [][]string{{"rev-parse", "HEAD"}, {"status", "--porcelain"}, {"branch", "--list"}, {"stash", "list"}} {
+		out, err := exec.Command("git", append([]string{"-C", tree}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		b.Write(out)
+	}
+	return b.String()
+}
+
+func readReport(t *testing.T, dir string) report.Report {
+	t.Helper()
+	var rep report.Report
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestE2EBuildSeries applies a series of our own to Debian's 6.12 tree,
+// builds it with the minimal profile (or takes it from the cache), boots
+// it, and checks that the guest runs the kernel the series changed. A
+// second run must come from the artifact cache.
+func TestE2EBuildSeries(t *testing.T) {
+	needQEMU(t)
+	tree := linuxTree(t)
+	before := treeState(t, tree)
+	series, _ := filepath.Abs("testdata/series-release")
+
+	for i, wantHit := range []bool{false, true} {
+		out := t.TempDir()
+		code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--profile", "minimal", "--out", out)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i+1, code, stdout, stderr)
+		}
+		rep := readReport(t, out)
+		b := rep.Build
+		if b == nil || b.Series == nil || len(b.Series.Patches) != 1 || b.Series.Patches[0].State != "applied" {
+			t.Fatalf("run %d: build section %+v", i+1, b)
+		}
+		if b.Base == "" || b.BaseSubject != "Linux 6.12 (Debian linux-source-6.12)" || b.Profile != "minimal" {
+			t.Errorf("run %d: build %+v", i+1, b)
+		}
+		// The release the series sets, as the guest reported it.
+		if !strings.Contains(rep.Kernel.Release, "-harness-e2e") {
+			t.Errorf("run %d: guest runs %q, not the patched kernel", i+1, rep.Kernel.Release)
+		}
+		if i == 1 && b.CacheHit != wantHit {
+			t.Errorf("run %d: cache hit %v, want %v", i+1, b.CacheHit, wantHit)
+		}
+		if rep.Verdict != report.Pass {
+			t.Errorf("run %d: verdict %s (%s)", i+1, rep.Verdict, rep.Error)
+		}
+		if fi, err := os.Stat(filepath.Join(out, "build.log")); err != nil || fi.Size() == 0 {
+			t.Errorf("run %d: build.log empty or missing: %v", i+1, err)
+		}
+	}
+	if after := treeState(t, tree); after != before {
+		t.Errorf("the user's tree changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// Bad series and configs stop before anything is built, with exit status
+// 2 and a message that says what is wrong, and leave the tree as it was.
+func TestE2EBuildRefuses(t *testing.T) {
+	tree := linuxTree(t)
+	before := treeState(t, tree)
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"conflict", []string{"--series", abs("testdata/series-conflict")},
+			[]string{`patch 1/1 "init: change a line this tree does not have" does not apply`, "init/Kconfig"}},
+		{"partial", []string{"--series", abs("testdata/series-partial")},
+			[]string{"has 1 of 3 patches", "missing 1, 3", "--allow-partial"}},
+		{"vanished option", []string{"--config-item", "CONFIG_NO_SUCH_OPTION=y"},
+			[]string{"CONFIG_NO_SUCH_OPTION"}},
+		{"no BTF", []string{"--config-item", "CONFIG_DEBUG_INFO_BTF=n"},
+			[]string{"CONFIG_DEBUG_INFO_BTF"}},
+		{"not a tree", []string{"--tree", "/tmp"}, []string{"not a git checkout"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"build", "--tree", tree, "--out", t.TempDir()}, tt.args...)
+			code, _, stderr := runHarness(t, args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	if after := treeState(t, tree); after != before {
+		t.Errorf("the user's tree changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"os"
@@ -99,14 +98,7 @@ func TestE2EDebianKernel(t *testing.T) {
 		t.Fatalf("harness run exited %d, want 0", code)
 	}
 
-	var rep report.Report
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Schema != report.Schema || rep.Verdict != report.Pass {
 		t.Errorf("schema %q verdict %q (%s)", rep.Schema, rep.Verdict, rep.Error)
 	}
@@ -234,14 +226,7 @@ func TestE2EPanicBeforeInit(t *testing.T) {
 	if !strings.Contains(stderr, "Kernel panic") {
 		t.Errorf("stderr does not quote the panic:\n%s", stderr)
 	}
-	var rep report.Report
-	b, err := os.ReadFile(filepath.Join(out, "report.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, out)
 	if rep.Verdict != report.Error || len(rep.Splats) == 0 || rep.Splats[0].Kind != "panic" {
 		t.Errorf("report verdict %q splats %+v, want error with a panic", rep.Verdict, rep.Splats)
 	}

@@ -110,6 +110,10 @@ func (c *Cache) Put(e Entry, image, modules string) (Entry, error) {
 		return Entry{}, err
 	}
 	defer os.RemoveAll(tmp)
+	// Readable like the rest of the cache, not MkdirTemp's 0700.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Entry{}, err
+	}
 	if err := copyFile(image, filepath.Join(tmp, "bzImage")); err != nil {
 		return Entry{}, fmt.Errorf("store image: %w", err)
 	}

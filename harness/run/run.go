@@ -202,6 +202,13 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	mu.Unlock()
 	rep.Splats = splats.Splats()
 	rep.Features = featureList(evs)
+	// The release is what the guest says it runs, not what the image's
+	// header claims: that is what proves which kernel booted.
+	for _, e := range evs {
+		if e.Kind == trace.Hello && e.Release != "" {
+			rep.Kernel.Release = e.Release
+		}
+	}
 	rcvqTraced := false
 	for _, f := range rep.Features {
 		if f.Name == features.RcvqEntry {

@@ -117,6 +117,9 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 
 	// Step: config. Checked before anything is compiled.
 	obj := filepath.Join(cacheDir, "build", shortHash(tree+"\x00"+o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
+	if err := os.MkdirAll(obj, 0o755); err != nil {
+		return kernel.Kernel{}, nil, err
+	}
 	paths, err := kernelconfig.Write(o.Profile, filepath.Join(obj, "harness-fragments"))
 	if err != nil {
 		return kernel.Kernel{}, nil, err
@@ -155,9 +158,21 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 		say("build: cache hit %s (%s, built %s)", b.Key, e.Release, e.Built.Format(time.RFC3339))
 		return e.Kernel(), b, nil
 	}
+	// The worktree is new, but only what changed since this folder's last
+	// build needs compiling.
+	kept, record, err := kbuild.KeepTimes(ctx, wt, obj)
+	if err != nil {
+		return kernel.Kernel{}, b, err
+	}
+	if kept > 0 {
+		say("build: %d sources unchanged since the last build in %s", kept, obj)
+	}
 	start := time.Now()
 	art, err := kbuild.Build(ctx, wt, obj, o.Jobs, cfg.Modules, o.LogFile, o.Progress)
 	if err != nil {
+		return kernel.Kernel{}, b, err
+	}
+	if err := record(); err != nil {
 		return kernel.Kernel{}, b, err
 	}
 	b.Seconds, b.Objects = time.Since(start).Seconds(), art.Objects

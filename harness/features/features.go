@@ -61,10 +61,18 @@ func (s Set) Autolowat() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s: %w", strings.Join(missing, "; "), ErrNotSupported)
+		return &MissingError{Reasons: missing}
 	}
 	return nil
 }
+
+// MissingError lists what a kernel lacks; it is ErrNotSupported.
+type MissingError struct{ Reasons []string }
+
+func (e *MissingError) Error() string { return strings.Join(e.Reasons, "; ") }
+
+// Unwrap lets errors.Is(err, ErrNotSupported) hold.
+func (e *MissingError) Unwrap() error { return ErrNotSupported }
 
 // Probe answers every probe from a kernel's BTF.
 func ProbeSpec(spec *btf.Spec) Set {

@@ -17,7 +17,8 @@ type Expect struct {
 }
 
 // Model computes the expectation of every step of a case. The reader
-// polls after each send and, when woken, reads everything queued.
+// polls after each step and, when woken, reads everything queued; what is
+// queued is the stream up to the first hole.
 //
 // Baseline: rcvlowat stays 1, so every send that adds data wakes it.
 // Autolowat: the series' rule. With complete frames unread, rcvlowat covers
@@ -33,9 +34,10 @@ func Model(c scenario.Case) []Expect {
 		}
 		return ruleLowat(ends, received, copied)
 	}
-	out := make([]Expect, 0, len(s.Sends))
-	for _, n := range s.Sends {
-		received += n
+	prefix := s.Prefix()
+	out := make([]Expect, 0, len(prefix))
+	for _, p := range prefix {
+		received = p
 		var e Expect
 		e.LowatAfterSend = lowat()
 		e.Ready = received > copied && received-copied >= e.LowatAfterSend

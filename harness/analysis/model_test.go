@@ -118,3 +118,26 @@ func TestRuleLowat(t *testing.T) {
 		}
 	}
 }
+
+// Out of order: the first segment leaves a hole, so nothing is readable
+// until the segment that fills it; then both frames are complete at once.
+func TestModelOutOfOrderPrefix(t *testing.T) {
+	f := scenario.Frame{Header: 4, Payload: 20} // 32 bytes
+	s := scenario.Scenario{Name: "ofo", Path: scenario.PathOFO, Frames: []scenario.Frame{f, f},
+		Segments: []scenario.Segment{{Offset: 8, Len: 56}, {Offset: 0, Len: 8}}}
+	if got := s.Prefix(); got[0] != 0 || got[1] != 64 {
+		t.Fatalf("prefix %v, want [0 64]", got)
+	}
+	got := Model(scenario.Case{Scenario: s, Family: scenario.IPv4, Mode: scenario.Autolowat})
+	if got[0].Ready || !got[1].Ready {
+		t.Fatalf("ready %v/%v, want false/true", got[0].Ready, got[1].Ready)
+	}
+	// Nothing parsed before the hole is filled: the descriptor is awaited.
+	if got[0].LowatAfterSend != 8 || got[1].LowatAfterSend != 64 || got[1].LowatAfterRecv != 8 {
+		t.Fatalf("lowat %+v", got)
+	}
+	base := Model(scenario.Case{Scenario: s, Family: scenario.IPv4, Mode: scenario.Baseline})
+	if base[0].Ready || !base[1].Ready {
+		t.Fatalf("baseline ready %+v: a hole wakes nobody", base)
+	}
+}

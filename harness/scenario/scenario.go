@@ -50,9 +50,56 @@ type Scenario struct {
 	Frames      []Frame `json:"frames"`
 	// Sends cuts the stream into writes over loopback; after each one the
 	// reader polls and, when ready, reads everything queued.
-	Sends []int `json:"sends"`
+	Sends []int `json:"sends,omitempty"`
+	// Segments, instead of Sends, are byte ranges of the stream a TCP peer
+	// sends in this order: a later offset first is out of order, a range
+	// sent twice is a retransmission, SynData rides in the SYN.
+	Segments []Segment `json:"segments,omitempty"`
 	// MTU of the namespace's loopback device; 0 keeps the kernel's default.
 	MTU int `json:"mtu,omitempty"`
+}
+
+// Segment is one TCP segment of the stream, by offset.
+type Segment struct {
+	Offset  int  `json:"offset"`
+	Len     int  `json:"len"`
+	SynData bool `json:"syn_data,omitempty"`
+}
+
+// Steps returns what is sent, in order, as stream ranges: the loopback
+// sends one after the other, or the peer's segments as given.
+func (s Scenario) Steps() []Segment {
+	if len(s.Segments) > 0 {
+		return s.Segments
+	}
+	steps := make([]Segment, len(s.Sends))
+	off := 0
+	for i, n := range s.Sends {
+		steps[i] = Segment{Offset: off, Len: n}
+		off += n
+	}
+	return steps
+}
+
+// Prefix returns, after each step, how many bytes from the start of the
+// stream have arrived without a hole: what the kernel can hand the reader.
+func (s Scenario) Prefix() []int {
+	steps := s.Steps()
+	have := make([]bool, s.StreamLen())
+	out := make([]int, len(steps))
+	prefix := 0
+	for i, st := range steps {
+		for b := st.Offset; b < st.Offset+st.Len && b < len(have); b++ {
+			if b >= 0 {
+				have[b] = true
+			}
+		}
+		for prefix < len(have) && have[prefix] {
+			prefix++
+		}
+		out[i] = prefix
+	}
+	return out
 }
 
 // StreamLen is the total number of bytes of the scenario's frames.
@@ -116,15 +163,32 @@ func (s Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("frame %d: header %d and payload %d must be between 0 and 1 MiB", i, f.Header, f.Payload))
 		}
 	}
-	sum := 0
-	for i, n := range s.Sends {
-		if n <= 0 {
-			errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, n))
+	switch {
+	case len(s.Sends) > 0 && len(s.Segments) > 0:
+		errs = append(errs, errors.New("give sends or segments, not both"))
+	case len(s.Segments) > 0:
+		for i, g := range s.Segments {
+			if g.Len <= 0 || g.Offset < 0 || g.Offset+g.Len > s.StreamLen() {
+				errs = append(errs, fmt.Errorf("segment %d: bytes %d..%d outside the %d-byte stream", i, g.Offset, g.Offset+g.Len, s.StreamLen()))
+			}
+			if g.SynData && i != 0 {
+				errs = append(errs, fmt.Errorf("segment %d: only the first segment can ride in the SYN", i))
+			}
 		}
-		sum += n
-	}
-	if sum != s.StreamLen() {
-		errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, s.StreamLen()))
+		if p := s.Prefix(); len(p) > 0 && p[len(p)-1] != s.StreamLen() {
+			errs = append(errs, fmt.Errorf("segments leave byte %d of %d unsent", p[len(p)-1], s.StreamLen()))
+		}
+	default:
+		sum := 0
+		for i, n := range s.Sends {
+			if n <= 0 {
+				errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, n))
+			}
+			sum += n
+		}
+		if sum != s.StreamLen() {
+			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, s.StreamLen()))
+		}
 	}
 	if s.MTU != 0 && (s.MTU < 1280 || s.MTU > 65536) {
 		errs = append(errs, fmt.Errorf("mtu %d outside 1280..65536", s.MTU))

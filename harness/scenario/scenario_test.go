@@ -193,3 +193,25 @@ func TestExpand(t *testing.T) {
 		t.Errorf("a filter that matches nothing gave %d cases", len(got))
 	}
 }
+
+func TestSegmentsValidate(t *testing.T) {
+	f := Frame{Header: 4, Payload: 20}
+	good := Scenario{Name: "s", Path: PathInOrder, Frames: []Frame{f},
+		Segments: []Segment{{Offset: 0, Len: 8, SynData: true}, {Offset: 16, Len: 16}, {Offset: 4, Len: 20}}}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("overlapping cover rejected: %v", err)
+	}
+	for name, s := range map[string]Scenario{
+		"hole":         {Name: "s", Path: PathInOrder, Frames: []Frame{f}, Segments: []Segment{{Offset: 0, Len: 8}, {Offset: 16, Len: 16}}},
+		"past the end": {Name: "s", Path: PathInOrder, Frames: []Frame{f}, Segments: []Segment{{Offset: 0, Len: 40}}},
+		"late syn":     {Name: "s", Path: PathInOrder, Frames: []Frame{f}, Segments: []Segment{{Offset: 0, Len: 8}, {Offset: 8, Len: 24, SynData: true}}},
+		"both":         {Name: "s", Path: PathInOrder, Frames: []Frame{f}, Sends: []int{32}, Segments: []Segment{{Offset: 0, Len: 32}}},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if p := good.Prefix(); p[0] != 8 || p[1] != 8 || p[2] != 32 {
+		t.Errorf("prefix %v, want [8 8 32]", p)
+	}
+}

@@ -101,6 +101,7 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Sce
 	r.Checks = append(r.Checks, checkStream(s, steps, stream)...)
 	r.Checks = append(r.Checks, checkKernelAgrees(s, steps)...)
 	r.Checks = append(r.Checks, checkModel(c, steps, initialLowat)...)
+	r.Checks = append(r.Checks, checkPath(s, end.Counters))
 	if c.Mode == scenario.Autolowat {
 		r.Checks = append(r.Checks, report.Check{Name: "no-partial-reads", Pass: r.PartialReads == 0,
 			Want: "0", Got: fmt.Sprint(r.PartialReads), Detail: "reads that completed no frame"})
@@ -256,4 +257,31 @@ func checkKernelAgrees(s scenario.Scenario, steps []*step) []report.Check {
 			Detail: "every send fits one segment and the reader polls after each"})
 	}
 	return checks
+}
+
+// checkPath proves from the kernel's own counters that the data took the
+// path the scenario is about: a scenario that meant to exercise the
+// out-of-order queue but did not is a failure, never a pass.
+func checkPath(s scenario.Scenario, counters map[string]int64) report.Check {
+	ofo, tfo := counters["TcpExtTCPOFOQueue"], counters["TcpExtTCPFastOpenPassive"]
+	ch := report.Check{Name: "kernel-path", Want: s.Path,
+		Got: fmt.Sprintf("TCPOFOQueue +%d, TCPFastOpenPassive +%d", ofo, tfo)}
+	switch s.Path {
+	case scenario.PathInOrder:
+		ch.Pass = ofo == 0 && tfo == 0
+		if !ch.Pass {
+			ch.Detail = "intended in order, but the kernel queued out of order or took Fast Open"
+		}
+	case scenario.PathOFO:
+		ch.Pass = ofo > 0
+		if !ch.Pass {
+			ch.Detail = "intended out of order, kernel queued in order"
+		}
+	case scenario.PathFastOpen:
+		ch.Pass = tfo > 0
+		if !ch.Pass {
+			ch.Detail = "intended Fast Open, but the kernel did not accept data in the SYN"
+		}
+	}
+	return ch
 }

@@ -126,7 +126,7 @@ func TestAnalyzeCorrectBaseline(t *testing.T) {
 		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
 	}
 	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
-		"epollin-equals-kernel-wakeups", "epollin-per-send", "rcvlowat"}
+		"epollin-equals-kernel-wakeups", "epollin-per-send", "rcvlowat", "kernel-path"}
 	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
 		t.Errorf("checks %q, want %q", got, wantChecks)
 	}
@@ -165,7 +165,7 @@ func TestAnalyzeCorrectAutolowat(t *testing.T) {
 		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
 	}
 	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
-		"epollin-equals-kernel-wakeups", "epollin-per-frame", "rcvlowat", "no-partial-reads"}
+		"epollin-equals-kernel-wakeups", "epollin-per-frame", "rcvlowat", "kernel-path", "no-partial-reads"}
 	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
 		t.Errorf("checks %q, want %q", got, wantChecks)
 	}
@@ -414,5 +414,27 @@ func TestAnalyzeUnreportedPollFails(t *testing.T) {
 	got := Analyze(scenario.Plan{Cases: []scenario.Case{c}}, kept, false)[0]
 	if got.Verdict != report.Fail {
 		t.Fatalf("verdict %s, want fail; checks %+v", got.Verdict, got.Checks)
+	}
+}
+
+// The kernel's counters decide whether the data took the intended path.
+func TestAnalyzeKernelPath(t *testing.T) {
+	c := mkCase(t, "split-frame", scenario.Baseline)
+	evs := guest(c, false)
+	for i := range evs {
+		if evs[i].Kind == trace.ScenarioEnd {
+			evs[i].Counters = map[string]int64{"TcpExtTCPOFOQueue": 2}
+		}
+	}
+	r := analyzeOne(c, evs, false)
+	ch := findCheck(t, r, "kernel-path")
+	if r.Verdict != report.Fail || ch.Pass || !strings.Contains(ch.Detail, "intended in order") {
+		t.Fatalf("verdict %s, check %+v", r.Verdict, ch)
+	}
+	if got := checkPath(scenario.Scenario{Path: scenario.PathOFO}, nil); got.Pass || got.Detail != "intended out of order, kernel queued in order" {
+		t.Fatalf("ofo without TCPOFOQueue: %+v", got)
+	}
+	if got := checkPath(scenario.Scenario{Path: scenario.PathFastOpen}, map[string]int64{"TcpExtTCPFastOpenPassive": 1}); !got.Pass {
+		t.Fatalf("fastopen with TCPFastOpenPassive: %+v", got)
 	}
 }

@@ -151,6 +151,7 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 			end.Message = err.Error()
 		} else {
 			end.OK = true
+			end.Counters = r.counters
 		}
 	}
 	a.emit(end)

@@ -39,6 +39,8 @@ type caseRun struct {
 	tr      *tracer
 	al      *autolowat
 	timeout time.Duration
+	// counters is how the namespace's TCP counters moved during the case.
+	counters map[string]int64
 }
 
 func (r *caseRun) run() (err error) {
@@ -58,12 +60,24 @@ func (r *caseRun) run() (err error) {
 		}
 		defer func() { err = errors.Join(err, at.Close()) }()
 	}
+	before, err := readCounters()
+	if err != nil {
+		return err
+	}
 	conn, err := dial(r.c.Family, r.timeout)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return r.traffic(conn)
+	if err := r.traffic(conn); err != nil {
+		return err
+	}
+	after, err := readCounters()
+	if err != nil {
+		return err
+	}
+	r.counters = after.Delta(before)
+	return nil
 }
 
 func (r *caseRun) traffic(conn *conn) error {

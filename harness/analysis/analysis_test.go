@@ -284,7 +284,7 @@ func TestAnalyzeWrongLowat(t *testing.T) {
 		{"after read", func(evs []trace.Event) { evs[index(t, evs, trace.Recv, 5)].Lowat = 232 },
 			"step 5: 232 after the read, want 8"},
 		{"initial", func(evs []trace.Event) { evs[index(t, evs, trace.Rcvlowat, 0)].Lowat = 8 },
-			"8 before any data"},
+			"8 when the reader first looks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestAnalyzeRcvqPath(t *testing.T) {
 		}
 		r := analyzeOne(c, evs, true)
 		wantFailed(t, r, "rcvq-path")
-		if ch := findCheck(t, r, "rcvq-path"); ch.Got != "step 1: callbacks on paths [ofo]" {
+		if ch := findCheck(t, r, "rcvq-path"); ch.Got != "no callback on the in-order path" {
 			t.Errorf("rcvq-path got %q", ch.Got)
 		}
 	})
@@ -436,5 +436,29 @@ func TestAnalyzeKernelPath(t *testing.T) {
 	}
 	if got := checkPath(scenario.Scenario{Path: scenario.PathFastOpen}, map[string]int64{"TcpExtTCPFastOpenPassive": 1}); !got.Pass {
 		t.Fatalf("fastopen with TCPFastOpenPassive: %+v", got)
+	}
+}
+
+func TestEnqueuePath(t *testing.T) {
+	send := trace.Event{Kind: trace.Send, TimeNS: 100, Seq: 1041}
+	for _, tt := range []struct {
+		name  string
+		k     trace.Event
+		first bool
+		want  string
+	}{
+		{"the segment just sent", trace.Event{TimeNS: 110, Seq: 1041, Path: "in-order"}, false, "in-order"},
+		{"an skb off the ofo queue", trace.Event{TimeNS: 111, Seq: 1061, Path: "in-order"}, false, "ofo"},
+		{"queued with the SYN", trace.Event{TimeNS: 50, Seq: 1001, Path: "in-order"}, true, "fastopen"},
+		{"the kernel's own label", trace.Event{TimeNS: 110, Seq: 1041, Path: "fastopen"}, false, "fastopen"},
+		{"loopback: no sequence known", trace.Event{TimeNS: 110, Seq: 77, Path: "in-order"}, false, "in-order"},
+	} {
+		s := send
+		if tt.name == "loopback: no sequence known" {
+			s.Seq = 0
+		}
+		if got := enqueuePath(tt.k, s, tt.first); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

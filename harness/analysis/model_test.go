@@ -101,7 +101,7 @@ func TestRuleLowat(t *testing.T) {
 	tests := []struct {
 		received, copied, want int
 	}{
-		{0, 0, 8},    // nothing in: the first descriptor
+		{0, 0, 1},    // nothing queued: the program has not run yet
 		{5, 0, 8},    // part of the descriptor
 		{8, 0, 10},   // descriptor in: the whole first frame
 		{10, 0, 10},  // first frame complete
@@ -132,8 +132,9 @@ func TestModelOutOfOrderPrefix(t *testing.T) {
 	if got[0].Ready || !got[1].Ready {
 		t.Fatalf("ready %v/%v, want false/true", got[0].Ready, got[1].Ready)
 	}
-	// Nothing parsed before the hole is filled: the descriptor is awaited.
-	if got[0].LowatAfterSend != 8 || got[1].LowatAfterSend != 64 || got[1].LowatAfterRecv != 8 {
+	// Nothing is queued before the hole is filled, so the program has not
+	// run and rcvlowat is still 1.
+	if got[0].LowatAfterSend != 1 || got[1].LowatAfterSend != 64 || got[1].LowatAfterRecv != 8 {
 		t.Fatalf("lowat %+v", got)
 	}
 	base := Model(scenario.Case{Scenario: s, Family: scenario.IPv4, Mode: scenario.Baseline})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,6 +21,12 @@ import (
 func inNetns(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
+		// A bug in one case must fail that case, not kill PID 1.
+		defer func() {
+			if r := recover(); r != nil {
+				errc <- fmt.Errorf("agent panic: %v\n%s", r, debug.Stack())
+			}
+		}()
 		runtime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("new network namespace: %w", err)
@@ -64,12 +71,12 @@ func (r *caseRun) run() (err error) {
 	if err != nil {
 		return err
 	}
-	conn, err := dial(r.c.Family, r.timeout)
-	if err != nil {
-		return err
+	if s.Peer() {
+		err = r.peerTraffic()
+	} else {
+		err = r.loopbackTraffic()
 	}
-	defer conn.Close()
-	if err := r.traffic(conn); err != nil {
+	if err != nil {
 		return err
 	}
 	after, err := readCounters()
@@ -80,10 +87,14 @@ func (r *caseRun) run() (err error) {
 	return nil
 }
 
-func (r *caseRun) traffic(conn *conn) error {
+// traffic carries out the scenario's steps: send makes one step happen
+// (a loopback write, or a segment from the peer), then the reader polls
+// and, when woken, reads all that is queued. optIn turns autolowat on on
+// the reader itself; peer scenarios turn it on on the listener instead.
+func (r *caseRun) traffic(reader int, optIn bool, send func(scenario.Segment) error) error {
 	id := r.c.ID()
 	s := r.c.Scenario
-	cookie, err := unix.GetsockoptUint64(conn.reader, unix.SOL_SOCKET, unix.SO_COOKIE)
+	cookie, err := unix.GetsockoptUint64(reader, unix.SOL_SOCKET, unix.SO_COOKIE)
 	if err != nil {
 		return fmt.Errorf("reader cookie: %w", err)
 	}
@@ -91,10 +102,8 @@ func (r *caseRun) traffic(conn *conn) error {
 		return fmt.Errorf("watch reader: %w", err)
 	}
 	defer r.tr.Unwatch(cookie)
-	if r.c.Mode == scenario.Autolowat {
-		// The series' opt-in: SOL_BPF / BPF_TCP_AUTOLOWAT, taken by our
-		// cgroup/setsockopt program.
-		if err := unix.SetsockoptInt(conn.reader, 0xdeadbeef, 0x8badf00d, 1); err != nil {
+	if r.c.Mode == scenario.Autolowat && optIn {
+		if err := optInAutolowat(reader); err != nil {
 			return fmt.Errorf("enable autolowat on the reader: %w", err)
 		}
 	}
@@ -103,23 +112,22 @@ func (r *caseRun) traffic(conn *conn) error {
 		return fmt.Errorf("epoll: %w", err)
 	}
 	defer unix.Close(ep)
-	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, conn.reader, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(conn.reader)}); err != nil {
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, reader, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(reader)}); err != nil {
 		return fmt.Errorf("epoll add: %w", err)
 	}
-	lowat, _ := unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+	lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
 	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Cookie: cookie, Lowat: lowat})
 
 	stream := s.Stream()
-	sent, read := 0, 0
+	read := 0
 	buf := make([]byte, len(stream))
 	evs := make([]unix.EpollEvent, 1)
-	for i, n := range s.Sends {
+	for i, g := range s.Steps() {
 		step := i + 1
-		if err := writeAll(conn.writer, stream[sent:sent+n]); err != nil {
-			return fmt.Errorf("step %d: send %d bytes: %w", step, n, err)
+		if err := send(g); err != nil {
+			return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 		}
-		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(sent), Bytes: n})
-		sent += n
+		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g)})
 		r.flushKernel(id)
 
 		ready, err := unix.EpollWait(ep, evs, 0)
@@ -127,21 +135,21 @@ func (r *caseRun) traffic(conn *conn) error {
 			return fmt.Errorf("step %d: epoll_wait: %w", step, err)
 		}
 		t := Now()
-		queued, _ := unix.IoctlGetInt(conn.reader, unix.SIOCINQ)
-		lowat, _ := unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+		queued, _ := unix.IoctlGetInt(reader, unix.SIOCINQ)
+		lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
 		r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
 		if ready == 0 || queued == 0 {
 			continue
 		}
 		if read+queued > len(buf) {
-			return fmt.Errorf("step %d: %d bytes queued but only %d were sent", step, queued, sent-read)
+			return fmt.Errorf("step %d: %d bytes queued but only %d of the stream are left", step, queued, len(buf)-read)
 		}
-		got, err := readN(conn.reader, buf[read:read+queued])
+		got, err := readN(reader, buf[read:read+queued])
 		if err != nil {
 			return fmt.Errorf("step %d: recv %d bytes: %w", step, queued, err)
 		}
 		t = Now()
-		lowat, _ = unix.GetsockoptInt(conn.reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+		lowat, _ = unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
 		r.emit(trace.Event{Kind: trace.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
 			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat})
 		read += got
@@ -154,6 +162,34 @@ func (r *caseRun) flushKernel(id string) {
 	for _, e := range r.tr.Drain(id) {
 		r.emit(e)
 	}
+}
+
+func (r *caseRun) loopbackTraffic() error {
+	conn, err := dial(r.c.Family, r.timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stream := r.c.Scenario.Stream()
+	return r.traffic(conn.reader, true, func(g scenario.Segment) error {
+		return writeAll(conn.writer, stream[g.Offset:g.Offset+g.Len])
+	})
+}
+
+// seq is the TCP sequence number of a step's first byte when the harness
+// knows it (the peer's), so the analysis can tell which skb the kernel
+// queued; 0 over loopback, where the kernel picks it.
+func (r *caseRun) seq(g scenario.Segment) uint32 {
+	if !r.c.Scenario.Peer() {
+		return 0
+	}
+	return peerISN + 1 + uint32(g.Offset)
+}
+
+// optInAutolowat is the series' per-socket opt-in: SOL_BPF /
+// BPF_TCP_AUTOLOWAT, taken by our cgroup/setsockopt program.
+func optInAutolowat(fd int) error {
+	return unix.SetsockoptInt(fd, 0xdeadbeef, 0x8badf00d, 1)
 }
 
 func writeAll(fd int, b []byte) error {

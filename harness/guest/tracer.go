@@ -91,6 +91,16 @@ func (t *tracer) Watch(cookie uint64) error {
 	return t.coll.Maps["watched"].Put(cookie, uint8(1))
 }
 
+// WatchPort makes the tracer report on every socket with this local port.
+func (t *tracer) WatchPort(port uint16) error {
+	return t.coll.Maps["watched_ports"].Put(port, uint8(1))
+}
+
+// UnwatchPort undoes WatchPort.
+func (t *tracer) UnwatchPort(port uint16) error {
+	return t.coll.Maps["watched_ports"].Delete(port)
+}
+
 // Unwatch stops reporting on the socket.
 func (t *tracer) Unwatch(cookie uint64) error {
 	return t.coll.Maps["watched"].Delete(cookie)

@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 			return fail(fmt.Errorf("--scenario: %w", err))
 		}
 	}
-	plan := scenario.Plan{Cases: scenario.Expand(scenario.Builtin(), filter), StepTimeoutMS: 5000}
+	plan := scenario.Plan{Cases: scenario.Expand(scenario.All(), filter), StepTimeoutMS: 5000}
 	if len(plan.Cases) == 0 {
 		return fail(fmt.Errorf("no scenario matches --scenario %q", o.Scenario))
 	}

@@ -55,6 +55,10 @@ type Scenario struct {
 	// sends in this order: a later offset first is out of order, a range
 	// sent twice is a retransmission, SynData rides in the SYN.
 	Segments []Segment `json:"segments,omitempty"`
+	// FastOpen is the server's Fast Open mode for peer scenarios with SYN
+	// data: "no-cookie" accepts data in any SYN (tcp_fastopen 0x202),
+	// "cookie" first hands the peer a cookie on a connection of its own.
+	FastOpen string `json:"fastopen,omitempty"`
 	// MTU of the namespace's loopback device; 0 keeps the kernel's default.
 	MTU int `json:"mtu,omitempty"`
 }
@@ -151,9 +155,24 @@ func (s Scenario) Validate() error {
 	switch s.Path {
 	case PathInOrder:
 	case PathOFO, PathFastOpen:
-		errs = append(errs, fmt.Errorf("path %q needs the TCP peer, which this harness does not have yet", s.Path))
+		if len(s.Segments) == 0 {
+			errs = append(errs, fmt.Errorf("path %q needs segments sent by the TCP peer, not loopback sends", s.Path))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("unknown path %q (want %s)", s.Path, PathInOrder))
+		errs = append(errs, fmt.Errorf("unknown path %q (want %s, %s or %s)", s.Path, PathInOrder, PathOFO, PathFastOpen))
+	}
+	synData := len(s.Segments) > 0 && s.Segments[0].SynData
+	switch s.FastOpen {
+	case "":
+		if synData {
+			errs = append(errs, errors.New("SYN data needs fastopen \"cookie\" or \"no-cookie\""))
+		}
+	case "cookie", "no-cookie":
+		if !synData {
+			errs = append(errs, fmt.Errorf("fastopen %q without SYN data in the first segment", s.FastOpen))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown fastopen mode %q (want cookie or no-cookie)", s.FastOpen))
 	}
 	if len(s.Frames) == 0 {
 		errs = append(errs, errors.New("no frames"))
@@ -198,6 +217,9 @@ func (s Scenario) Validate() error {
 	}
 	return nil
 }
+
+// Peer says whether the scenario's segments go through the TCP peer.
+func (s Scenario) Peer() bool { return len(s.Segments) > 0 }
 
 // MSS is the largest payload one segment carries on the scenario's loopback.
 func (s Scenario) MSS() int {

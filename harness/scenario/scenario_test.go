@@ -42,8 +42,8 @@ func TestValidate(t *testing.T) {
 		{"negative send", func(s *Scenario) { s.Sends = []int{25, -5} }, "send 1: -5 bytes"},
 		{"unknown path", func(s *Scenario) { s.Path = "sideways" }, `unknown path "sideways"`},
 		{"no path", func(s *Scenario) { s.Path = "" }, `unknown path ""`},
-		{"ofo", func(s *Scenario) { s.Path = PathOFO }, `path "ofo" needs the TCP peer`},
-		{"fastopen", func(s *Scenario) { s.Path = PathFastOpen }, `path "fastopen" needs the TCP peer`},
+		{"ofo", func(s *Scenario) { s.Path = PathOFO }, `path "ofo" needs segments sent by the TCP peer`},
+		{"fastopen", func(s *Scenario) { s.Path = PathFastOpen }, `path "fastopen" needs segments sent by the TCP peer`},
 		{"no frames", func(s *Scenario) { s.Frames = nil; s.Sends = nil }, "no frames"},
 		{"negative header", func(s *Scenario) { s.Frames[0].Header = -1; s.Sends = []int{17} }, "frame 0: header -1"},
 		{"frame too big", func(s *Scenario) { s.Frames[0].Payload = 1 << 20; s.Sends = []int{10 + 1<<20} }, "frame 0:"},
@@ -85,7 +85,7 @@ func TestValidateJoinsErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate passed")
 	}
-	for _, want := range []string{"needs the TCP peer", "send 0: 0 bytes", "sends add up to 0 bytes but the frames are 10 bytes", "mtu 9"} {
+	for _, want := range []string{"needs segments sent by the TCP peer", "send 0: 0 bytes", "sends add up to 0 bytes but the frames are 10 bytes", "mtu 9"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -196,7 +196,7 @@ func TestExpand(t *testing.T) {
 
 func TestSegmentsValidate(t *testing.T) {
 	f := Frame{Header: 4, Payload: 20}
-	good := Scenario{Name: "s", Path: PathInOrder, Frames: []Frame{f},
+	good := Scenario{Name: "s", Path: PathInOrder, Frames: []Frame{f}, FastOpen: "no-cookie",
 		Segments: []Segment{{Offset: 0, Len: 8, SynData: true}, {Offset: 16, Len: 16}, {Offset: 4, Len: 20}}}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("overlapping cover rejected: %v", err)
@@ -213,5 +213,26 @@ func TestSegmentsValidate(t *testing.T) {
 	}
 	if p := good.Prefix(); p[0] != 8 || p[1] != 8 || p[2] != 32 {
 		t.Errorf("prefix %v, want [8 8 32]", p)
+	}
+}
+
+func TestPeerBuiltinsValid(t *testing.T) {
+	for _, s := range Peer() {
+		if err := s.Validate(); err != nil {
+			t.Errorf("%v", err)
+		}
+		if !s.Peer() {
+			t.Errorf("%s: not a peer scenario", s.Name)
+		}
+	}
+	// Each out-of-order scenario really leaves a hole first.
+	for _, s := range Peer() {
+		if s.Path != PathOFO {
+			continue
+		}
+		p := s.Prefix()
+		if p[0] == s.Steps()[0].Len && p[1] == p[0]+s.Steps()[1].Len {
+			t.Errorf("%s: first two segments arrive in order: %v", s.Name, p)
+		}
 	}
 }

@@ -34,6 +34,10 @@ const (
 	Recv     Kind = "recv"     // the reader read bytes
 	Rcvlowat Kind = "rcvlowat" // SO_RCVLOWAT as the reader sees it after a step
 
+	// The TCP peer's packets: what it sent and what came back.
+	PeerOut Kind = "peer-out"
+	PeerIn  Kind = "peer-in"
+
 	// Kernel side, from the tracer BPF programs.
 	KernelWake     Kind = "kwake"  // the kernel woke readers (sock_def_readable)
 	KernelRcvlowat Kind = "klowat" // sk_rcvlowat was set

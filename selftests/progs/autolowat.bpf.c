@@ -54,7 +54,9 @@ struct state {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	/* CLONE: a listener's opt-in carries to its children, which Fast
+	 * Open needs: SYN data is queued before accept() returns. */
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct state);
 } states SEC(".maps");

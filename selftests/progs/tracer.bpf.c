@@ -23,6 +23,16 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
+/* Local ports the agent asked to trace: a listener's children are traced
+ * from their first byte, before accept() gives the agent their cookie
+ * (Fast Open queues SYN data then). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u16);
+	__type(value, __u8);
+} watched_ports SEC(".maps");
+
 /* Which enqueue function a socket is inside, keyed by the socket's address;
  * the socket is locked for the whole call, so the mark is exact. */
 struct {
@@ -45,8 +55,12 @@ static __always_inline __u64 watched_cookie(struct sock *sk)
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
-	if (!bpf_map_lookup_elem(&watched, &cookie))
-		return 0;
+	if (!bpf_map_lookup_elem(&watched, &cookie)) {
+		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+		if (!bpf_map_lookup_elem(&watched_ports, &port))
+			return 0;
+	}
 	return cookie;
 }
 

@@ -32,6 +32,7 @@ const (
 	TracerMapEvents         = "events"
 	TracerMapInside         = "inside"
 	TracerMapWatched        = "watched"
+	TracerMapWatchedPorts   = "watched_ports"
 	TracerProgEnterFastopen = "enter_fastopen"
 	TracerProgEnterOfo      = "enter_ofo"
 	TracerProgLeaveFastopen = "leave_fastopen"
@@ -98,9 +99,10 @@ type TracerProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type TracerMapSpecs struct {
-	Events  *ebpf.MapSpec `ebpf:"events"`
-	Inside  *ebpf.MapSpec `ebpf:"inside"`
-	Watched *ebpf.MapSpec `ebpf:"watched"`
+	Events       *ebpf.MapSpec `ebpf:"events"`
+	Inside       *ebpf.MapSpec `ebpf:"inside"`
+	Watched      *ebpf.MapSpec `ebpf:"watched"`
+	WatchedPorts *ebpf.MapSpec `ebpf:"watched_ports"`
 }
 
 // TracerVariableSpecs contains global variables before they are loaded into the kernel.
@@ -131,9 +133,10 @@ func (o *TracerObjects) Close() error {
 //
 // It can be passed to LoadTracerObjects or ebpf.CollectionSpec.LoadAndAssign.
 type TracerMaps struct {
-	Events  *ebpf.Map `ebpf:"events"`
-	Inside  *ebpf.Map `ebpf:"inside"`
-	Watched *ebpf.Map `ebpf:"watched"`
+	Events       *ebpf.Map `ebpf:"events"`
+	Inside       *ebpf.Map `ebpf:"inside"`
+	Watched      *ebpf.Map `ebpf:"watched"`
+	WatchedPorts *ebpf.Map `ebpf:"watched_ports"`
 }
 
 func (m *TracerMaps) Close() error {
@@ -141,6 +144,7 @@ func (m *TracerMaps) Close() error {
 		m.Events,
 		m.Inside,
 		m.Watched,
+		m.WatchedPorts,
 	)
 }
 

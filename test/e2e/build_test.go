@@ -86,6 +86,39 @@ func TestE2EBuildSeries(t *testing.T) {
 	}
 }
 
+// TestE2ENegativeControl runs the port without its tcp_ofo_queue() call
+// site: the out-of-order autolowat scenarios must fail, naming the missing
+// out-of-order callback, and everything in order must pass. It follows
+// TestE2EBuildSeries, so the build folder recompiles only tcp_input.c.
+func TestE2ENegativeControl(t *testing.T) {
+	needQEMU(t)
+	tree := linuxTree(t)
+	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12-no-ofo")
+	out := t.TempDir()
+	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--profile", "minimal", "--out", out)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (scenarios failed)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	rep := readReport(t, out)
+	for _, s := range rep.Scenarios {
+		ofo := s.Path == "ofo" || s.Name == "fastopen-then-ofo"
+		switch {
+		case s.Mode == "autolowat" && ofo:
+			found := false
+			for _, ch := range s.FailedChecks {
+				if ch.Name == "rcvq-path" && strings.Contains(ch.Got, "no callback on the ofo path") {
+					found = true
+				}
+			}
+			if s.Verdict != report.Fail || !found && s.Path == "ofo" {
+				t.Errorf("%s: verdict %s, failed %+v; want a failure naming the missing ofo callback", s.ID(), s.Verdict, s.FailedChecks)
+			}
+		case s.Verdict != report.Pass:
+			t.Errorf("%s: verdict %s %s %+v, want pass", s.ID(), s.Verdict, s.Reason, s.FailedChecks)
+		}
+	}
+}
+
 // checkPatched holds a report of a kernel with the hook to what the
 // feature promises.
 func checkPatched(t *testing.T, rep report.Report) {

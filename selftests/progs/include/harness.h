@@ -17,6 +17,7 @@
 
 struct sock_common {
 	unsigned short skc_family;
+	__u16 skc_num; /* local port, host order */
 } PRESERVE;
 
 struct sock {

@@ -42,6 +42,7 @@ options:
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
+	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable; docs/scenarios.md)")
 	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
 	fs.StringVar(&o.Machine, "machine", "q35", "QEMU machine type: q35 or microvm")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")

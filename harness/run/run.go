@@ -34,6 +34,8 @@ type Options struct {
 	Modules  string // lib/modules/<release>; empty: found beside the kernel
 	Out      string // output folder
 	Scenario string // regular expression over scenario names
+	// ScenarioFiles add scenarios from JSON or YAML files.
+	ScenarioFiles []string
 	Accel    string
 	Machine  string
 	QEMU     string
@@ -68,7 +70,8 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		rep.Verdict, rep.Error = report.Error, err.Error()
 		rep.DurationS = time.Since(start).Seconds()
 		if o.Out != "" {
-			if werr := writeOutputs(rep, o.Out); werr != nil {
+			// Refused input still leaves a report that says why.
+			if werr := errors.Join(os.MkdirAll(o.Out, 0o755), writeOutputs(rep, o.Out)); werr != nil {
 				err = errors.Join(err, werr)
 			}
 		}
@@ -83,7 +86,19 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 			return fail(fmt.Errorf("--scenario: %w", err))
 		}
 	}
-	plan := scenario.Plan{Cases: scenario.Expand(scenario.All(), filter), StepTimeoutMS: 5000}
+	all := scenario.All()
+	taken := map[string]bool{}
+	for _, sc := range all {
+		taken[sc.Name] = true
+	}
+	for _, f := range o.ScenarioFiles {
+		more, err := scenario.LoadFile(f, taken)
+		if err != nil {
+			return fail(err)
+		}
+		all = append(all, more...)
+	}
+	plan := scenario.Plan{Cases: scenario.Expand(all, filter), StepTimeoutMS: 5000}
 	if len(plan.Cases) == 0 {
 		return fail(fmt.Errorf("no scenario matches --scenario %q", o.Scenario))
 	}

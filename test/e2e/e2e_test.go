@@ -237,3 +237,18 @@ func TestE2EPanicBeforeInit(t *testing.T) {
 		t.Errorf("report verdict %q splats %+v, want error with a panic", rep.Verdict, rep.Splats)
 	}
 }
+
+// A scenario file with a mistake is refused before any VM boots.
+func TestE2EScenarioFileRefused(t *testing.T) {
+	k := debianKernel(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("scenarios:\n  - name: x\n    path: ofo\n    frames: [{header: 1, payload: 1}]\n    sends: [10]\n"), 0o644)
+	out := t.TempDir()
+	code, _, stderr := runHarness(t, "run", "--kernel", k.Image, "--scenarios", bad, "--out", out)
+	if code != 2 || !strings.Contains(stderr, bad+": scenario 1") || !strings.Contains(stderr, "needs segments sent by the TCP peer") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "console.log")); err == nil {
+		t.Error("a VM booted for a refused scenario file")
+	}
+}

@@ -1,0 +1,57 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// File is the layout of a --scenarios file, in JSON or YAML.
+type File struct {
+	Scenarios []Scenario `json:"scenarios"`
+}
+
+// LoadFile reads scenarios from a JSON or YAML file and checks each one,
+// so that a mistake is reported with the file, the scenario and the
+// reason before any VM boots. taken holds names already in use.
+func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: %w", err)
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		if raw, err = yaml.YAMLToJSON(raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(f.Scenarios) == 0 {
+		return nil, fmt.Errorf("%s: no scenarios (want {\"scenarios\": [...]})", path)
+	}
+	var errs []error
+	for i, s := range f.Scenarios {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: scenario %d: %w", path, i+1, err))
+			continue
+		}
+		if taken[s.Name] {
+			errs = append(errs, fmt.Errorf("%s: scenario %d: name %q is already taken", path, i+1, s.Name))
+		}
+		taken[s.Name] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return f.Scenarios, nil
+}

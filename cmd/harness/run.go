@@ -38,6 +38,7 @@ options:
 	}
 	var o run.Options
 	buildFlags(fs, &o.Build)
+	fs.BoolVar(&o.Baseline, "baseline", false, "with --tree and --series: run on the base too and compare side by side")
 	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
@@ -82,6 +83,10 @@ options:
 	rep, err := run.Run(ctx, o)
 	if rep != nil && len(rep.Scenarios) > 0 {
 		rep.Summary(os.Stdout)
+		if rep.Baseline != nil {
+			fmt.Println()
+			rep.Baseline.SideBySide(os.Stdout)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
 	if err != nil {

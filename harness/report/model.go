@@ -18,13 +18,15 @@ type Report struct {
 	Schema string `json:"schema"`
 	Kernel Kernel `json:"kernel"`
 	// Build says how the kernel was made, when the harness built it.
-	Build     *Build     `json:"build,omitempty"`
-	Boot      Boot       `json:"boot"`
-	Features  []Feature  `json:"features"`
-	Scenarios []Scenario `json:"scenarios"`
-	Splats    []Splat    `json:"splats,omitempty"`
-	DurationS float64    `json:"duration_s"`
-	Verdict   string     `json:"verdict"`
+	Build *Build `json:"build,omitempty"`
+	// Baseline compares with the base, for --baseline.
+	Baseline  *Comparison `json:"baseline,omitempty"`
+	Boot      Boot        `json:"boot"`
+	Features  []Feature   `json:"features"`
+	Scenarios []Scenario  `json:"scenarios"`
+	Splats    []Splat     `json:"splats,omitempty"`
+	DurationS float64     `json:"duration_s"`
+	Verdict   string      `json:"verdict"`
 	// Error says why the run could not be done (verdict "error").
 	Error string `json:"error,omitempty"`
 }

@@ -36,16 +36,18 @@ type Options struct {
 	Scenario string // regular expression over scenario names
 	// ScenarioFiles add scenarios from JSON or YAML files.
 	ScenarioFiles []string
-	Accel    string
-	Machine  string
-	QEMU     string
-	Append   []string // more kernel command-line arguments
-	CPUs     int
-	MemoryMB int
+	Accel         string
+	Machine       string
+	QEMU          string
+	Append        []string // more kernel command-line arguments
+	CPUs          int
+	MemoryMB      int
 	// Deadlines under KVM; TCG stretches them.
 	Deadlines vm.Deadlines
 	// Build makes the kernel from a tree when Build.Tree is set.
 	Build BuildOptions
+	// Baseline runs the scenarios on the base too, and compares.
+	Baseline bool
 	// Init is the static binary to put at /init; empty: this executable.
 	Init string
 	// Progress receives lines for the user.
@@ -59,6 +61,13 @@ var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv
 // Run carries out a run. The report is returned and written even when the
 // run could not be finished; err says why it could not.
 func Run(ctx context.Context, o Options) (*report.Report, error) {
+	if o.Baseline {
+		return runBaseline(ctx, o)
+	}
+	return runOne(ctx, o)
+}
+
+func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	start := time.Now()
 	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
 	say := func(format string, args ...any) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
 )
 
 // treeState is what must not change in the user's checkout.
@@ -116,6 +117,43 @@ func TestE2ENegativeControl(t *testing.T) {
 		case s.Verdict != report.Pass:
 			t.Errorf("%s: verdict %s %s %+v, want pass", s.ID(), s.Verdict, s.Reason, s.FailedChecks)
 		}
+	}
+}
+
+// TestE2EBaseline compares the base with the base plus the port in one
+// command: the stock kernel wakes the reader more often per frame than
+// the series' autolowat does wherever frames are split. It follows the
+// tests above, so the base compiles only what the series touched.
+func TestE2EBaseline(t *testing.T) {
+	needQEMU(t)
+	tree := linuxTree(t)
+	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	out := t.TempDir()
+	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--baseline", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	rep := readReport(t, out)
+	c := rep.Baseline
+	if c == nil || len(c.Rows) != len(scenario.All())*2 {
+		t.Fatalf("comparison %+v", c)
+	}
+	for _, r := range c.Rows {
+		if r.Base.Verdict != report.Pass || r.Series.Verdict != report.Pass {
+			t.Errorf("%s/%s: base %s, series %s", r.Name, r.Family, r.Base.Verdict, r.Series.Verdict)
+		}
+		if r.Name == "split-frame" && r.Series.EpollinPerFrame >= r.Base.EpollinPerFrame {
+			t.Errorf("%s/%s: %.2f EPOLLIN per frame with the series, %.2f without", r.Name, r.Family, r.Series.EpollinPerFrame, r.Base.EpollinPerFrame)
+		}
+	}
+	base := readReport(t, filepath.Join(out, "base"))
+	for _, s := range base.Scenarios {
+		if s.Mode == "autolowat" && s.Verdict != report.Unsupported {
+			t.Errorf("base %s: %s, want unsupported", s.ID(), s.Verdict)
+		}
+	}
+	if !strings.Contains(stdout, "BASE EPOLLIN/FRAME") {
+		t.Errorf("no side-by-side table:\n%s", stdout)
 	}
 }
 

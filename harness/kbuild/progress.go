@@ -49,8 +49,10 @@ func (m *plainMeter) set(n int) {
 	}
 	m.last = n
 	at := n - n%plainEvery
-	if m.total > 0 {
-		fmt.Fprintf(m.w, "build: %d/%d objects\n", at, max(m.total, at))
+	// Past the estimate (a bigger build than last time) a total would
+	// only mislead.
+	if m.total > at {
+		fmt.Fprintf(m.w, "build: %d/%d objects\n", at, m.total)
 	} else {
 		fmt.Fprintf(m.w, "build: %d objects\n", at)
 	}

@@ -197,7 +197,7 @@ func (r *caseRun) newPeer(cfg peer.Config, tun *peer.TUN) (*peer.Peer, error) {
 			kind = trace.PeerIn
 		}
 		r.emit(trace.Event{Kind: kind, Scenario: id, Offset: int64(s.Off), Bytes: s.Len,
-			Seq: s.Seq, Value: s.Flags.String(), Queued: s.AckOff, Ready: int(s.Window)})
+			Seq: s.Seq, Flags: s.Flags.String(), AckOffset: s.AckOff, Window: int(s.Window)})
 	}
 	return p, nil
 }

@@ -72,6 +72,12 @@ type Event struct {
 	Message  string           `json:"message,omitempty"`
 	Release  string           `json:"release,omitempty"`
 	Counters map[string]int64 `json:"counters,omitempty"`
+
+	// A peer packet: its TCP flags, the stream offset its ACK stands for,
+	// and the window it advertises.
+	Flags     string `json:"flags,omitempty"`
+	AckOffset int    `json:"ack_offset,omitempty"`
+	Window    int    `json:"window,omitempty"`
 }
 
 // Writer serialises events onto a stream; safe for concurrent use.

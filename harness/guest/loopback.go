@@ -1,169 +1,13 @@
 package guest
 
 import (
-	"errors"
-	"fmt"
-	"hash/crc32"
-	"runtime"
-	"runtime/debug"
-	"strings"
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
 )
 
-// inNetns runs fn on a thread of its own in a fresh network namespace.
-// The thread is never unlocked, so it dies with its namespace afterwards
-// and no later goroutine inherits it.
-func inNetns(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		// A bug in one case must fail that case, not kill PID 1.
-		defer func() {
-			if r := recover(); r != nil {
-				errc <- fmt.Errorf("agent panic: %v\n%s", r, debug.Stack())
-			}
-		}()
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("new network namespace: %w", err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
-
-// caseRun carries out one loopback case: a listener and a client in the
-// namespace, the writer cutting the stream into the scenario's sends, the
-// reader polling after each send and reading all that is queued when ready.
-type caseRun struct {
-	c       scenario.Case
-	emit    func(trace.Event)
-	tr      *tracer
-	al      *autolowat
-	timeout time.Duration
-	// counters is how the namespace's TCP counters moved during the case.
-	counters map[string]int64
-}
-
-func (r *caseRun) run() (err error) {
-	s := r.c.Scenario
-	if err := linkUp("lo", s.MTU); err != nil {
-		return err
-	}
-	if r.c.Mode == scenario.Autolowat {
-		dir, leave, err := enterCgroup(strings.NewReplacer("/", "-").Replace(r.c.ID()))
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, leave()) }()
-		at, err := r.al.Attach(dir)
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, at.Close()) }()
-	}
-	before, err := readCounters()
-	if err != nil {
-		return err
-	}
-	if s.Peer() {
-		err = r.peerTraffic()
-	} else {
-		err = r.loopbackTraffic()
-	}
-	if err != nil {
-		return err
-	}
-	after, err := readCounters()
-	if err != nil {
-		return err
-	}
-	r.counters = after.Delta(before)
-	return nil
-}
-
-// traffic carries out the scenario's steps: send makes one step happen
-// (a loopback write, or a segment from the peer), then the reader polls
-// and, when woken, reads all that is queued. optIn turns autolowat on on
-// the reader itself; peer scenarios turn it on on the listener instead.
-func (r *caseRun) traffic(reader int, optIn bool, send func(scenario.Segment) error) error {
-	id := r.c.ID()
-	s := r.c.Scenario
-	cookie, err := unix.GetsockoptUint64(reader, unix.SOL_SOCKET, unix.SO_COOKIE)
-	if err != nil {
-		return fmt.Errorf("reader cookie: %w", err)
-	}
-	if err := r.tr.Watch(cookie); err != nil {
-		return fmt.Errorf("watch reader: %w", err)
-	}
-	defer r.tr.Unwatch(cookie)
-	if r.c.Mode == scenario.Autolowat && optIn {
-		if err := optInAutolowat(reader); err != nil {
-			return fmt.Errorf("enable autolowat on the reader: %w", err)
-		}
-	}
-	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		return fmt.Errorf("epoll: %w", err)
-	}
-	defer unix.Close(ep)
-	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, reader, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(reader)}); err != nil {
-		return fmt.Errorf("epoll add: %w", err)
-	}
-	lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Cookie: cookie, Lowat: lowat})
-
-	stream := s.Stream()
-	read := 0
-	buf := make([]byte, len(stream))
-	evs := make([]unix.EpollEvent, 1)
-	for i, g := range s.Steps() {
-		step := i + 1
-		if err := send(g); err != nil {
-			return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
-		}
-		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g)})
-		r.flushKernel(id)
-
-		ready, err := unix.EpollWait(ep, evs, 0)
-		if err != nil {
-			return fmt.Errorf("step %d: epoll_wait: %w", step, err)
-		}
-		t := Now()
-		queued, _ := unix.IoctlGetInt(reader, unix.SIOCINQ)
-		lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
-		if ready == 0 || queued == 0 {
-			continue
-		}
-		if read+queued > len(buf) {
-			return fmt.Errorf("step %d: %d bytes queued but only %d of the stream are left", step, queued, len(buf)-read)
-		}
-		got, err := readN(reader, buf[read:read+queued])
-		if err != nil {
-			return fmt.Errorf("step %d: recv %d bytes: %w", step, queued, err)
-		}
-		t = Now()
-		lowat, _ = unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(trace.Event{Kind: trace.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
-			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat})
-		read += got
-		r.flushKernel(id)
-	}
-	return nil
-}
-
-func (r *caseRun) flushKernel(id string) {
-	for _, e := range r.tr.Drain(id) {
-		r.emit(e)
-	}
-}
-
+// loopbackTraffic runs a scenario over loopback: the writer's socket and
+// the accepted reader, the stream cut into the scenario's writes.
 func (r *caseRun) loopbackTraffic() error {
 	conn, err := dial(r.c.Family, r.timeout)
 	if err != nil {
@@ -176,22 +20,6 @@ func (r *caseRun) loopbackTraffic() error {
 	})
 }
 
-// seq is the TCP sequence number of a step's first byte when the harness
-// knows it (the peer's), so the analysis can tell which skb the kernel
-// queued; 0 over loopback, where the kernel picks it.
-func (r *caseRun) seq(g scenario.Segment) uint32 {
-	if !r.c.Scenario.Peer() {
-		return 0
-	}
-	return peerISN + 1 + uint32(g.Offset)
-}
-
-// optInAutolowat is the series' per-socket opt-in: SOL_BPF /
-// BPF_TCP_AUTOLOWAT, taken by our cgroup/setsockopt program.
-func optInAutolowat(fd int) error {
-	return unix.SetsockoptInt(fd, 0xdeadbeef, 0x8badf00d, 1)
-}
-
 func writeAll(fd int, b []byte) error {
 	for len(b) > 0 {
 		n, err := unix.Write(fd, b)
@@ -201,21 +29,4 @@ func writeAll(fd int, b []byte) error {
 		b = b[n:]
 	}
 	return nil
-}
-
-// readN reads exactly len(b) bytes that are already queued; MSG_DONTWAIT
-// makes a short queue an error instead of a hang.
-func readN(fd int, b []byte) (int, error) {
-	got := 0
-	for got < len(b) {
-		n, _, err := unix.Recvfrom(fd, b[got:], unix.MSG_DONTWAIT)
-		if err != nil {
-			return got, err
-		}
-		if n == 0 {
-			return got, errors.New("peer closed")
-		}
-		got += n
-	}
-	return got, nil
 }

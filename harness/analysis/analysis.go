@@ -71,11 +71,45 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Sce
 		return r
 	}
 
-	steps, initialLowat, cookie := collect(evs)
+	initialLowat, cookie := readerOf(evs)
 	if cookie == 0 {
 		r.Verdict, r.Reason = report.Error, "the guest reported no reader socket"
 		return r
 	}
+	for _, e := range evs {
+		if e.Kind == trace.KernelLost {
+			r.Checks = append(r.Checks, report.Check{Name: "trace-complete", Want: "0 events lost", Got: fmt.Sprintf("%d lost", e.Bytes)})
+		}
+	}
+	if s.Scripted() {
+		analyzeScript(c, &r, evs, initialLowat, cookie)
+	} else {
+		analyzeDerived(c, &r, evs, initialLowat, cookie, rcvqTraced)
+	}
+	r.Checks = append(r.Checks, checkPath(s, end.Counters))
+	if c.Mode == scenario.Autolowat && !s.Scripted() {
+		r.Checks = append(r.Checks, report.Check{Name: "no-partial-reads", Pass: r.PartialReads == 0,
+			Want: "0", Got: fmt.Sprint(r.PartialReads), Detail: "reads that completed no frame"})
+		if rcvqTraced {
+			r.Checks = append(r.Checks, checkRcvq(s, collect(evs, cookie))...)
+		}
+	}
+	r.Verdict = report.Pass
+	for _, ch := range r.Checks {
+		if !ch.Pass {
+			r.Verdict = report.Fail
+			r.FailedChecks = append(r.FailedChecks, ch)
+		}
+	}
+	return r
+}
+
+// analyzeDerived measures and checks a case whose reader polls after
+// every step and reads all that is queued: what must hold is derived
+// from the frames and the steps.
+func analyzeDerived(c scenario.Case, r *report.Scenario, evs []trace.Event, initialLowat int, cookie uint64, rcvqTraced bool) {
+	s := c.Scenario
+	steps := collect(evs, cookie)
 	r.Rcvlowat = append(r.Rcvlowat, initialLowat)
 	for _, st := range steps {
 		if st.poll != nil {
@@ -89,43 +123,31 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Sce
 		}
 		r.EpollinKernel += st.kwakes
 	}
-	for _, e := range evs {
-		if e.Kind == trace.KernelLost {
-			r.Checks = append(r.Checks, report.Check{Name: "trace-complete", Want: "0 events lost", Got: fmt.Sprintf("%d lost", e.Bytes)})
+	var recvs []trace.Event
+	for _, st := range steps {
+		if st.recv != nil {
+			recvs = append(recvs, *st.recv)
 		}
 	}
-
-	stream := s.Stream()
-	ends := s.FrameEnds()
-	r.PartialReads = partialReads(steps, ends)
-	r.Checks = append(r.Checks, checkStream(s, steps, stream)...)
+	r.PartialReads = partialReads(recvs, s.FrameEnds())
+	r.Checks = append(r.Checks, checkStream(s, len(steps), recvs)...)
 	r.Checks = append(r.Checks, checkKernelAgrees(s, steps)...)
 	r.Checks = append(r.Checks, checkModel(c, steps, initialLowat)...)
-	r.Checks = append(r.Checks, checkPath(s, end.Counters))
-	if c.Mode == scenario.Autolowat {
-		r.Checks = append(r.Checks, report.Check{Name: "no-partial-reads", Pass: r.PartialReads == 0,
-			Want: "0", Got: fmt.Sprint(r.PartialReads), Detail: "reads that completed no frame"})
-		if rcvqTraced {
-			r.Checks = append(r.Checks, checkRcvq(s, steps)...)
-		}
-	}
-	r.Verdict = report.Pass
-	for _, ch := range r.Checks {
-		if !ch.Pass {
-			r.Verdict = report.Fail
-			r.FailedChecks = append(r.FailedChecks, ch)
-		}
-	}
-	return r
 }
 
-// collect folds the case's events into one step per send.
-func collect(evs []trace.Event) (steps []*step, initialLowat int, cookie uint64) {
+// readerOf finds the reader socket's cookie and SO_RCVLOWAT before the
+// first step, from the step-less rcvlowat event the guest sends first.
+func readerOf(evs []trace.Event) (initialLowat int, cookie uint64) {
 	for _, e := range evs {
-		if e.Kind == trace.Rcvlowat {
+		if e.Kind == trace.Rcvlowat && e.Step == 0 {
 			initialLowat, cookie = e.Lowat, e.Cookie
 		}
 	}
+	return initialLowat, cookie
+}
+
+// collect folds the case's events into one step per send.
+func collect(evs []trace.Event, cookie uint64) (steps []*step) {
 	byStep := map[int]*step{}
 	var cur *step
 	pendingWakes := 0
@@ -170,7 +192,7 @@ func collect(evs []trace.Event) (steps []*step, initialLowat int, cookie uint64)
 			}
 		}
 	}
-	return steps, initialLowat, cookie
+	return steps
 }
 
 // enqueuePath names the path of an RCVQ callback. The kernel's own label
@@ -196,13 +218,10 @@ func enqueuePath(k, send trace.Event, first bool) string {
 
 // partialReads counts reads that completed no frame: the reader was woken
 // and got only part of one.
-func partialReads(steps []*step, ends []int) int {
+func partialReads(recvs []trace.Event, ends []int) int {
 	n := 0
-	for _, st := range steps {
-		if st.recv == nil {
-			continue
-		}
-		lo, hi := int(st.recv.Offset), int(st.recv.Offset)+st.recv.Bytes
+	for _, rv := range recvs {
+		lo, hi := int(rv.Offset), int(rv.Offset)+rv.Bytes
 		completes := false
 		for _, e := range ends {
 			if e > lo && e <= hi {
@@ -217,27 +236,28 @@ func partialReads(steps []*step, ends []int) int {
 	return n
 }
 
-func checkStream(s scenario.Scenario, steps []*step, stream []byte) []report.Check {
+// checkStream checks the reads, in order, against the stream: every byte
+// read once, in order, and all of what the first sent steps made
+// deliverable read.
+func checkStream(s scenario.Scenario, sent int, recvs []trace.Event) []report.Check {
+	stream := s.Stream()
 	read := 0
 	intact := report.Check{Name: "bytes-intact", Pass: true, Want: "every byte read once, in order"}
-	for _, st := range steps {
-		if st.recv == nil {
-			continue
-		}
-		off, n := int(st.recv.Offset), st.recv.Bytes
+	for _, rv := range recvs {
+		off, n := int(rv.Offset), rv.Bytes
 		// After the first fault keep counting, so all-delivered still
 		// tells what was sent and read.
 		switch {
 		case !intact.Pass:
 		case off != read:
 			intact.Pass = false
-			intact.Got = fmt.Sprintf("step %d read at offset %d, expected %d", st.send.Step, off, read)
+			intact.Got = fmt.Sprintf("step %d read at offset %d, expected %d", rv.Step, off, read)
 		case off+n > len(stream):
 			intact.Pass = false
-			intact.Got = fmt.Sprintf("step %d read %d bytes past the end of the stream", st.send.Step, off+n-len(stream))
-		case crc32.ChecksumIEEE(stream[off:off+n]) != st.recv.CRC32:
+			intact.Got = fmt.Sprintf("step %d read %d bytes past the end of the stream", rv.Step, off+n-len(stream))
+		case crc32.ChecksumIEEE(stream[off:off+n]) != rv.CRC32:
 			intact.Pass = false
-			intact.Got = fmt.Sprintf("step %d: bytes %d..%d differ from what was sent", st.send.Step, off, off+n)
+			intact.Got = fmt.Sprintf("step %d: bytes %d..%d differ from what was sent", rv.Step, off, off+n)
 		}
 		read += n
 	}
@@ -246,13 +266,13 @@ func checkStream(s scenario.Scenario, steps []*step, stream []byte) []report.Che
 	}
 	// What the steps made deliverable, up to the first hole: the same as
 	// the bytes written over loopback, and retransmitted bytes count once.
-	sent := 0
-	if prefix := s.Prefix(); len(steps) > 0 && len(steps) <= len(prefix) {
-		sent = prefix[len(steps)-1]
+	delivered := 0
+	if prefix := s.Prefix(); sent > 0 && sent <= len(prefix) {
+		delivered = prefix[sent-1]
 	}
 	all := report.Check{Name: "all-delivered", Want: fmt.Sprintf("%d bytes sent in %d sends, all read", len(stream), len(s.Steps())),
-		Got: fmt.Sprintf("%d bytes sent in %d sends, %d read", sent, len(steps), read)}
-	all.Pass = sent == len(stream) && len(steps) == len(s.Steps()) && read == len(stream)
+		Got: fmt.Sprintf("%d bytes sent in %d sends, %d read", delivered, sent, read)}
+	all.Pass = delivered == len(stream) && sent == len(s.Steps()) && read == len(stream)
 	return []report.Check{all, intact}
 }
 

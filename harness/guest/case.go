@@ -87,36 +87,61 @@ func (r *caseRun) run() (err error) {
 	return nil
 }
 
+// reader is the socket under test as the case watches it: the tracer
+// follows its cookie and an epoll set holds it alone.
+type reader struct {
+	fd     int
+	cookie uint64
+	ep     int
+}
+
+// watchReader starts watching the reader and reports SO_RCVLOWAT as it
+// is before the first step (the event that names the reader's cookie).
+// The returned function stops watching.
+func (r *caseRun) watchReader(fd int) (*reader, func(), error) {
+	cookie, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_COOKIE)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reader cookie: %w", err)
+	}
+	if err := r.tr.Watch(cookie); err != nil {
+		return nil, nil, fmt.Errorf("watch reader: %w", err)
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		r.tr.Unwatch(cookie)
+		return nil, nil, fmt.Errorf("epoll: %w", err)
+	}
+	stop := func() {
+		unix.Close(ep)
+		r.tr.Unwatch(cookie)
+	}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("epoll add: %w", err)
+	}
+	lowat, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: r.c.ID(), Cookie: cookie, Lowat: lowat})
+	return &reader{fd: fd, cookie: cookie, ep: ep}, stop, nil
+}
+
 // traffic carries out the scenario's steps: send makes one step happen
 // (a loopback write, or a segment from the peer), then the reader polls
 // and, when woken, reads all that is queued. optIn turns autolowat on on
 // the reader itself; peer scenarios turn it on on the listener instead.
-func (r *caseRun) traffic(reader int, optIn bool, send func(scenario.Segment) error) error {
+func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error) error {
 	id := r.c.ID()
 	s := r.c.Scenario
-	cookie, err := unix.GetsockoptUint64(reader, unix.SOL_SOCKET, unix.SO_COOKIE)
+	rd, stop, err := r.watchReader(fd)
 	if err != nil {
-		return fmt.Errorf("reader cookie: %w", err)
+		return err
 	}
-	if err := r.tr.Watch(cookie); err != nil {
-		return fmt.Errorf("watch reader: %w", err)
-	}
-	defer r.tr.Unwatch(cookie)
+	defer stop()
 	if r.c.Mode == scenario.Autolowat && optIn {
-		if err := optInAutolowat(reader); err != nil {
+		if err := optInAutolowat(fd); err != nil {
 			return fmt.Errorf("enable autolowat on the reader: %w", err)
 		}
 	}
-	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		return fmt.Errorf("epoll: %w", err)
-	}
-	defer unix.Close(ep)
-	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, reader, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(reader)}); err != nil {
-		return fmt.Errorf("epoll add: %w", err)
-	}
-	lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Cookie: cookie, Lowat: lowat})
+	reader, ep := rd.fd, rd.ep
 
 	stream := s.Stream()
 	read := 0
@@ -158,6 +183,97 @@ func (r *caseRun) traffic(reader int, optIn bool, send func(scenario.Segment) er
 	return nil
 }
 
+// recvWait bounds a scripted read: its bytes are queued by the time the
+// step that sent them returns, so waiting longer only delays a failure.
+const recvWait = time.Second
+
+// script carries out a scripted scenario: exactly its steps, each
+// reported with what it expects, then a read of whatever the steps left
+// so that every byte is accounted for. A step whose expectation does not
+// hold is reported as it was; the analysis judges it. optedIn says the
+// opt-in was already made on the listener the reader came from.
+func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error) error {
+	id := r.c.ID()
+	s := r.c.Scenario
+	rd, stop, err := r.watchReader(fd)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	stream := s.Stream()
+	buf := make([]byte, len(stream))
+	read, sent := 0, 0
+	evs := make([]unix.EpollEvent, 1)
+	lowat := func() int {
+		v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
+		return v
+	}
+	recv := func(step, n int, expect *int) error {
+		got, err := recvWithin(fd, buf[read:read+n], recvWait)
+		if err != nil {
+			return fmt.Errorf("step %d: recv %d bytes: %w", step, n, err)
+		}
+		e := trace.Event{Kind: trace.Recv, TimeNS: Now(), Scenario: id, Step: step, Offset: int64(read), Bytes: got,
+			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat(), Expect: expect}
+		if expect == nil {
+			e.Message = "drain: the bytes the steps left unread"
+		}
+		r.emit(e)
+		read += got
+		return nil
+	}
+	for i, st := range s.Script {
+		step := i + 1
+		expect := &st.N
+		switch st.Kind {
+		case scenario.StepSend, scenario.StepSegment:
+			g := st.Segment
+			if st.Kind == scenario.StepSend {
+				g = scenario.Segment{Offset: sent, Len: st.N}
+				sent += st.N
+			}
+			if err := send(g); err != nil {
+				return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
+			}
+			r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g)})
+		case scenario.StepRecv:
+			if err := recv(step, min(st.N, len(buf)-read), expect); err != nil {
+				return err
+			}
+		case scenario.StepPoll:
+			ready, err := unix.EpollWait(rd.ep, evs, 0)
+			if err != nil {
+				return fmt.Errorf("step %d: epoll_wait: %w", step, err)
+			}
+			t := Now()
+			queued, _ := unix.IoctlGetInt(fd, unix.SIOCINQ)
+			r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat(), Expect: expect})
+		case scenario.StepRcvlowat:
+			r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Step: step, Lowat: lowat(), Expect: expect})
+		case scenario.StepAutolowat:
+			on := "listener"
+			if !optedIn {
+				on = "reader"
+				if err := optInAutolowat(fd); err != nil {
+					return fmt.Errorf("step %d: enable autolowat on the reader: %w", step, err)
+				}
+			}
+			r.emit(trace.Event{Kind: trace.AutolowatOn, Scenario: id, Step: step, Value: on})
+		default:
+			return fmt.Errorf("step %d: unknown kind %q", step, st.Kind)
+		}
+		r.flushKernel(id)
+	}
+	if read < len(buf) {
+		if err := recv(len(s.Script)+1, len(buf)-read, nil); err != nil {
+			return err
+		}
+		r.flushKernel(id)
+	}
+	return nil
+}
+
 func (r *caseRun) flushKernel(id string) {
 	for _, e := range r.tr.Drain(id) {
 		r.emit(e)
@@ -178,6 +294,34 @@ func (r *caseRun) seq(g scenario.Segment) uint32 {
 // BPF_TCP_AUTOLOWAT, taken by our cgroup/setsockopt program.
 func optInAutolowat(fd int) error {
 	return unix.SetsockoptInt(fd, 0xdeadbeef, 0x8badf00d, 1)
+}
+
+// recvWithin reads len(b) bytes, waiting at most d for them to arrive,
+// and returns how many it got: fewer is not an error, the caller reports
+// the count.
+func recvWithin(fd int, b []byte, d time.Duration) (int, error) {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return 0, fmt.Errorf("SO_RCVTIMEO: %w", err)
+	}
+	deadline := time.Now().Add(d)
+	got := 0
+	for got < len(b) && time.Now().Before(deadline) {
+		// MSG_WAITALL: the read waits for all of it, not for SO_RCVLOWAT.
+		n, _, err := unix.Recvfrom(fd, b[got:], unix.MSG_WAITALL)
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return got, nil // the timeout passed with nothing more
+		case err != nil:
+			return got, err
+		case n == 0:
+			return got, errors.New("peer closed")
+		default:
+			got += n
+		}
+	}
+	return got, nil
 }
 
 // readN reads exactly len(b) bytes that are already queued; MSG_DONTWAIT

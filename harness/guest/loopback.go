@@ -15,9 +15,13 @@ func (r *caseRun) loopbackTraffic() error {
 	}
 	defer conn.Close()
 	stream := r.c.Scenario.Stream()
-	return r.traffic(conn.reader, true, func(g scenario.Segment) error {
+	send := func(g scenario.Segment) error {
 		return writeAll(conn.writer, stream[g.Offset:g.Offset+g.Len])
-	})
+	}
+	if r.c.Scenario.Scripted() {
+		return r.script(conn.reader, false, send)
+	}
+	return r.traffic(conn.reader, true, send)
 }
 
 func writeAll(fd int, b []byte) error {

@@ -108,18 +108,23 @@ func (r *caseRun) peerTraffic() error {
 		return fmt.Errorf("accept: %w", err)
 	}
 	defer unix.Close(reader)
-	return r.traffic(reader, false, func(g scenario.Segment) error {
+	send := func(g scenario.Segment) error {
 		if g.SynData {
 			return nil // queued with the handshake
 		}
 		_, err := p.Send(ctx, g.Offset, stream[g.Offset:g.Offset+g.Len])
 		return err
-	})
+	}
+	if s.Scripted() {
+		return r.script(reader, s.OptInBeforeData(), send)
+	}
+	return r.traffic(reader, false, send)
 }
 
 // listen makes the listener the peer connects to; in autolowat mode the
 // opt-in is made on it, so that children, Fast Open ones included, have
-// the hook from their first byte.
+// the hook from their first byte. A scripted scenario opts in there only
+// when its autolowat step comes before any data; later, on the reader.
 func (r *caseRun) listen(addr netip.Addr) (int, error) {
 	domain := unix.AF_INET
 	var sa unix.Sockaddr
@@ -146,7 +151,7 @@ func (r *caseRun) listen(addr netip.Addr) (int, error) {
 			return fail("TCP_FASTOPEN", err)
 		}
 	}
-	if r.c.Mode == scenario.Autolowat {
+	if s := r.c.Scenario; r.c.Mode == scenario.Autolowat && (!s.Scripted() || s.OptInBeforeData()) {
 		if err := optInAutolowat(ln); err != nil {
 			return fail("enable autolowat", err)
 		}

@@ -1,8 +1,10 @@
 package scenario
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,8 +14,19 @@ func TestLoadFileExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[1].Name != "ofo-two-holes" || !got[1].Peer() || got[0].Peer() {
+	if len(got) != 5 || got[1].Name != "ofo-two-holes" || !got[1].Peer() || got[0].Peer() {
 		t.Fatalf("%+v", got)
+	}
+	// The scripted examples: one over loopback in autolowat mode, two
+	// through the peer out of order, one in each mode.
+	for i, want := range []struct {
+		name, mode string
+		peer       bool
+	}{{"scripted-split-descriptor", Autolowat, false}, {"scripted-ofo-fill", Baseline, true}, {"scripted-ofo-autolowat", Autolowat, true}} {
+		s := got[2+i]
+		if s.Name != want.name || !s.Scripted() || s.Peer() != want.peer || !slices.Equal(s.Modes(), []string{want.mode}) {
+			t.Errorf("example %d: %s scripted %v peer %v modes %v, want %+v", 2+i, s.Name, s.Scripted(), s.Peer(), s.Modes(), want)
+		}
 	}
 	if p := got[1].Prefix(); p[0] != 10 || p[3] != 10 || p[4] != 64 {
 		t.Fatalf("prefix %v", p)
@@ -39,5 +52,89 @@ func TestLoadFileErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.file) {
 			t.Errorf("%s: %v, want the file and %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// Every kind of step reads from YAML as written.
+func TestLoadFileSteps(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "steps.yaml")
+	os.WriteFile(p, []byte(`scenarios:
+  - name: all-kinds
+    path: fastopen
+    fastopen: no-cookie
+    frames: [{header: 4, payload: 20}]
+    steps:
+      - autolowat: true
+      - segment: {offset: 0, len: 12, syn_data: true}
+      - rcvlowat: 32
+      - poll: 0
+      - segment: {offset: 12, len: 20}
+      - poll: 1
+      - recv: 32
+`), 0o644)
+	got, err := LoadFile(p, map[string]bool{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Step{
+		{Kind: StepAutolowat},
+		{Kind: StepSegment, Segment: Segment{Offset: 0, Len: 12, SynData: true}},
+		{Kind: StepRcvlowat, N: 32},
+		{Kind: StepPoll, N: 0},
+		{Kind: StepSegment, Segment: Segment{Offset: 12, Len: 20}},
+		{Kind: StepPoll, N: 1},
+		{Kind: StepRecv, N: 32},
+	}
+	if !slices.Equal(got[0].Script, want) {
+		t.Errorf("steps %v, want %v", got[0].Script, want)
+	}
+	if !got[0].OptInBeforeData() || !got[0].Peer() || !slices.Equal(got[0].Modes(), []string{Autolowat}) {
+		t.Errorf("opt-in first %v, peer %v, modes %v", got[0].OptInBeforeData(), got[0].Peer(), got[0].Modes())
+	}
+}
+
+// A malformed step is refused naming the file, the scenario, the step
+// and the reason.
+func TestLoadFileBadSteps(t *testing.T) {
+	const head = "scenarios:\n  - name: s\n    path: %s\n    frames: [{header: 4, payload: 20}, {header: 4, payload: 20}]\n    steps:\n"
+	for _, tt := range []struct {
+		name, path, steps, want string
+	}{
+		{"unknown kind", "in-order", "      - sned: 64\n", `step 1: unknown step "sned": want one of send, segment, recv, poll, rcvlowat, autolowat`},
+		{"two keys", "in-order", "      - {send: 64, poll: 1}\n", "step 1: has 2 keys (poll, send): a step does one thing"},
+		{"empty", "in-order", "      - send: 64\n      - {}\n", "step 2: empty"},
+		{"not an object", "in-order", "      - send: 64\n      - poll\n", `step 2: "poll" is not a step`},
+		{"send not a number", "in-order", "      - send: many\n", `step 1: send: want a whole number, got "many"`},
+		{"send zero", "in-order", "      - send: 0\n      - send: 64\n", "step 1 (send): 0 bytes; every send must carry data"},
+		{"send past the end", "in-order", "      - send: 60\n      - send: 8\n", "step 2 (send): 8 bytes from offset 60 go past the end of the 64-byte stream"},
+		{"sends short", "in-order", "      - send: 60\n", "send steps add up to 60 bytes but the frames are 64 bytes"},
+		{"segment field", "ofo", "      - segment: {offset: 0, length: 64}\n", `step 1: segment: want {offset, len, syn_data}: json: unknown field "length"`},
+		{"segment outside", "ofo", "      - segment: {offset: 60, len: 8}\n", "step 1 (segment): bytes 60..68 outside the 64-byte stream"},
+		{"segments leave a hole", "ofo", "      - segment: {offset: 0, len: 10}\n      - segment: {offset: 20, len: 44}\n", "segment steps leave byte 10 of 64 unsent"},
+		{"late syn", "fastopen", "      - segment: {offset: 0, len: 10}\n      - segment: {offset: 10, len: 54, syn_data: true}\n", "step 2 (segment): only the first step, or the first after autolowat, can ride in the SYN"},
+		{"mixed", "in-order", "      - send: 10\n      - segment: {offset: 10, len: 54}\n", "steps mix send and segment"},
+		{"ofo over loopback", "ofo", "      - send: 64\n", `path "ofo" needs segments sent by the TCP peer`},
+		{"nothing sent", "in-order", "      - poll: 0\n", "no send or segment step"},
+		{"recv zero", "in-order", "      - send: 64\n      - recv: 0\n", "step 2 (recv): 0 bytes; a read asks for at least 1"},
+		{"recv too much", "in-order", "      - send: 10\n      - recv: 4\n      - recv: 7\n      - send: 54\n", "step 3 (recv): 7 bytes, but the steps before it leave 6 unread bytes readable"},
+		{"recv beyond a hole", "ofo", "      - segment: {offset: 10, len: 54}\n      - recv: 1\n      - segment: {offset: 0, len: 10}\n", "step 2 (recv): 1 bytes, but the steps before it leave 0 unread bytes readable"},
+		{"poll two", "in-order", "      - send: 64\n      - poll: 2\n", "step 2 (poll): 2 ready: the epoll set holds only the reader, so expect 0 or 1"},
+		{"rcvlowat zero", "in-order", "      - send: 64\n      - rcvlowat: 0\n", "step 2 (rcvlowat): 0: the kernel never lets SO_RCVLOWAT go below 1"},
+		{"autolowat false", "in-order", "      - autolowat: false\n      - send: 64\n", "step 1: autolowat: want true, got false"},
+		{"autolowat twice", "in-order", "      - autolowat: true\n      - send: 64\n      - autolowat: true\n", "step 3 (autolowat): given twice"},
+		{"autolowat mid-frame", "in-order", "      - send: 10\n      - autolowat: true\n      - send: 54\n", "step 2 (autolowat): after 10 bytes of the stream, inside a frame"},
+		{"steps and sends", "in-order", "      - send: 64\n    sends: [64]\n", "give steps, or sends or segments, not both"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "bad.yaml")
+			os.WriteFile(p, []byte(fmt.Sprintf(head, tt.path)+tt.steps), 0o644)
+			_, err := LoadFile(p, map[string]bool{})
+			if err == nil {
+				t.Fatalf("accepted, want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), p+`: scenario 1: scenario "s": `) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q\nwant the file, the scenario and %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -61,6 +61,9 @@ type Scenario struct {
 	FastOpen string `json:"fastopen,omitempty"`
 	// MTU of the namespace's loopback device; 0 keeps the kernel's default.
 	MTU int `json:"mtu,omitempty"`
+	// Script, instead of Sends or Segments, is explicit steps: the guest
+	// does exactly these, and the analysis checks what they expect.
+	Script []Step `json:"steps,omitempty"`
 }
 
 // Segment is one TCP segment of the stream, by offset.
@@ -71,8 +74,12 @@ type Segment struct {
 }
 
 // Steps returns what is sent, in order, as stream ranges: the loopback
-// sends one after the other, or the peer's segments as given.
+// sends one after the other, or the peer's segments as given; for a
+// scripted scenario its send or segment steps.
 func (s Scenario) Steps() []Segment {
+	if s.Scripted() {
+		return s.scriptTransfers()
+	}
 	if len(s.Segments) > 0 {
 		return s.Segments
 	}
@@ -155,13 +162,14 @@ func (s Scenario) Validate() error {
 	switch s.Path {
 	case PathInOrder:
 	case PathOFO, PathFastOpen:
-		if len(s.Segments) == 0 {
+		if !s.Peer() {
 			errs = append(errs, fmt.Errorf("path %q needs segments sent by the TCP peer, not loopback sends", s.Path))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown path %q (want %s, %s or %s)", s.Path, PathInOrder, PathOFO, PathFastOpen))
 	}
-	synData := len(s.Segments) > 0 && s.Segments[0].SynData
+	steps := s.Steps()
+	synData := s.Peer() && len(steps) > 0 && steps[0].SynData
 	switch s.FastOpen {
 	case "":
 		if synData {
@@ -183,6 +191,11 @@ func (s Scenario) Validate() error {
 		}
 	}
 	switch {
+	case s.Scripted():
+		if len(s.Sends) > 0 || len(s.Segments) > 0 {
+			errs = append(errs, errors.New("give steps, or sends or segments, not both"))
+		}
+		errs = append(errs, s.validateScript()...)
 	case len(s.Sends) > 0 && len(s.Segments) > 0:
 		errs = append(errs, errors.New("give sends or segments, not both"))
 	case len(s.Segments) > 0:
@@ -219,7 +232,14 @@ func (s Scenario) Validate() error {
 }
 
 // Peer says whether the scenario's segments go through the TCP peer.
-func (s Scenario) Peer() bool { return len(s.Segments) > 0 }
+func (s Scenario) Peer() bool {
+	for _, st := range s.Script {
+		if st.Kind == StepSegment {
+			return true
+		}
+	}
+	return len(s.Segments) > 0
+}
 
 // MSS is the largest payload one segment carries on the scenario's loopback.
 func (s Scenario) MSS() int {
@@ -243,7 +263,7 @@ type Case struct {
 func (c Case) ID() string { return c.Scenario.Name + "/" + c.Family + "/" + c.Mode }
 
 // Expand makes the cases of scenarios whose name matches filter (nil: all),
-// for both families and both modes, in a stable order.
+// for both families and the scenario's modes, in a stable order.
 func Expand(scenarios []Scenario, filter *regexp.Regexp) []Case {
 	var cases []Case
 	for _, s := range scenarios {
@@ -251,7 +271,7 @@ func Expand(scenarios []Scenario, filter *regexp.Regexp) []Case {
 			continue
 		}
 		for _, fam := range []string{IPv4, IPv6} {
-			for _, mode := range []string{Baseline, Autolowat} {
+			for _, mode := range s.Modes() {
 				cases = append(cases, Case{Scenario: s, Family: fam, Mode: mode})
 			}
 		}

@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -234,5 +235,57 @@ func TestPeerBuiltinsValid(t *testing.T) {
 		if p[0] == s.Steps()[0].Len && p[1] == p[0]+s.Steps()[1].Len {
 			t.Errorf("%s: first two segments arrive in order: %v", s.Name, p)
 		}
+	}
+}
+
+// A scripted scenario runs once per family, in the one mode its steps
+// are written for.
+func TestExpandScripted(t *testing.T) {
+	f := []Frame{{Header: 4, Payload: 20}}
+	plain := Scenario{Name: "plain", Path: PathInOrder, Frames: f, Script: []Step{{Kind: StepSend, N: 32}, {Kind: StepPoll, N: 1}}}
+	auto := Scenario{Name: "auto", Path: PathInOrder, Frames: f, Script: []Step{{Kind: StepAutolowat}, {Kind: StepSend, N: 32}}}
+	var ids []string
+	for _, c := range Expand([]Scenario{plain, auto}, nil) {
+		ids = append(ids, c.ID())
+	}
+	want := []string{"plain/ipv4/baseline", "plain/ipv6/baseline", "auto/ipv4/autolowat", "auto/ipv6/autolowat"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("cases %q, want %q", ids, want)
+	}
+	if auto.Peer() || !auto.OptInBeforeData() || plain.OptInBeforeData() {
+		t.Errorf("peer %v, opt-in before data %v/%v", auto.Peer(), auto.OptInBeforeData(), plain.OptInBeforeData())
+	}
+}
+
+// Steps travel to the guest inside the plan as JSON and come back equal.
+func TestScriptPlanRoundTrip(t *testing.T) {
+	s := Scenario{Name: "s", Path: PathFastOpen, FastOpen: "no-cookie", Frames: []Frame{{Header: 4, Payload: 20}}, Script: []Step{
+		{Kind: StepAutolowat}, {Kind: StepSegment, Segment: Segment{Offset: 0, Len: 8, SynData: true}},
+		{Kind: StepPoll, N: 0}, {Kind: StepRcvlowat, N: 32}, {Kind: StepSegment, Segment: Segment{Offset: 8, Len: 24}}, {Kind: StepRecv, N: 32},
+	}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(Plan{Cases: []Case{{Scenario: s, Family: IPv4, Mode: Autolowat}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"steps":[{"autolowat":true},{"segment":{"offset":0,"len":8,"syn_data":true}},{"poll":0},`) {
+		t.Errorf("plan JSON %s", b)
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Cases[0].Scenario.Script; !slices.Equal(got, s.Script) {
+		t.Errorf("steps came back as %v, want %v", got, s.Script)
+	}
+	// The transfers of the script, for the guest and the analysis.
+	if got := s.Steps(); !slices.Equal(got, []Segment{{Offset: 0, Len: 8, SynData: true}, {Offset: 8, Len: 24}}) {
+		t.Errorf("transfers %v", got)
+	}
+	loop := Scenario{Script: []Step{{Kind: StepSend, N: 5}, {Kind: StepRecv, N: 5}, {Kind: StepSend, N: 7}}}
+	if got := loop.Steps(); !slices.Equal(got, []Segment{{Offset: 0, Len: 5}, {Offset: 5, Len: 7}}) {
+		t.Errorf("loopback transfers %v", got)
 	}
 }

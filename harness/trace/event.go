@@ -23,6 +23,9 @@ const (
 	Log     Kind = "log"     // a line from the agent worth keeping
 	Error   Kind = "error"   // the agent hit an error it could not recover from
 	Done    Kind = "done"    // the agent finished; nothing follows
+	// BPF: the autolowat programs were loaded, or the kernel refused
+	// them; Message holds the verifier's whole log.
+	BPF Kind = "bpf"
 
 	// Scenario bracketing.
 	ScenarioStart Kind = "scenario-start"
@@ -33,6 +36,10 @@ const (
 	Poll     Kind = "poll"     // an epoll_wait returned
 	Recv     Kind = "recv"     // the reader read bytes
 	Rcvlowat Kind = "rcvlowat" // SO_RCVLOWAT as the reader sees it after a step
+
+	// AutolowatOn: a scripted step made the autolowat opt-in; Value says
+	// on which socket ("listener" or "reader").
+	AutolowatOn Kind = "autolowat-on"
 
 	// The TCP peer's packets: what it sent and what came back.
 	PeerOut Kind = "peer-out"
@@ -72,6 +79,11 @@ type Event struct {
 	Message  string           `json:"message,omitempty"`
 	Release  string           `json:"release,omitempty"`
 	Counters map[string]int64 `json:"counters,omitempty"`
+
+	// Expect is what a scripted step expects of its poll (ready
+	// descriptors), recv (bytes) or rcvlowat (SO_RCVLOWAT); nil elsewhere,
+	// so that an expected 0 is kept.
+	Expect *int `json:"expect,omitempty"`
 
 	// A peer packet: its TCP flags, the stream offset its ACK stands for,
 	// and the window it advertises.

@@ -160,3 +160,22 @@ func TestConcurrentEmit(t *testing.T) {
 		}
 	}
 }
+
+// A scripted step's expectation is kept even when it is 0, and events
+// written before the field existed read back without one.
+func TestExpect(t *testing.T) {
+	zero := 0
+	var buf bytes.Buffer
+	NewWriter(&buf).Emit(Event{Kind: Poll, TimeNS: 1, Step: 2, Expect: &zero})
+	if got := strings.TrimSpace(buf.String()); got != `{"kind":"poll","t_ns":1,"step":2,"expect":0}` {
+		t.Errorf("line %s", got)
+	}
+	e, _, err := NewReader(&buf).Next()
+	if err != nil || e.Expect == nil || *e.Expect != 0 {
+		t.Fatalf("read back %+v, %v", e, err)
+	}
+	old, _, err := NewReader(strings.NewReader(`{"kind":"poll","t_ns":1,"step":2,"ready":1}` + "\n")).Next()
+	if err != nil || old.Expect != nil || old.Ready != 1 {
+		t.Errorf("old line read as %+v, %v", old, err)
+	}
+}

@@ -11,10 +11,13 @@ import (
 )
 
 func cacheCmd(args []string) int {
-	usage := "usage: harness cache list | harness cache prune --keep N"
+	usage := "usage: harness cache list | harness cache prune --keep N | harness cache key --tree DIR [--series S] [build options]"
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, usage)
 		return 2
+	}
+	if args[0] == "key" {
+		return cacheKeyCmd(args[1:])
 	}
 	dir, err := kernel.CacheDir()
 	if err != nil {

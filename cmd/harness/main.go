@@ -17,7 +17,9 @@ const usage = `usage: harness <command> [options]
 commands:
   run       boot a kernel, run the scenarios, report (harness run -h)
   build     apply a series to a tree and build the kernel (harness build -h)
-  cache     list or prune the built kernels (harness cache list|prune)
+  bisect    find the first commit at which scenarios fail (harness bisect -h)
+  report    regenerate report.html in an output folder (harness report DIR)
+  cache     list or prune the built kernels, or print a build's cache key (harness cache list|prune|key)
   version   print the harness version
 `
 
@@ -38,6 +40,10 @@ func main() {
 		os.Exit(runCmd(os.Args[2:]))
 	case "build":
 		os.Exit(buildCmd(os.Args[2:]))
+	case "bisect":
+		os.Exit(bisectCmd(os.Args[2:]))
+	case "report":
+		os.Exit(reportCmd(os.Args[2:]))
 	case "cache":
 		os.Exit(cacheCmd(os.Args[2:]))
 	case "version":

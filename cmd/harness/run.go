@@ -25,7 +25,8 @@ func runCmd(args []string) int {
 
 Boots the kernel in QEMU with the harness as its guest agent, runs the
 scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
-report.json, junit.xml, events.jsonl and console.log to the output folder.
+report.json, junit.xml, events.jsonl, console.log and report.html to the
+output folder.
 Without --kernel it boots the host's kernel when /boot has it readable, else
 Debian's 6.12 cloud kernel, fetched once into the cache.
 
@@ -39,13 +40,19 @@ options:
 	var o run.Options
 	buildFlags(fs, &o.Build)
 	fs.BoolVar(&o.Baseline, "baseline", false, "with --tree and --series: run on the base too and compare side by side")
+	fs.IntVar(&o.Repeat, "repeat", 1, "run every scenario `N` times (in one boot; --repeat-boot: a fresh boot each) and report pass rates, spreads and flaky scenarios")
+	fs.BoolVar(&o.RepeatBoot, "repeat-boot", false, "with --repeat: boot the kernel afresh for every run")
+	fs.BoolVar(&o.EachPatch, "each-patch", false, "with --tree and --series: build and run after the first 1, 2, ... patches, and print patches x scenarios")
 	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
+	shard := fs.String("shard", "", "run only part `I/N` of the scenarios, for CI jobs: the I-th of every N scenarios, in the plan's order (a scenario's families and modes stay together)")
 	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable; docs/scenarios.md)")
+	fs.StringVar(&o.BPFObject, "bpf-object", "", "load this compiled BPF `FILE` in place of the harness's autolowat programs, each program attached by its section to the cases' cgroup")
+	fs.StringVar(&o.BPFSource, "bpf-source", "", "compile this BPF C `FILE` against the kernel under test (its vmlinux.h; with --tree, the tree's libbpf and selftests headers, and a relative path is looked up in the tree) and load it as --bpf-object")
 	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
-	fs.StringVar(&o.Machine, "machine", "q35", "QEMU machine type: q35 or microvm")
+	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
 	appendArgs := fs.String("append", "", "more kernel command-line arguments, after the harness's own")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
@@ -63,6 +70,11 @@ options:
 		fmt.Fprintf(os.Stderr, "harness run: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	var err error
+	if o.Shard, err = parseShard(*shard); err != nil {
+		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		return 2
+	}
 	if o.Out == "" {
 		o.Out = defaultOut()
 	}
@@ -77,16 +89,22 @@ options:
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
+	finish := githubActions(&o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := run.Run(ctx, o)
+	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
 		rep.Summary(os.Stdout)
 		if rep.Baseline != nil {
 			fmt.Println()
 			rep.Baseline.SideBySide(os.Stdout)
 		}
+	}
+	if rep != nil && rep.EachPatch != nil {
+		fmt.Println()
+		rep.EachPatch.Table(os.Stdout)
 	}
 	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
 	if err != nil {

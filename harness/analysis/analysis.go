@@ -41,7 +41,7 @@ type step struct {
 
 func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Scenario {
 	s := c.Scenario
-	r := report.Scenario{Name: s.Name, Family: c.Family, Path: s.Path, Mode: c.Mode,
+	r := report.Scenario{Name: s.Name, Family: c.Family, Path: s.Path, Mode: c.Mode, Run: c.Run,
 		Frames: len(s.Frames), Sends: len(s.Steps()), Checks: []report.Check{}}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeNS < evs[j].TimeNS })
 

@@ -100,10 +100,11 @@ func (c *Cache) Get(k Key) (Entry, bool) {
 	return e, true
 }
 
-// Put stores a build: the image and, when there are any, the installed
+// Put stores a build: the image, its .config when given (it tells which
+// machine the kernel boots on) and, when there are any, the installed
 // modules folder. Files go into a temporary folder first and are renamed
 // into place, so a reader never sees half an entry.
-func (c *Cache) Put(e Entry, image, modules string) (Entry, error) {
+func (c *Cache) Put(e Entry, image, config, modules string) (Entry, error) {
 	final := filepath.Join(c.Dir, e.Key.String())
 	tmp, err := os.MkdirTemp(c.Dir, ".put-")
 	if err != nil {
@@ -116,6 +117,11 @@ func (c *Cache) Put(e Entry, image, modules string) (Entry, error) {
 	}
 	if err := copyFile(image, filepath.Join(tmp, "bzImage")); err != nil {
 		return Entry{}, fmt.Errorf("store image: %w", err)
+	}
+	if config != "" {
+		if err := copyFile(config, filepath.Join(tmp, "config")); err != nil {
+			return Entry{}, fmt.Errorf("store config: %w", err)
+		}
 	}
 	if modules != "" {
 		if err := copyTree(modules, filepath.Join(tmp, "modules")); err != nil {

@@ -32,6 +32,8 @@ func TestPutGetListPrune(t *testing.T) {
 	src := t.TempDir()
 	img := filepath.Join(src, "bzImage")
 	os.WriteFile(img, []byte("kernel"), 0o644)
+	config := filepath.Join(src, ".config")
+	os.WriteFile(config, []byte("CONFIG_VIRTIO_MMIO=y\n"), 0o644)
 	mods := filepath.Join(src, "mods")
 	os.MkdirAll(filepath.Join(mods, "kernel", "net"), 0o755)
 	os.WriteFile(filepath.Join(mods, "modules.dep"), []byte("kernel/net/tun.ko:\n"), 0o644)
@@ -41,7 +43,7 @@ func TestPutGetListPrune(t *testing.T) {
 	if _, ok := c.Get(k1); ok {
 		t.Fatal("empty cache hit")
 	}
-	e, err := c.Put(Entry{Key: k1, Release: "6.12.0"}, img, mods)
+	e, err := c.Put(Entry{Key: k1, Release: "6.12.0"}, img, config, mods)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +54,10 @@ func TestPutGetListPrune(t *testing.T) {
 	if b, _ := os.ReadFile(got.Image()); string(b) != "kernel" {
 		t.Fatalf("image content %q", b)
 	}
+	// The config stays beside the image, where the machine choice looks.
+	if b, _ := os.ReadFile(filepath.Join(got.Dir, "config")); string(b) != "CONFIG_VIRTIO_MMIO=y\n" {
+		t.Fatalf("config content %q", b)
+	}
 	if b, _ := os.ReadFile(filepath.Join(got.Modules(), "kernel", "net", "tun.ko")); string(b) != "ko" {
 		t.Fatalf("module content %q", b)
 	}
@@ -60,7 +66,7 @@ func TestPutGetListPrune(t *testing.T) {
 	}
 
 	for i, base := range []string{"2", "3"} {
-		if _, err := c.Put(Entry{Key: Key{Base: base}}, img, ""); err != nil {
+		if _, err := c.Put(Entry{Key: Key{Base: base}}, img, "", ""); err != nil {
 			t.Fatal(err)
 		}
 		// Distinct use times, newest last.

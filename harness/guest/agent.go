@@ -6,9 +6,11 @@ package guest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/cilium/ebpf/btf"
@@ -119,6 +121,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 		if al != nil {
 			defer al.Close()
 		}
+		a.emitBPF(al, alErr)
 	}
 
 	timeout := time.Duration(plan.StepTimeoutMS) * time.Millisecond
@@ -138,9 +141,13 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 	a.emit(trace.Event{Kind: trace.ScenarioStart, Scenario: id})
 	end := trace.Event{Kind: trace.ScenarioEnd, Scenario: id}
 	switch {
-	case c.Mode == scenario.Autolowat && alErr != nil:
+	case c.Mode == scenario.Autolowat && errors.Is(alErr, features.ErrNotSupported):
 		end.Value = report.Unsupported
 		end.Message = alErr.Error()
+	case c.Mode == scenario.Autolowat && alErr != nil:
+		// The whole log is in the bpf event, once; each case names the cause.
+		end.Value = report.Error
+		end.Message = "the autolowat programs did not load: " + firstLine(alErr.Error()) + " (the verifier's log is in report.json, bpf.log)"
 	case trErr != nil:
 		end.Value = report.Error
 		end.Message = trErr.Error()
@@ -155,6 +162,25 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 		}
 	}
 	a.emit(end)
+}
+
+// emitBPF tells the host what was loaded, or the loader's whole error.
+func (a *agent) emitBPF(al *autolowat, err error) {
+	e := trace.Event{Kind: trace.BPF, OK: err == nil}
+	if al != nil {
+		e.Name, e.Value = al.object, al.summary
+	}
+	if err != nil {
+		e.Message = err.Error()
+	}
+	a.emit(e)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func readPlan(path string) (scenario.Plan, error) {
@@ -182,7 +208,13 @@ func logf(format string, args ...any) {
 
 func powerOff() {
 	unix.Sync()
-	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+	// A kernel without ACPI cannot power off: it halts and QEMU stays up.
+	// A restart ends QEMU as well, since the host runs it with -no-reboot.
+	cmd := unix.LINUX_REBOOT_CMD_POWER_OFF
+	if _, err := os.Stat("/sys/firmware/acpi"); err != nil {
+		cmd = unix.LINUX_REBOOT_CMD_RESTART
+	}
+	if err := unix.Reboot(cmd); err != nil {
 		logf("power off: %v", err)
 	}
 	// PID 1 must not exit; the host stops the VM if power-off failed.

@@ -4,49 +4,100 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/selftests/progs"
 )
 
-// autolowat is our autolowat program, loaded once per boot with the op
-// and flag values the kernel's BTF gave, attached per case to its cgroup.
+// BPFObjectPath is where the host puts a BPF object of the user's
+// (--bpf-object, --bpf-source); when it is there it replaces ours.
+const BPFObjectPath = "/harness/bpf/object.o"
+
+// autolowat is the autolowat programs, ours or the user's, loaded once per
+// boot with the op and flag values the kernel's BTF gave, attached per
+// case to its cgroup.
 type autolowat struct {
-	coll *ebpf.Collection
+	coll    *ebpf.Collection
+	attach  []cgroupProg
+	object  string // the user's object; empty for ours
+	summary string // what was loaded, for the report
+}
+
+type cgroupProg struct {
+	name string
+	typ  ebpf.AttachType
 }
 
 func loadAutolowat(set features.Set) (*autolowat, error) {
-	op, _ := set.Get(features.RcvqOp)
-	flag, _ := set.Get(features.RcvqFlag)
+	if _, err := os.Stat(BPFObjectPath); err == nil {
+		return loadObject(BPFObjectPath, set)
+	}
 	spec, err := progs.LoadAutolowat()
 	if err != nil {
 		return nil, fmt.Errorf("autolowat: %w", err)
 	}
-	if err := spec.Variables["rcvq_op"].Set(uint32(op.Number)); err != nil {
-		return nil, fmt.Errorf("autolowat: set rcvq_op: %w", err)
+	a := &autolowat{attach: []cgroupProg{{"autolowat", ebpf.AttachCGroupSockOps}, {"autolowat_optin", ebpf.AttachCGroupSetsockopt}}}
+	return a, a.load(spec, set)
+}
+
+// loadObject loads the user's object and attaches every program in it by
+// its section, as libbpf would.
+func loadObject(path string, set features.Set) (*autolowat, error) {
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("BPF object: %w", err)
 	}
-	if err := spec.Variables["rcvq_flag"].Set(uint32(flag.Number)); err != nil {
-		return nil, fmt.Errorf("autolowat: set rcvq_flag: %w", err)
+	a := &autolowat{object: path}
+	var names []string
+	for name, p := range spec.Programs {
+		if !bpfprog.Attachable(p) {
+			return nil, fmt.Errorf("BPF object: program %s (section %q) does not attach to a cgroup", name, p.SectionName)
+		}
+		a.attach = append(a.attach, cgroupProg{name, p.AttachType})
+		names = append(names, fmt.Sprintf("%s (%s)", name, p.SectionName))
+	}
+	sort.Slice(a.attach, func(i, j int) bool { return a.attach[i].name < a.attach[j].name })
+	sort.Strings(names)
+	a.summary = strings.Join(names, ", ")
+	return a, a.load(spec, set)
+}
+
+// load sets the op and flag values where the object asks for them (ours
+// does, since 6.12's uapi headers lack them), then loads it.
+func (a *autolowat) load(spec *ebpf.CollectionSpec, set features.Set) error {
+	op, _ := set.Get(features.RcvqOp)
+	flag, _ := set.Get(features.RcvqFlag)
+	for name, v := range map[string]uint32{"rcvq_op": uint32(op.Number), "rcvq_flag": uint32(flag.Number)} {
+		if spec.Variables[name] == nil {
+			continue
+		}
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("autolowat: set %s: %w", name, err)
+		}
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
-		return nil, fmt.Errorf("autolowat: load: %w", verifierDetail(err))
+		return fmt.Errorf("autolowat: load: %w", verifierDetail(err))
 	}
-	return &autolowat{coll: coll}, nil
+	a.coll = coll
+	if a.summary == "" {
+		a.summary = "the harness's autolowat programs"
+	}
+	return nil
 }
 
 // Attach attaches the programs to a cgroup; closing the result detaches.
 func (a *autolowat) Attach(cgroup string) (*attachment, error) {
 	at := &attachment{}
-	for _, p := range []struct {
-		name string
-		typ  ebpf.AttachType
-	}{{"autolowat", ebpf.AttachCGroupSockOps}, {"autolowat_optin", ebpf.AttachCGroupSetsockopt}} {
+	for _, p := range a.attach {
 		l, err := link.AttachCgroup(link.CgroupOptions{Path: cgroup, Attach: p.typ, Program: a.coll.Programs[p.name]})
 		if err != nil {
 			at.Close()
@@ -58,7 +109,9 @@ func (a *autolowat) Attach(cgroup string) (*attachment, error) {
 }
 
 func (a *autolowat) Close() error {
-	a.coll.Close()
+	if a.coll != nil {
+		a.coll.Close()
+	}
 	return nil
 }
 

@@ -17,7 +17,8 @@ type Artifact struct {
 	Image    string // obj/arch/x86/boot/bzImage
 	Modules  string // obj/mods/lib/modules/<release>, or empty without modules
 	Release  string // from obj/include/config/kernel.release
-	Objects  int    // objects the build made (few when little changed)
+	Objects  int    // kbuild steps (compile, archive, link...): the progress count
+	Compiled int    // C and assembly files compiled to objects (CC, AS)
 	Duration time.Duration
 }
 
@@ -43,8 +44,8 @@ func (e *BuildError) Error() string {
 
 func (e *BuildError) Unwrap() error { return e.Err }
 
-// objectsFile, in obj, holds how many objects the last successful build
-// of that folder made: the next build's estimate.
+// objectsFile, in obj, holds how many kbuild steps the last successful
+// build of that folder made: the next build's estimate.
 const objectsFile = ".harness-objects"
 
 // Build builds bzImage in obj (configured by Configure) from src with
@@ -82,10 +83,10 @@ func Build(ctx context.Context, src, obj string, jobs int, modules bool, logFile
 	m := newMeter(progress, readEstimate(obj))
 	var s scan
 	line := func(l string) {
-		n := s.objects
+		n := s.steps
 		s.line(l)
-		if s.objects != n {
-			m.set(s.objects)
+		if s.steps != n {
+			m.set(s.steps)
 		}
 	}
 	for _, step := range steps {
@@ -96,7 +97,7 @@ func Build(ctx context.Context, src, obj string, jobs int, modules bool, logFile
 				return nil, fmt.Errorf("kernel build: %w", err)
 			}
 		}
-		s = scan{objects: s.objects} // an error is the failing step's
+		s = scan{steps: s.steps, compiled: s.compiled} // an error is the failing step's
 		args := append([]string{"-j" + strconv.Itoa(jobs)}, step...)
 		if err := runMake(ctx, src, obj, args, log, line); err != nil {
 			m.done()
@@ -108,7 +109,7 @@ func Build(ctx context.Context, src, obj string, jobs int, modules bool, logFile
 	}
 	m.done()
 
-	a := &Artifact{Image: filepath.Join(obj, "arch", "x86", "boot", "bzImage"), Objects: s.objects}
+	a := &Artifact{Image: filepath.Join(obj, "arch", "x86", "boot", "bzImage"), Objects: s.steps, Compiled: s.compiled}
 	if _, err := os.Stat(a.Image); err != nil {
 		return nil, fmt.Errorf("kernel build: make bzImage succeeded but: %w", err)
 	}
@@ -126,7 +127,7 @@ func Build(ctx context.Context, src, obj string, jobs int, modules bool, logFile
 		}
 	}
 	// Only an estimate: a failure to keep it costs the next bar its total.
-	os.WriteFile(filepath.Join(obj, objectsFile), []byte(strconv.Itoa(s.objects)+"\n"), 0o644)
+	os.WriteFile(filepath.Join(obj, objectsFile), []byte(strconv.Itoa(s.steps)+"\n"), 0o644)
 	a.Duration = time.Since(start)
 	return a, nil
 }

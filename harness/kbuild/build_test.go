@@ -119,7 +119,8 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects := countObjects(string(transcript)) + 150
+	objects, compiled := countSteps(string(transcript))
+	objects, compiled = objects+150, compiled+150
 
 	// First build of the folder: no estimate.
 	var progress bytes.Buffer
@@ -128,8 +129,8 @@ func TestBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a.Image != filepath.Join(obj, "arch/x86/boot/bzImage") || a.Modules != "" || a.Release != "6.12.57-harness" ||
-		a.Objects != objects || a.Duration <= 0 {
-		t.Errorf("artifact %+v, want %d objects", a, objects)
+		a.Objects != objects || a.Compiled != compiled || a.Duration <= 0 {
+		t.Errorf("artifact %+v, want %d objects, %d compiled", a, objects, compiled)
 	}
 	if got := progress.String(); got != plainLines(objects, 0) || got == "" {
 		t.Errorf("progress:\n%s\nwant:\n%s", got, plainLines(objects, 0))
@@ -144,8 +145,8 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(obj, "mods/lib/modules/6.12.57-harness"); a.Modules != want || a.Objects != objects+4 {
-		t.Errorf("artifact %+v, want modules %s and %d objects", a, want, objects+4)
+	if want := filepath.Join(obj, "mods/lib/modules/6.12.57-harness"); a.Modules != want || a.Objects != objects+4 || a.Compiled != compiled+1 {
+		t.Errorf("artifact %+v, want modules %s, %d objects, %d compiled", a, want, objects+4, compiled+1)
 	}
 	if got := progress.String(); got != plainLines(objects+4, objects) {
 		t.Errorf("progress:\n%s\nwant:\n%s", got, plainLines(objects+4, objects))

@@ -10,6 +10,12 @@ var (
 	// "  CC      init/main.o", "  CC [M]  net/foo.o", "  LD      vmlinux.o".
 	objectLine = regexp.MustCompile(`^\s+(CC|CXX|AS|CPP|LD|AR|HOSTCC|HOSTCXX|HOSTLD|BTF|BTFIDS|OBJCOPY|LDS|GEN|MODPOST|KSYMS|SORTTAB|STRIP|SIGN|INSTALL|DEPMOD|SYSHDR|SYSTBL|WRAP|UPD|RELOCS|MKPIGGY|ZOFFSET|VOFFSET|VDSO2C|BUILD|GZIP|XZKERN|ZSTD22|LZ4|LZO|LZMA|BZIP2|CHKSHA1|POLICY|MKCAP|CPUSTR|NM|HDRINST|PAHOLE|ASN\.1|CERT|EXTRACT_CERTS|MKELF|EXPORTS|TOUCH|COPY|IPE_POL|CALL|DESCEND|LINK|SYNC|GENSEED|SHIPPED|PERLASM|MKREG|HYPERCAP|VDSO|DTC)\s`)
 
+	// compiledLine is a C or assembly file compiled to an object: what
+	// "objects compiled" means when comparing configs. objtool and
+	// resolve_btfids print CC too and count, as every BTF build makes
+	// them; HOSTCC lines (fixdep, kconfig) and asm-offsets' .s do not.
+	compiledLine = regexp.MustCompile(`^\s+(?:CC|AS)(?: \[M\])?\s+\S+\.o$`)
+
 	// gccError is a compiler or assembler error at file:line[:col].
 	gccError = regexp.MustCompile(`^(\S+):(\d+):(?:(\d+):)? (?:fatal )?(?:error|Error): `)
 	// ldLine is a message of the linker, whatever its path or prefix.
@@ -23,20 +29,24 @@ var (
 	makeError = regexp.MustCompile(`^(?:g?make)(?:\[\d+\])?: \*\*\* `)
 )
 
-// scan reads kbuild output a line at a time: it counts the objects made
-// and keeps the first error.
+// scan reads kbuild output a line at a time: it counts the steps and the
+// compiled objects, and keeps the first error.
 type scan struct {
-	objects int
-	first   string // a compiler or linker error
-	other   string // an error of another tool
-	make    string // make's own *** line
-	inFunc  string // the linker's last "in function" context
+	steps    int    // every kbuild step line: compile, archive, link, generate
+	compiled int    // the CC and AS lines among them
+	first    string // a compiler or linker error
+	other    string // an error of another tool
+	make     string // make's own *** line
+	inFunc   string // the linker's last "in function" context
 }
 
 func (s *scan) line(l string) {
 	l = strings.TrimRight(l, " \t\r")
 	if objectLine.MatchString(l) {
-		s.objects++
+		s.steps++
+		if compiledLine.MatchString(l) {
+			s.compiled++
+		}
 		return
 	}
 	if s.first != "" {
@@ -83,13 +93,14 @@ func (s *scan) firstError() string {
 	return s.make
 }
 
-// countObjects counts the objects a kbuild transcript made.
-func countObjects(transcript string) int {
+// countSteps counts the kbuild steps of a transcript and, among them,
+// the objects compiled.
+func countSteps(transcript string) (steps, compiled int) {
 	var s scan
 	for _, l := range strings.Split(transcript, "\n") {
 		s.line(l)
 	}
-	return s.objects
+	return s.steps, s.compiled
 }
 
 // firstError finds the first compiler or linker error of a transcript.

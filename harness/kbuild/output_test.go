@@ -14,28 +14,36 @@ func readTestdata(t *testing.T, name string) string {
 	return string(data)
 }
 
-func TestCountObjects(t *testing.T) {
+func TestCountSteps(t *testing.T) {
 	// Every kbuild step line of the transcript; not the make, warning
-	// and "Kernel: ... is ready" lines.
-	if got := countObjects(readTestdata(t, "kbuild-ok.log")); got != 87 {
-		t.Errorf("counted %d objects, want 87", got)
+	// and "Kernel: ... is ready" lines. Compiled: its 25 CC and AS lines
+	// but kernel/bounds.s and asm-offsets.s.
+	if steps, compiled := countSteps(readTestdata(t, "kbuild-ok.log")); steps != 87 || compiled != 23 {
+		t.Errorf("counted %d steps, %d compiled, want 87 and 23", steps, compiled)
 	}
-	if got := countObjects(readTestdata(t, "gcc-error.log")); got != 5 {
-		t.Errorf("counted %d objects in the failed build, want 5", got)
+	if steps, compiled := countSteps(readTestdata(t, "gcc-error.log")); steps != 5 || compiled != 4 {
+		t.Errorf("counted %d steps, %d compiled in the failed build, want 5 and 4", steps, compiled)
 	}
-	for line, want := range map[string]int{
-		"  CC [M]  net/ipv6/af_inet6.o":          1,
-		"  LD [M]  net/ipv6/ipv6.ko":             1,
-		"  HOSTCC  scripts/basic/fixdep":         1,
-		"  BTF     .tmp_vmlinux1.btf.o":          1,
-		"  742 |         int copied;":            0,
-		"      |             ^~~~~~":             0,
-		"CC      init/main.o":                    0, // not indented
-		"  CCACHE  something":                    0,
-		"Kernel: arch/x86/boot/bzImage is ready": 0,
+	for _, tc := range []struct {
+		line            string
+		steps, compiled int
+	}{
+		{"  CC      init/main.o", 1, 1},
+		{"  CC [M]  net/ipv6/af_inet6.o", 1, 1},
+		{"  AS      arch/x86/entry/entry_64.o", 1, 1},
+		{"  CC      kernel/bounds.s", 1, 0},
+		{"  LD [M]  net/ipv6/ipv6.ko", 1, 0},
+		{"  AR      net/ipv4/built-in.a", 1, 0},
+		{"  HOSTCC  scripts/basic/fixdep", 1, 0},
+		{"  BTF     .tmp_vmlinux1.btf.o", 1, 0},
+		{"  742 |         int copied;", 0, 0},
+		{"      |             ^~~~~~", 0, 0},
+		{"CC      init/main.o", 0, 0}, // not indented
+		{"  CCACHE  something", 0, 0},
+		{"Kernel: arch/x86/boot/bzImage is ready", 0, 0},
 	} {
-		if got := countObjects(line); got != want {
-			t.Errorf("%q counted %d, want %d", line, got, want)
+		if steps, compiled := countSteps(tc.line); steps != tc.steps || compiled != tc.compiled {
+			t.Errorf("%q counted %d steps, %d compiled, want %d and %d", tc.line, steps, compiled, tc.steps, tc.compiled)
 		}
 	}
 }

@@ -2,6 +2,8 @@
 // programs, junit.xml for CI systems and a summary table for people.
 package report
 
+import "fmt"
+
 // Schema names the layout of report.json; bump it on incompatible changes.
 const Schema = "harness.report/v1"
 
@@ -20,15 +22,48 @@ type Report struct {
 	// Build says how the kernel was made, when the harness built it.
 	Build *Build `json:"build,omitempty"`
 	// Baseline compares with the base, for --baseline.
-	Baseline  *Comparison `json:"baseline,omitempty"`
+	Baseline *Comparison `json:"baseline,omitempty"`
+	// Repeat sums up each scenario over the runs of --repeat.
+	Repeat *Repeat `json:"repeat,omitempty"`
+	// EachPatch is the verdicts after each prefix of the series, for
+	// --each-patch.
+	EachPatch *PatchTable `json:"each_patch,omitempty"`
 	Boot      Boot        `json:"boot"`
-	Features  []Feature   `json:"features"`
-	Scenarios []Scenario  `json:"scenarios"`
-	Splats    []Splat     `json:"splats,omitempty"`
-	DurationS float64     `json:"duration_s"`
-	Verdict   string      `json:"verdict"`
+	// BPF says which autolowat programs the guest loaded, and what the
+	// kernel said when it refused them.
+	BPF       *BPF       `json:"bpf,omitempty"`
+	Features  []Feature  `json:"features"`
+	Scenarios []Scenario `json:"scenarios"`
+	Splats    []Splat    `json:"splats,omitempty"`
+	DurationS float64    `json:"duration_s"`
+	Verdict   string     `json:"verdict"`
 	// Error says why the run could not be done (verdict "error").
 	Error string `json:"error,omitempty"`
+}
+
+// BPF is the autolowat programs of a run: the harness's own, or the
+// user's (--bpf-object, or --bpf-source compiled by the harness).
+type BPF struct {
+	// Source is the C file compiled, with the clang command line.
+	Source  string   `json:"source,omitempty"`
+	Command []string `json:"command,omitempty"`
+	// Object is the object loaded; empty for the harness's own.
+	Object   string       `json:"object,omitempty"`
+	Programs []BPFProgram `json:"programs,omitempty"`
+	// Loaded is whether the kernel took them; Log is, when it did not,
+	// the loader's error with the verifier's whole log.
+	Loaded bool   `json:"loaded"`
+	Log    string `json:"log,omitempty"`
+	// Note says why they were not loaded at all (a kernel without the hook).
+	Note string `json:"note,omitempty"`
+}
+
+// BPFProgram is one program of an object and how it is attached.
+type BPFProgram struct {
+	Name    string `json:"name"`
+	Section string `json:"section"`
+	Type    string `json:"type"`
+	Attach  string `json:"attach"`
 }
 
 // Kernel says which kernel ran and how.
@@ -70,6 +105,8 @@ type Scenario struct {
 	Verdict string `json:"verdict"`
 	// Reason explains an unsupported or error verdict.
 	Reason string `json:"reason,omitempty"`
+	// Run numbers the repetitions of --repeat from 1; 0 without it.
+	Run int `json:"run,omitempty"`
 
 	Frames        int `json:"frames"`
 	Sends         int `json:"sends"`
@@ -86,8 +123,18 @@ type Scenario struct {
 	DurationS float64  `json:"duration_s"`
 }
 
-// ID is the scenario's unique name in a run: name/family/mode.
-func (s Scenario) ID() string { return s.Name + "/" + s.Family + "/" + s.Mode }
+// ID is the scenario's unique name in a run: name/family/mode, and #run
+// for a repetition.
+func (s Scenario) ID() string {
+	id := s.Name + "/" + s.Family + "/" + s.Mode
+	if s.Run > 0 {
+		id += fmt.Sprintf("#%d", s.Run)
+	}
+	return id
+}
+
+// CaseID is the ID without the repetition: the same for every run.
+func (s Scenario) CaseID() string { return s.Name + "/" + s.Family + "/" + s.Mode }
 
 // Check is one property that must hold, with what was wanted and got.
 type Check struct {

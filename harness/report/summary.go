@@ -10,8 +10,16 @@ import (
 // wrong and the verdict.
 func (r *Report) Summary(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tPATH\tFAMILY\tMODE\tVERDICT\tEPOLLIN(user/kernel)\tPARTIAL\tFRAMES")
+	if r.Repeat != nil {
+		// One line per scenario over the runs; the failures of each run follow.
+		r.Repeat.Table(w)
+	} else {
+		fmt.Fprintln(tw, "SCENARIO\tPATH\tFAMILY\tMODE\tVERDICT\tEPOLLIN(user/kernel)\tPARTIAL\tFRAMES")
+	}
 	for _, s := range r.Scenarios {
+		if r.Repeat != nil {
+			break
+		}
 		epollin, partial, frames := "-", "-", "-"
 		// An unsupported scenario never ran; zeros would read as measurements.
 		if s.Verdict != Unsupported {
@@ -82,8 +90,12 @@ func (r *Report) Summary(w io.Writer) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
 	}
-	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error) in %.1fs\n",
-		r.Verdict, n.pass, n.fail, n.unsupported, n.err, r.DurationS)
+	runs := ""
+	if r.Repeat != nil {
+		runs = fmt.Sprintf(" over %d runs, %d flaky", r.Repeat.Runs, len(r.Repeat.Flaky()))
+	}
+	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error%s) in %.1fs\n",
+		r.Verdict, n.pass, n.fail, n.unsupported, n.err, runs, r.DurationS)
 }
 
 func colonReason(reason string) string {

@@ -111,8 +111,16 @@ func (r *Report) JUnit() junit.Testsuites {
 	for _, f := range r.Features {
 		suite.AddProperty("feature."+f.Name, fmt.Sprint(f.Value))
 	}
-	for _, s := range r.Scenarios {
-		suite.AddTestcase(testcase(s))
+	if r.Repeat != nil {
+		// One testcase per scenario over the runs: flaky is a failure.
+		suite.AddProperty("repeat.runs", fmt.Sprint(r.Repeat.Runs))
+		for _, s := range r.Repeat.Scenarios {
+			suite.AddTestcase(s.testcase())
+		}
+	} else {
+		for _, s := range r.Scenarios {
+			suite.AddTestcase(testcase(s))
+		}
 	}
 	if r.Verdict == Error && len(r.Scenarios) == 0 {
 		suite.AddTestcase(junit.Testcase{

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/report"
 )
 
@@ -30,15 +31,20 @@ func runBaseline(ctx context.Context, o Options) (*report.Report, error) {
 			fmt.Fprintln(o.Progress, s)
 		}
 	}
-	say("baseline: the base, without the series")
-	b, berr := runOne(ctx, base)
-	if b == nil {
-		return nil, berr
-	}
+	// The base plus the series first: a --bpf-source compiled from its
+	// tree is then loaded, as an object, on the base too.
 	say("baseline: the base plus the series")
 	p, perr := runOne(ctx, patched)
 	if p == nil {
-		return nil, errors.Join(berr, perr)
+		return nil, perr
+	}
+	if o.BPFSource != "" && p.BPF != nil && p.BPF.Object != "" {
+		base.BPFSource, base.BPFObject = "", p.BPF.Object
+	}
+	say("baseline: the base, without the series")
+	b, berr := runOne(ctx, base)
+	if b == nil {
+		return nil, errors.Join(perr, berr)
 	}
 	out := *p
 	out.Baseline = report.Compare(b, p)
@@ -47,7 +53,8 @@ func runBaseline(ctx context.Context, o Options) (*report.Report, error) {
 		out.Verdict = b.Verdict
 	}
 	err := errors.Join(berr, perr)
-	if werr := errors.Join(out.WriteJSON(filepath.Join(o.Out, "report.json")), out.WriteJUnitPair(b, filepath.Join(o.Out, "junit.xml"))); werr != nil {
+	if werr := errors.Join(out.WriteJSON(filepath.Join(o.Out, "report.json")), out.WriteJUnitPair(b, filepath.Join(o.Out, "junit.xml")),
+		htmlreport.Write(o.Out, &out)); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	return &out, err

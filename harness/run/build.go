@@ -33,10 +33,20 @@ type BuildOptions struct {
 	Items        []string // CONFIG_X=y
 	Jobs         int
 	Keep         bool // keep the worktree
+	// KeyOnly stops once the cache key is known (applied and configured,
+	// nothing compiled): `harness cache key`.
+	KeyOnly bool
+	// Patches, when above 0, applies only the first Patches patches of
+	// the series (--each-patch).
+	Patches int
 	// LogFile receives the full output of git and make (build.log).
 	LogFile string
 	// Progress receives lines and the progress bar for the user.
 	Progress io.Writer
+	// WithTree, when set, is called with the worktree (the base plus the
+	// series) and the kernel once the kernel is ready, before the
+	// worktree is removed: files of the tree are used there.
+	WithTree func(worktree string, k kernel.Kernel) error
 }
 
 // BuildKernel applies the series in a worktree of its own, configures and
@@ -85,6 +95,12 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	}
 	if err := s.Check(o.AllowPartial); err != nil {
 		return kernel.Kernel{}, nil, err
+	}
+	if o.Patches > 0 && o.Patches < len(s.Patches) {
+		// A copy: the digest, and so the cache key, is the prefix's.
+		prefix := *s
+		prefix.Patches = s.Patches[:o.Patches]
+		s = &prefix
 	}
 	treeID := shortHash(tree)
 	wt := filepath.Join(cacheDir, "worktrees", treeID)
@@ -148,6 +164,9 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	}
 	key := artifact.Key{Base: applied.Base, Series: s.Digest(), Config: cfg.Digest, Fragments: kernelconfig.Version()}
 	b.Key = key.String()
+	if o.KeyOnly {
+		return kernel.Kernel{}, b, nil
+	}
 	unlock, err := cache.Lock(&key)
 	if err != nil {
 		return kernel.Kernel{}, nil, err
@@ -156,7 +175,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	if e, ok := cache.Get(key); ok {
 		b.CacheHit, b.Seconds = true, e.Seconds
 		say("build: cache hit %s (%s, built %s)", b.Key, e.Release, e.Built.Format(time.RFC3339))
-		return e.Kernel(), b, nil
+		return e.Kernel(), b, o.withTree(wt, e.Kernel())
 	}
 	// The worktree is new, but only what changed since this folder's last
 	// build needs compiling.
@@ -176,12 +195,19 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 		return kernel.Kernel{}, b, err
 	}
 	b.Seconds, b.Objects = time.Since(start).Seconds(), art.Objects
-	e, err := cache.Put(artifact.Entry{Key: key, Release: art.Release, Built: time.Now(), Seconds: b.Seconds, Tree: tree, Subject: applied.BaseSubject}, art.Image, art.Modules)
+	e, err := cache.Put(artifact.Entry{Key: key, Release: art.Release, Built: time.Now(), Seconds: b.Seconds, Tree: tree, Subject: applied.BaseSubject}, art.Image, cfg.Path, art.Modules)
 	if err != nil {
 		return kernel.Kernel{}, b, err
 	}
 	say("build: %s in %.0fs, stored as %s", art.Release, b.Seconds, b.Key)
-	return e.Kernel(), b, nil
+	return e.Kernel(), b, o.withTree(wt, e.Kernel())
+}
+
+func (o BuildOptions) withTree(wt string, k kernel.Kernel) error {
+	if o.WithTree == nil {
+		return nil
+	}
+	return o.WithTree(wt, k)
 }
 
 func shortHash(s string) string {

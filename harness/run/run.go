@@ -12,13 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/analysis"
+	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
@@ -48,8 +51,22 @@ type Options struct {
 	Build BuildOptions
 	// Baseline runs the scenarios on the base too, and compares.
 	Baseline bool
+	// Repeat runs every case this many times, in one boot, or in a fresh
+	// boot each with RepeatBoot (repeat.go).
+	Repeat     int
+	RepeatBoot bool
+	// EachPatch runs the scenarios after each prefix of the series
+	// (eachpatch.go).
+	EachPatch bool
+	// BPFObject is a compiled BPF object loaded in place of the harness's
+	// autolowat programs; BPFSource is a BPF C file compiled against the
+	// kernel under test (a relative path is looked up in the tree first).
+	BPFObject string
+	BPFSource string
 	// Init is the static binary to put at /init; empty: this executable.
 	Init string
+	// Shard keeps one part of the scenarios, for CI jobs (shard.go).
+	Shard scenario.Shard
 	// Progress receives lines for the user.
 	Progress io.Writer
 }
@@ -61,8 +78,16 @@ var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv
 // Run carries out a run. The report is returned and written even when the
 // run could not be finished; err says why it could not.
 func Run(ctx context.Context, o Options) (*report.Report, error) {
-	if o.Baseline {
+	if err := checkModes(o); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Baseline:
 		return runBaseline(ctx, o)
+	case o.EachPatch:
+		return runEachPatch(ctx, o)
+	case o.Repeat > 1 && o.RepeatBoot:
+		return runRepeatBoots(ctx, o)
 	}
 	return runOne(ctx, o)
 }
@@ -70,11 +95,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	start := time.Now()
 	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
-	say := func(format string, args ...any) {
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, format+"\n", args...)
-		}
-	}
+	lv := newLive(o.Progress) // nil off a terminal
+	defer lv.close()
+	say := func(format string, args ...any) { lv.printf(o.Progress, format, args...) }
 	fail := func(err error) (*report.Report, error) {
 		rep.Verdict, rep.Error = report.Error, err.Error()
 		rep.DurationS = time.Since(start).Seconds()
@@ -108,6 +131,13 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		all = append(all, more...)
 	}
 	plan := scenario.Plan{Cases: scenario.Expand(all, filter), StepTimeoutMS: 5000}
+	var err error
+	if plan.Cases, err = shardCases(o, plan.Cases, say); err != nil {
+		return fail(err)
+	}
+	if !o.RepeatBoot {
+		plan.Cases = scenario.Repeat(plan.Cases, o.Repeat)
+	}
 	if len(plan.Cases) == 0 {
 		return fail(fmt.Errorf("no scenario matches --scenario %q", o.Scenario))
 	}
@@ -116,15 +146,37 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			return fail(err)
 		}
 	}
+	if o.BPFObject != "" && o.BPFSource != "" {
+		return fail(errors.New("--bpf-object and --bpf-source are two ways to give the programs: use one"))
+	}
+	if o.BPFObject != "" {
+		progs, err := bpfprog.Inspect(o.BPFObject)
+		if err != nil {
+			return fail(fmt.Errorf("--bpf-object %w", err))
+		}
+		abs, _ := filepath.Abs(o.BPFObject)
+		rep.BPF = &report.BPF{Object: abs, Programs: progs}
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fail(fmt.Errorf("output folder: %w", err))
 	}
 
-	// Step: kernel.
+	// Step: kernel, and the user's BPF source compiled for it.
+	if o.BPFSource != "" && o.Build.Tree != "" {
+		o.Build.WithTree = func(wt string, k kernel.Kernel) (err error) {
+			rep.BPF, err = compileSource(ctx, o, wt, k, say)
+			return err
+		}
+	}
 	k, build, err := chooseKernel(ctx, o, say)
 	rep.Build = build
 	if err != nil {
 		return fail(err)
+	}
+	if o.BPFSource != "" && o.Build.Tree == "" {
+		if rep.BPF, err = compileSource(ctx, o, "", k, say); err != nil {
+			return fail(err)
+		}
 	}
 	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
 	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
@@ -148,9 +200,16 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return fail(err)
 	}
+	extra := []image.File{{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON}}
+	if rep.BPF != nil && rep.BPF.Object != "" {
+		obj, err := os.ReadFile(rep.BPF.Object)
+		if err != nil {
+			return fail(err)
+		}
+		extra = append(extra, image.File{Path: guest.BPFObjectPath, Mode: 0o644, Data: obj})
+	}
 	initrd := filepath.Join(work, "initramfs.cpio")
-	img, err := image.Build(initrd, image.Spec{Init: initBin, ModulesDir: k.Modules, Modules: wantedModules,
-		Extra: []image.File{{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON}}})
+	img, err := image.Build(initrd, image.Spec{Init: initBin, ModulesDir: k.Modules, Modules: wantedModules, Extra: extra})
 	if err != nil {
 		return fail(fmt.Errorf("initramfs: %w", err))
 	}
@@ -185,6 +244,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			say("guest: up, kernel %s", e.Release)
 		case trace.ScenarioStart:
 			running = e.Scenario
+			lv.status(fmt.Sprintf("[%d/%d] %s ...", done+1, len(plan.Cases), e.Scenario))
 		case trace.ScenarioEnd:
 			running = ""
 			done++
@@ -192,13 +252,19 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			if !e.OK {
 				state = e.Value
 			}
-			say("[%d/%d] %s: %s", done, len(plan.Cases), e.Scenario, state)
+			lv.outcome(o.Progress, e.OK, "[%d/%d] %s: %s", done, len(plan.Cases), e.Scenario, state)
 		case trace.Module:
 			if !e.OK {
 				say("guest: module %s: %s", e.Name, e.Message)
 			}
 		case trace.Error:
 			say("guest: error: %s", e.Message)
+		case trace.BPF:
+			if e.OK {
+				say("guest: loaded %s", e.Value)
+			} else {
+				say("guest: the autolowat programs did not load:\n%s", e.Message)
+			}
 		}
 	}
 	onLine := func(line string) {
@@ -207,14 +273,20 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		mu.Unlock()
 		splats.Feed(line, cur)
 	}
-	machine := vm.Machine{Type: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB}
+	machine, why, err := chooseMachine(o.Machine, k)
+	if err != nil {
+		return fail(err)
+	}
+	say("machine: %s (%s)", machine.Type, why)
+	machine.CPUs, machine.MemoryMB = o.CPUs, o.MemoryMB
+	lv.status("boot: " + k.Release + " ...")
 	res, bootErr := vm.Run(ctx, vm.Plan{
 		Options: vm.Options{QEMU: o.QEMU, Kernel: k.Image, Initrd: initrd, Machine: machine, Dir: work, Cmdline: o.Append,
 			EventsPortName: guest.EventsPort, Console: conLog, OnConsoleLine: onLine, OnEvent: onEvent},
-		Accel: o.Accel, Deadlines: o.Deadlines, Log: func(s string) { say("vm: %s", s) },
+		Accel: o.Accel, Deadlines: sameBootDeadlines(o), Log: func(s string) { say("vm: %s", s) },
 	})
 	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
-	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: o.Machine}
+	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: machine.Type}
 	if res.Outcome != nil {
 		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
 	}
@@ -226,6 +298,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	mu.Unlock()
 	rep.Splats = splats.Splats()
 	rep.Features = featureList(evs)
+	rep.BPF = bpfReport(rep.BPF, evs, rep.Features)
 	// The release is what the guest says it runs, not what the image's
 	// header claims: that is what proves which kernel booted.
 	for _, e := range evs {
@@ -261,6 +334,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		return fail(bootErr)
 	}
 	rep.DurationS = time.Since(start).Seconds()
+	rep.Repeat = report.Aggregate(rep.Scenarios, false)
 	rep.Finish()
 	if err := writeOutputs(rep, o.Out); err != nil {
 		return rep, err
@@ -292,6 +366,105 @@ func chooseKernel(ctx context.Context, o Options, say func(string, ...any)) (ker
 	return k, nil, err
 }
 
+// chooseMachine is the board a kernel boots on: the one asked for, else
+// what the kernel's config needs (microvm without PCI), else q35. A board
+// the kernel cannot use is refused before booting.
+func chooseMachine(asked string, k kernel.Kernel) (vm.Machine, string, error) {
+	switch asked {
+	case "", vm.Q35, vm.MicroVM:
+	default:
+		return vm.Machine{}, "", fmt.Errorf("--machine %q: want q35 or microvm", asked)
+	}
+	config := vm.KernelConfig(k.Image, k.Release)
+	if config == "" {
+		if asked == "" {
+			return vm.Machine{Type: vm.Q35}, "the default: no config beside the kernel", nil
+		}
+		return vm.Machine{Type: asked}, "--machine", nil
+	}
+	b, err := vm.BoardFor(config)
+	if err != nil {
+		return vm.Machine{}, "", fmt.Errorf("kernel config: %w", err)
+	}
+	switch {
+	case asked == "":
+		return vm.Machine{Type: b.Type, NoACPI: b.NoACPI}, b.Why + ", " + config, nil
+	case asked == vm.Q35 && b.Type == vm.MicroVM:
+		return vm.Machine{}, "", fmt.Errorf("--machine q35: the kernel has no PCI (%s), so it cannot reach q35's virtio devices; leave --machine out, or use microvm", config)
+	}
+	return vm.Machine{Type: asked, NoACPI: b.NoACPI}, "--machine", nil
+}
+
+// compileSource compiles --bpf-source for kernel k, into the output
+// folder so that the object can be reused with --bpf-object. tree is the
+// worktree the kernel was built from, or empty.
+func compileSource(ctx context.Context, o Options, tree string, k kernel.Kernel, say func(string, ...any)) (*report.BPF, error) {
+	src, err := findSource(o.BPFSource, tree)
+	if err != nil {
+		return nil, err
+	}
+	say("bpf: compiling %s against %s", src, k.Image)
+	c, err := bpfprog.Compile(ctx, bpfprog.CompileOptions{Source: src, Tree: tree, Kernel: k.Image, Dir: filepath.Join(o.Out, "bpf")})
+	if err != nil {
+		return nil, err
+	}
+	say("bpf: %s", c.Object)
+	// The source in a worktree is gone after the run; name it as given.
+	return &report.BPF{Source: o.BPFSource, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
+}
+
+// findSource resolves --bpf-source: a relative path names a file of the
+// tree that was built (the base plus the series), else of the current
+// folder.
+func findSource(src, tree string) (string, error) {
+	if filepath.IsAbs(src) {
+		return src, nil
+	}
+	tried := []string{}
+	if tree != "" {
+		p := filepath.Join(tree, src)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p+" (in the tree with the series applied)")
+	}
+	p, err := filepath.Abs(src)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	tried = append(tried, p)
+	return "", fmt.Errorf("--bpf-source %s: no such file; looked at %s", src, strings.Join(tried, " and "))
+}
+
+// bpfReport adds what the guest said about loading the programs.
+func bpfReport(b *report.BPF, evs []trace.Event, feats []report.Feature) *report.BPF {
+	for _, e := range evs {
+		if e.Kind != trace.BPF {
+			continue
+		}
+		if b == nil {
+			b = &report.BPF{}
+		}
+		b.Loaded, b.Log = e.OK, e.Message
+		if b.Programs == nil && e.Value != "" {
+			b.Note = e.Value
+		}
+		return b
+	}
+	if b != nil {
+		b.Note = "not loaded: the kernel lacks the hook the autolowat programs need"
+		for _, f := range feats {
+			if !f.Value && f.Reason != "" {
+				b.Note += "; " + f.Reason
+			}
+		}
+	}
+	return b
+}
+
 func featureList(evs []trace.Event) []report.Feature {
 	out := []report.Feature{}
 	for _, e := range evs {
@@ -315,6 +488,7 @@ func writeOutputs(rep *report.Report, dir string) error {
 	return errors.Join(
 		rep.WriteJSON(filepath.Join(dir, "report.json")),
 		rep.WriteJUnit(filepath.Join(dir, "junit.xml")),
+		htmlreport.Write(dir, rep),
 	)
 }
 

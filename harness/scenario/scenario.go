@@ -257,22 +257,26 @@ type Case struct {
 	Scenario Scenario `json:"scenario"`
 	Family   string   `json:"family"`
 	Mode     string   `json:"mode"`
+	// Run numbers the repetitions of --repeat from 1; 0 when the case runs once.
+	Run int `json:"run,omitempty"`
 }
 
-// ID names the case uniquely within a run.
-func (c Case) ID() string { return c.Scenario.Name + "/" + c.Family + "/" + c.Mode }
+// ID names the case uniquely within a run: name/family/mode, and #run
+// for a repetition.
+func (c Case) ID() string { return RunID(c.Scenario.Name+"/"+c.Family+"/"+c.Mode, c.Run) }
 
-// Expand makes the cases of scenarios whose name matches filter (nil: all),
-// for both families and the scenario's modes, in a stable order.
+// Expand makes the cases of scenarios for both families and the
+// scenario's modes, in a stable order: those whose name, or whose case ID
+// name/family/mode, matches filter (nil: all).
 func Expand(scenarios []Scenario, filter *regexp.Regexp) []Case {
 	var cases []Case
 	for _, s := range scenarios {
-		if filter != nil && !filter.MatchString(s.Name) {
-			continue
-		}
 		for _, fam := range []string{IPv4, IPv6} {
 			for _, mode := range s.Modes() {
-				cases = append(cases, Case{Scenario: s, Family: fam, Mode: mode})
+				c := Case{Scenario: s, Family: fam, Mode: mode}
+				if filter == nil || filter.MatchString(s.Name) || filter.MatchString(c.ID()) {
+					cases = append(cases, c)
+				}
 			}
 		}
 	}

@@ -289,3 +289,35 @@ func TestScriptPlanRoundTrip(t *testing.T) {
 		t.Errorf("loopback transfers %v", got)
 	}
 }
+
+func TestRepeat(t *testing.T) {
+	cases := Expand(All()[:1], nil)
+	got := Repeat(cases, 3)
+	if len(got) != 3*len(cases) {
+		t.Fatalf("%d cases, want %d", len(got), 3*len(cases))
+	}
+	seen := map[string]bool{}
+	for i, c := range got {
+		if want := i/len(cases) + 1; c.Run != want {
+			t.Errorf("case %d run %d, want %d", i, c.Run, want)
+		}
+		if seen[c.ID()] {
+			t.Errorf("ID %s twice", c.ID())
+		}
+		seen[c.ID()] = true
+	}
+	if id := got[len(cases)].ID(); id != cases[0].ID()+"#2" {
+		t.Errorf("ID %q", id)
+	}
+	if one := Repeat(cases, 1); len(one) != len(cases) || one[0].Run != 0 || one[0].ID() != cases[0].ID() {
+		t.Errorf("Repeat 1 changed the cases: %+v", one[0])
+	}
+}
+
+func TestExpandMatchesCaseID(t *testing.T) {
+	name := All()[0].Name
+	got := Expand(All(), regexp.MustCompile("^"+regexp.QuoteMeta(name)+"/ipv4/baseline$"))
+	if len(got) != 1 || got[0].Family != IPv4 || got[0].Mode != Baseline {
+		t.Errorf("got %+v", got)
+	}
+}

@@ -17,8 +17,12 @@ type Device interface {
 
 // Machine is the board and its accelerator.
 type Machine struct {
-	Type     string // q35 or microvm
-	Accel    string // kvm or tcg
+	Type  string // q35 or microvm
+	Accel string // kvm or tcg
+	// NoACPI is set for a kernel built without ACPI, on microvm: no ACPI
+	// tables, so QEMU lists the virtio-mmio devices on the kernel command
+	// line and the firmware gives an MP table for the other CPUs.
+	NoACPI   bool
 	CPUs     int
 	MemoryMB int
 }
@@ -34,9 +38,12 @@ func (m Machine) QEMUArgs() []string {
 		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
 	}
 	machine := m.Type
-	if machine == "microvm" {
+	if machine == MicroVM {
 		// The PIT and RTC keep TSC calibration from hanging under TCG.
 		machine = "microvm,pit=on,pic=on,rtc=on,isa-serial=on"
+		if m.NoACPI {
+			machine += ",acpi=off"
+		}
 	}
 	return append(args, "-M", machine, "-smp", fmt.Sprint(m.CPUs), "-m", fmt.Sprint(m.MemoryMB))
 }
@@ -49,6 +56,12 @@ func (m Machine) KernelArgs() []string {
 		// Under TCG the TSC is the fastest stable clock; skip its slow
 		// calibration and watchdog.
 		args = append(args, "tsc=reliable", "no_timer_check")
+	}
+	if m.Type == MicroVM && m.NoACPI {
+		// Without ACPI there is no reset register, microvm has no keyboard
+		// controller, and the BIOS way would rerun the firmware: a triple
+		// fault is the reset that -no-reboot turns into QEMU exiting.
+		args = append(args, "reboot=t")
 	}
 	return args
 }

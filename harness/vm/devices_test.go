@@ -61,6 +61,24 @@ func TestCommandLine(t *testing.T) {
 			bus:    "virtio-serial-device",
 			append: "panic=-1 tsc=reliable no_timer_check rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
 		},
+		{
+			// The minimal profile's kernel: no ACPI tables, so QEMU puts the
+			// virtio-mmio devices on the command line; reboot by triple fault.
+			name:    "microvm without acpi",
+			machine: Machine{Type: "microvm", NoACPI: true, Accel: AccelKVM, CPUs: 2, MemoryMB: 512},
+			head: []string{"-accel", "kvm", "-cpu", "host",
+				"-M", "microvm,pit=on,pic=on,rtc=on,isa-serial=on,acpi=off", "-smp", "2", "-m", "512"},
+			bus:    "virtio-serial-device",
+			append: "panic=-1 reboot=t rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+		},
+		{
+			// NoACPI means nothing on q35, which has its own firmware tables.
+			name:    "q35 kernel without acpi",
+			machine: Machine{Type: "q35", NoACPI: true, Accel: AccelKVM, CPUs: 1, MemoryMB: 512},
+			head:    []string{"-accel", "kvm", "-cpu", "host", "-M", "q35", "-smp", "1", "-m", "512"},
+			bus:     "virtio-serial-pci",
+			append:  "panic=-1 rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

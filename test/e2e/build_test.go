@@ -60,7 +60,7 @@ func TestE2EBuildSeries(t *testing.T) {
 		}
 		rep := readReport(t, out)
 		b := rep.Build
-		if b == nil || b.Series == nil || len(b.Series.Patches) != 6 {
+		if b == nil || b.Series == nil || len(b.Series.Patches) != 7 {
 			t.Fatalf("run %d: build section %+v", i+1, b)
 		}
 		for _, p := range b.Series.Patches {

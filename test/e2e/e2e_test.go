@@ -184,6 +184,7 @@ func TestE2EDebianKernel(t *testing.T) {
 	if !strings.Contains(stdout, "verdict: pass") {
 		t.Errorf("summary has no verdict line:\n%s", stdout)
 	}
+	checkHTMLReport(t, out, rep)
 }
 
 // Bad input is refused with exit status 2 and a message that says what to

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/kernel-harness/harness/harness/run"
+)
+
+// cacheKeyCmd prints the artifact key a build of these options would be
+// stored under, without compiling: a CI workflow keys its cache with it.
+// The key needs the final .config, so the series is applied and the
+// kernel configured, as `harness build` does (seconds).
+func cacheKeyCmd(args []string) int {
+	fs := flag.NewFlagSet("cache key", flag.ContinueOnError)
+	var o run.BuildOptions
+	buildFlags(fs, &o)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: harness cache key --tree DIR [--series S] [build options]
+
+Applies the series in the harness's worktree and configures the kernel as
+harness build does, then prints the key the build is cached under (in
+$XDG_CACHE_HOME/harness/artifacts/KEY) and stops before compiling.
+The same options on the same tree give the same key.
+
+options:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "harness cache key: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if o.Tree == "" {
+		fmt.Fprintln(os.Stderr, "harness cache key: --tree is required")
+		return 2
+	}
+	dir, err := os.MkdirTemp("", "harness-key-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	// Only the key goes to stdout, for $(harness cache key ...).
+	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), os.Stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, b, err := run.BuildKernel(ctx, o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		if log, _ := os.ReadFile(o.LogFile); len(log) > 0 {
+			fmt.Fprintf(os.Stderr, "--- output of git and make:\n%s", log)
+		}
+		return 2
+	}
+	fmt.Println(b.Key)
+	return 0
+}

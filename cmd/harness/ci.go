@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kernel-harness/harness/harness/ghactions"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/run"
+	"github.com/kernel-harness/harness/harness/scenario"
+)
+
+// parseShard reads --shard; empty is the whole plan.
+func parseShard(s string) (scenario.Shard, error) {
+	if s == "" {
+		return scenario.Shard{}, nil
+	}
+	return scenario.ParseShard(s)
+}
+
+// githubActions, under GITHUB_ACTIONS=true, folds the run's progress into
+// groups by stage and returns what to do once the run is over: annotate
+// the failures and append the step summary. Elsewhere it does nothing.
+func githubActions(o *run.Options) func(*report.Report, error) {
+	if !ghactions.Enabled(os.Getenv) {
+		return func(*report.Report, error) {}
+	}
+	groups := ghactions.NewGroups(o.Progress)
+	o.Progress = groups
+	return func(rep *report.Report, err error) {
+		groups.Stage("analysis")
+		defer groups.Close()
+		if rep == nil || (err != nil && rep.Error == "") {
+			fmt.Fprintln(groups, ghactions.Annotation{Title: "harness run could not be done", Message: fmt.Sprint(err)})
+		}
+		if rep == nil {
+			return
+		}
+		ws := os.Getenv("GITHUB_WORKSPACE")
+		src := ghactions.Sources{Consoles: ghactions.LoadConsoles(o.Out, ws)}
+		// The files loaded once already; an error here was reported by the run.
+		src.Scenarios, _ = ghactions.ScenarioLocations(o.ScenarioFiles, ws)
+		for _, a := range ghactions.Annotations(rep, src) {
+			fmt.Fprintln(groups, a)
+		}
+		if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			if err := ghactions.AppendSummary(path, rep, jobHeading(*o)); err != nil {
+				fmt.Fprintf(groups, "harness run: %v\n", err)
+			}
+		}
+	}
+}
+
+// jobHeading tells apart the summaries of a matrix's jobs.
+func jobHeading(o run.Options) string {
+	var parts []string
+	if o.Shard.N > 0 {
+		parts = append(parts, "shard "+o.Shard.String())
+	}
+	if o.Build.Tree != "" {
+		parts = append(parts, o.Build.Profile+" profile")
+	}
+	if o.Scenario != "" {
+		parts = append(parts, "--scenario "+o.Scenario)
+	}
+	return strings.Join(parts, ", ")
+}

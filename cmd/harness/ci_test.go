@@ -1,0 +1,28 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/run"
+	"github.com/kernel-harness/harness/harness/scenario"
+)
+
+// Bad --shard values stop the run before anything is done: exit 2.
+func TestRunRefusesBadShard(t *testing.T) {
+	for _, s := range []string{"0/2", "3/2", "x/y", "2", "1/0"} {
+		if got := runCmd([]string{"--shard", s, "--out", t.TempDir()}); got != 2 {
+			t.Errorf("harness run --shard %s: exit %d, want 2", s, got)
+		}
+	}
+}
+
+func TestJobHeading(t *testing.T) {
+	o := run.Options{Shard: scenario.Shard{I: 2, N: 3}}
+	o.Build.Tree, o.Build.Profile = ".", "debug"
+	if got, want := jobHeading(o), "shard 2/3, debug profile"; got != want {
+		t.Errorf("heading %q, want %q", got, want)
+	}
+	if got := jobHeading(run.Options{}); got != "" {
+		t.Errorf("heading without shard or tree %q, want none", got)
+	}
+}

@@ -1,0 +1,116 @@
+package bpfprog
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInspect(t *testing.T) {
+	progs, err := Inspect("../../selftests/progs/autolowat_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(progs) != 2 || progs[0].Name != "autolowat" || progs[0].Section != "sockops" ||
+		progs[1].Name != "autolowat_optin" || progs[1].Section != "cgroup/setsockopt" {
+		t.Errorf("programs %+v", progs)
+	}
+}
+
+func TestInspectRefuses(t *testing.T) {
+	// The tracer's fentry programs attach to kernel functions, not to a
+	// cgroup: the harness would never run them.
+	_, err := Inspect("../../selftests/progs/tracer_bpfel.o")
+	if err == nil || !strings.Contains(err.Error(), "not cgroup programs") || !strings.Contains(err.Error(), `section "fentry/`) {
+		t.Errorf("err %v", err)
+	}
+	junk := filepath.Join(t.TempDir(), "junk.o")
+	os.WriteFile(junk, []byte("not ELF"), 0o644)
+	if _, err := Inspect(junk); err == nil || !strings.Contains(err.Error(), junk) {
+		t.Errorf("junk: err %v", err)
+	}
+}
+
+// fakeKernel is a bzImage whose "vmlinux" is a BPF object: enough BTF for
+// a vmlinux.h, which the test programs below do not need.
+func fakeKernel(t *testing.T) string {
+	t.Helper()
+	obj, err := os.ReadFile("../../selftests/progs/autolowat_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(obj)
+	w.Close()
+	img := make([]byte, 4*512)
+	img[0x1f1] = 3
+	copy(img[0x202:], "HdrS")
+	binary.LittleEndian.PutUint16(img[0x206:], 0x020f)
+	binary.LittleEndian.PutUint32(img[0x24c:], uint32(gz.Len()))
+	p := filepath.Join(t.TempDir(), "bzImage")
+	if err := os.WriteFile(p, append(img, gz.Bytes()...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func needTools(t *testing.T) {
+	for _, tool := range []string{"clang", "bpftool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: make deps-bpf", tool)
+		}
+	}
+	if _, err := os.Stat("/usr/include/bpf/bpf_helpers.h"); err != nil {
+		t.Skip("libbpf headers are not installed: apt-get install libbpf-dev")
+	}
+}
+
+func TestCompile(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "ok.bpf.c")
+	os.WriteFile(src, []byte(`#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char _license[] SEC("license") = "GPL";
+SEC("sockops") int ok(struct bpf_sock_ops *skops) { return 1; }
+`), 0o644)
+	c, err := Compile(context.Background(), CompileOptions{Source: src, Kernel: fakeKernel(t), Dir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Object != filepath.Join(dir, "out", "ok.bpf.o") || len(c.Programs) != 1 || c.Programs[0].Section != "sockops" {
+		t.Errorf("compiled %+v", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "vmlinux.h")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.c")
+	os.WriteFile(bad, []byte("int f( { return 1; }\n"), 0o644)
+	_, err := Compile(context.Background(), CompileOptions{Source: bad, Kernel: fakeKernel(t), Dir: filepath.Join(dir, "out")})
+	// The compiler's own words, and the command to rerun it by hand.
+	if err == nil || !strings.Contains(err.Error(), "bad.c:1:") || !strings.Contains(err.Error(), "command: ") {
+		t.Errorf("err %v", err)
+	}
+	_, err = Compile(context.Background(), CompileOptions{Source: filepath.Join(dir, "none.c"), Kernel: fakeKernel(t), Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "none.c") {
+		t.Errorf("missing source: err %v", err)
+	}
+	ok := filepath.Join(dir, "ok.c")
+	os.WriteFile(ok, []byte("int x;\n"), 0o644)
+	_, err = Compile(context.Background(), CompileOptions{Source: ok, Kernel: ok, Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "vmlinux.h") || !strings.Contains(err.Error(), "not an x86 bzImage") {
+		t.Errorf("bad kernel: err %v", err)
+	}
+}

@@ -1,0 +1,178 @@
+package htmlreport
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// svgPaths parses every timeline of a page as XML (so a malformed one
+// fails) and counts, per data-side and data-case, its paths with a
+// non-empty d.
+func svgPaths(t *testing.T, page string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?s)<svg class="timeline".*?</svg>`).FindAllString(page, -1) {
+		var svg struct {
+			Case  string `xml:"data-case,attr"`
+			Side  string `xml:"data-side,attr"`
+			Paths []struct {
+				D string `xml:"d,attr"`
+			} `xml:"path"`
+		}
+		if err := xml.Unmarshal([]byte(m), &svg); err != nil {
+			t.Fatalf("timeline is not well-formed: %v\n%s", err, m)
+		}
+		key := svg.Side + " " + svg.Case
+		out[key] += 0
+		for _, p := range svg.Paths {
+			if strings.TrimSpace(p.D) != "" {
+				out[key]++
+			}
+		}
+	}
+	return out
+}
+
+func render(t *testing.T, in Input) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Render(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestPageFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		dir   string
+		sides []string
+	}{{"run", []string{""}}, {"baseline", []string{"base", "patched"}}} {
+		in, err := Load(filepath.Join("testdata", tc.dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := render(t, in)
+		paths := svgPaths(t, page)
+		runs := []*Run{&in.Top}
+		if in.Base != nil {
+			runs = []*Run{in.Base, in.Patched}
+		}
+		n := 0
+		for i, r := range runs {
+			for _, s := range r.Report.Scenarios {
+				key := tc.sides[i] + " " + s.ID()
+				switch got, ok := paths[key]; {
+				case s.Verdict == report.Unsupported && ok:
+					t.Errorf("%s/%s: unsupported, yet drawn", tc.dir, key)
+				case s.Verdict != report.Unsupported && got < 2:
+					t.Errorf("%s/%s: %d paths drawn, want the queue and SO_RCVLOWAT at least", tc.dir, key, got)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("%s: no cases", tc.dir)
+		}
+		for _, want := range []string{"Feature probes", strings.TrimRight(in.Top.Report.Kernel.Release, "+")} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: page lacks %q", tc.dir, want)
+			}
+		}
+		// Self-contained: nothing to fetch (xmlns names, it loads nothing).
+		if m := regexp.MustCompile(`(src|href)="[a-z]+:|url\(|@import`).FindString(page); m != "" {
+			t.Errorf("%s: page fetches something: %s", tc.dir, m)
+		}
+	}
+}
+
+// The failed case shows where it failed, what, and the splat during it.
+func TestPageFailure(t *testing.T) {
+	in, err := Load(filepath.Join("testdata", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := render(t, in)
+	sec := regexp.MustCompile(`(?s)<section class="case v-fail-case"[^>]*data-case="scripted-wrong-expectations/ipv4/autolowat">.*?</section>`).FindString(page)
+	if sec == "" {
+		t.Fatal("no failed section for scripted-wrong-expectations/ipv4/autolowat")
+	}
+	for _, want := range []string{`class="fail-step"`, "<strong>step 4</strong>: expect-poll", "<strong>step 8</strong>: expect-rcvlowat", "kernel warning during this scenario", "tcp_rcvq_cb"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("failed section lacks %q", want)
+		}
+	}
+}
+
+// Nothing from the report or the events reaches the page unescaped.
+func TestPageEscapes(t *testing.T) {
+	id := `x"><script>alert(1)</script>`
+	rep := &report.Report{Schema: report.Schema, Verdict: report.Fail, Kernel: report.Kernel{Release: "<b>6.12</b>"},
+		Scenarios: []report.Scenario{{Name: id, Family: "ipv4", Mode: "baseline", Verdict: report.Fail,
+			FailedChecks: []report.Check{{Name: "c<i>", Got: "step 1: <oops>"}}, Splats: []string{"BUG: <here>"}}}}
+	sid := rep.Scenarios[0].ID()
+	evs := []trace.Event{
+		{Kind: trace.Rcvlowat, Scenario: sid, TimeNS: 1, Cookie: 1, Lowat: 1},
+		{Kind: trace.Send, Scenario: sid, TimeNS: 2, Step: 1, Bytes: 4},
+		{Kind: trace.Poll, Scenario: sid, TimeNS: 3, Step: 1, Ready: 1, Queued: 4, Lowat: 1},
+	}
+	page := render(t, Input{Top: Run{Dir: "x", Report: rep, Events: evs}})
+	for _, bad := range []string{"<script>", "<b>6.12", "<oops>", "<here>", "c<i>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page has %q unescaped", bad)
+		}
+	}
+	if got := svgPaths(t, page); got[" "+sid] < 2 {
+		t.Errorf("timeline paths %v", got)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(path, want string) {
+		t.Helper()
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%s): %v, want %q", path, err, want)
+		}
+	}
+	check(filepath.Join(dir, "none"), "no such folder")
+	write("file", "")
+	check(filepath.Join(dir, "file"), "is not a folder")
+	write("empty/x", "")
+	check(filepath.Join(dir, "empty"), "is not a harness output folder: it has no report.json")
+	write("other/report.json", `{"schema":"something/v9"}`)
+	check(filepath.Join(dir, "other"), `schema "something/v9"`)
+	write("bad/report.json", `{"schema":`)
+	check(filepath.Join(dir, "bad"), "report.json")
+	write("events/report.json", `{"schema":"`+report.Schema+`"}`)
+	write("events/events.jsonl", "{\"kind\":\"hello\"}\nnot json\n")
+	check(filepath.Join(dir, "events"), "event line 2")
+	write("baseline/report.json", `{"schema":"`+report.Schema+`","baseline":{"rows":[]}}`)
+	check(filepath.Join(dir, "baseline"), "baseline report: "+filepath.Join(dir, "baseline", "base")+": no such folder")
+
+	// A run that ended before the guest spoke has no events: a page that
+	// says so, not an error.
+	write("early/report.json", `{"schema":"`+report.Schema+`","verdict":"error","error":"boot failed","scenarios":[]}`)
+	if err := Write(filepath.Join(dir, "early"), nil); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "early", FileName))
+	if !strings.Contains(string(page), "has no events.jsonl") || !strings.Contains(string(page), "boot failed") {
+		t.Errorf("early page:\n%s", page)
+	}
+}

@@ -1,0 +1,124 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/series"
+)
+
+// runEachPatch is --each-patch: the series' first 1, 2, ... patches, each
+// built (incrementally, in the same O= folder) and run in
+// patches-<k>/ under the output folder. A prefix that does not build is
+// a row of the table, not the end of the run.
+func runEachPatch(ctx context.Context, o Options) (*report.Report, error) {
+	start := time.Now()
+	s, err := series.Load(ctx, o.Build.Series, o.Build.Tree)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	if err := s.Check(o.Build.AllowPartial); err != nil {
+		return nil, err
+	}
+	if len(s.Patches) == 0 {
+		return nil, fmt.Errorf("--each-patch: series %s has no patches", o.Build.Series)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	table := &report.PatchTable{Series: o.Build.Series}
+	var (
+		last      *report.Report
+		buildFail bool
+	)
+	for k := 1; k <= len(s.Patches); k++ {
+		one := o
+		one.EachPatch, one.Build.Patches = false, k
+		one.Out = filepath.Join(o.Out, fmt.Sprintf("patches-%d", k))
+		say("each-patch: patches 1-%d of %d, in %s", k, len(s.Patches), one.Out)
+		r, err := runOne(ctx, one)
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
+		p := prefixRow(k, s.Patches[k-1].Subject, r, err)
+		if !p.Built() {
+			buildFail = true
+		}
+		if r != nil {
+			for _, sc := range r.Scenarios {
+				table.AddRow(sc.ID())
+			}
+			last = r
+		}
+		table.Prefixes = append(table.Prefixes, p)
+	}
+	out := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	if last != nil {
+		c := *last
+		out = &c
+	}
+	out.EachPatch = table
+	out.DurationS = time.Since(start).Seconds()
+	// The table is the finding: a prefix that does not build fails the
+	// run; otherwise the whole series' verdict stands (earlier prefixes
+	// may lack what the scenarios check, by design).
+	if buildFail {
+		out.Verdict = report.Fail
+	}
+	return out, writeOutputs(out, o.Out)
+}
+
+// prefixRow sums up one prefix's run.
+func prefixRow(k int, subject string, r *report.Report, err error) report.Prefix {
+	p := report.Prefix{Patches: k, Subject: subject}
+	if r != nil && r.Build != nil {
+		p.BuildS, p.CacheHit = r.Build.Seconds, r.Build.CacheHit
+	}
+	var (
+		be *kbuild.BuildError
+		ce *series.ConflictError
+	)
+	switch {
+	case errors.As(err, &be):
+		first := be.First
+		if first == "" {
+			first = be.Err.Error()
+		}
+		p.Build = "build failed: " + first
+		p.Error = err.Error()
+		return p
+	case errors.As(err, &ce):
+		p.Build, p.Error = "does not apply: "+ce.Error(), ce.Error()
+		return p
+	case r == nil || r.Kernel.Path == "":
+		p.Build = "error"
+		if err != nil {
+			p.Build, p.Error = "error: "+err.Error(), err.Error()
+		}
+		return p
+	}
+	p.Build = "built"
+	if p.CacheHit {
+		p.Build = "cache hit"
+	}
+	p.Verdict = r.Verdict
+	if err != nil {
+		p.Error = err.Error()
+	}
+	p.Verdicts = map[string]string{}
+	for _, sc := range r.Scenarios {
+		p.Verdicts[sc.ID()] = sc.Verdict
+	}
+	return p
+}

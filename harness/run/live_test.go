@@ -1,0 +1,59 @@
+package run
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Off a terminal the lines are the ones programs parse, byte for byte.
+func TestLiveOffTerminal(t *testing.T) {
+	var b bytes.Buffer
+	lv := newLive(&b)
+	if lv != nil {
+		t.Fatal("a buffer is not a terminal")
+	}
+	lv.status("boot: 6.12 ...")
+	lv.printf(&b, "kernel: %s", "6.12")
+	lv.outcome(&b, true, "[%d/%d] %s: %s", 1, 2, "split-frame/ipv4/baseline", "ran")
+	lv.outcome(&b, false, "[%d/%d] %s: %s", 2, 2, "split-frame/ipv4/autolowat", "unsupported")
+	lv.close()
+	lv.printf(nil, "nowhere")
+	want := "kernel: 6.12\n[1/2] split-frame/ipv4/baseline: ran\n[2/2] split-frame/ipv4/autolowat: unsupported\n"
+	if b.String() != want {
+		t.Errorf("got %q\nwant %q", b.String(), want)
+	}
+}
+
+// On a terminal lines go above the status, which is erased and redrawn
+// around them, cut to the width, and gone at the end.
+func TestLiveOnTerminal(t *testing.T) {
+	var b bytes.Buffer
+	lv := &live{w: &b, width: func() int { return 40 }}
+	lv.printf(&b, "kernel: 6.12")
+	lv.status("[1/60] ofo-descriptor-last/ipv6/autolowat ...")
+	lv.printf(&b, "guest: up")
+	lv.outcome(&b, true, "[1/60] x: ran")
+	lv.outcome(&b, false, "[2/60] y: error")
+	lv.close()
+	out := b.String()
+	const erase = "\r\033[K"
+	want := []string{
+		"kernel: 6.12\n",
+		"[1/60] ofo-descriptor-last/ipv6/auto...", // 39 columns: never wraps
+		erase + "guest: up\n[1/60] ofo",
+		erase + "[1/60] x: ran 0s",
+		erase + "[2/60] y: error\n[1/60] x: ran 0s" + erase,
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%q", w, out)
+		}
+	}
+	if strings.Contains(out, "[1/60] x: ran\n") {
+		t.Errorf("an unremarkable outcome was printed as a line:\n%q", out)
+	}
+	if !strings.HasSuffix(out, erase) {
+		t.Errorf("the status is not erased at the end:\n%q", out)
+	}
+}

@@ -1,0 +1,120 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// checkModes refuses combinations of the run modes that make no sense
+// together, before anything is built or booted.
+func checkModes(o Options) error {
+	switch {
+	case o.Repeat < 0:
+		return fmt.Errorf("--repeat %d: want a count of runs, 1 or more", o.Repeat)
+	case o.RepeatBoot && o.Repeat < 2:
+		return errors.New("--repeat-boot needs --repeat N with N of 2 or more: it says how the N runs are made")
+	case o.Baseline && (o.Repeat > 1 || o.EachPatch):
+		return errors.New("--baseline does not combine with --repeat or --each-patch: run them one at a time")
+	case o.EachPatch && o.Repeat > 1:
+		return errors.New("--each-patch does not combine with --repeat: run them one at a time")
+	case o.EachPatch && (o.Build.Tree == "" || o.Build.Series == ""):
+		return errors.New("--each-patch needs --tree and --series: it builds the tree with the first 1, 2, ... patches")
+	}
+	return nil
+}
+
+// sameBootDeadlines gives a boot that repeats every case N times N times
+// the run deadline; the boot and idle deadlines do not grow.
+func sameBootDeadlines(o Options) vm.Deadlines {
+	d := o.Deadlines
+	if o.Repeat > 1 && !o.RepeatBoot {
+		d.Run *= time.Duration(o.Repeat)
+	}
+	return d
+}
+
+// runRepeatBoots is --repeat N --repeat-boot: N boots of the same kernel,
+// each in run-<i>/ under the output folder, summed up in one report. The
+// kernel is built (or fetched) once; later boots take it as --kernel.
+func runRepeatBoots(ctx context.Context, o Options) (*report.Report, error) {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	start := time.Now()
+	one := o
+	one.Repeat, one.RepeatBoot = 0, false
+	var (
+		out     *report.Report
+		all     []report.Scenario
+		splats  []report.Splat
+		bootErr []string
+		errs    error
+	)
+	for i := 1; i <= o.Repeat; i++ {
+		one.Out = filepath.Join(o.Out, fmt.Sprintf("run-%d", i))
+		say("repeat: boot %d of %d, in %s", i, o.Repeat, one.Out)
+		r, err := runOne(ctx, one)
+		if r == nil || r.Kernel.Path == "" {
+			// No kernel to boot (bad input, failed build): nothing to repeat.
+			return r, err
+		}
+		if i == 1 {
+			one.Kernel, one.Modules, one.Build = r.Kernel.Path, r.Kernel.Modules, BuildOptions{}
+			if o.BPFSource != "" && r.BPF != nil && r.BPF.Object != "" {
+				one.BPFSource, one.BPFObject = "", r.BPF.Object
+			}
+		}
+		if out == nil || out.Verdict == report.Error && r.Verdict != report.Error {
+			c := *r
+			out = &c
+		}
+		if err != nil {
+			errs = errors.Join(errs, fmt.Errorf("boot %d: %w", i, err))
+			bootErr = append(bootErr, fmt.Sprintf("boot %d: %s", i, oneLine(err.Error())))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		for _, s := range r.Scenarios {
+			s.Run = i
+			all = append(all, s)
+		}
+		for _, sp := range r.Splats {
+			if sp.Scenario != "" {
+				sp.Scenario = scenario.RunID(sp.Scenario, i)
+			}
+			splats = append(splats, sp)
+		}
+	}
+	out.Scenarios, out.Splats, out.Error, out.Verdict = all, splats, "", ""
+	out.Repeat = report.Aggregate(all, true)
+	if out.Repeat != nil {
+		out.Repeat.Runs = o.Repeat
+	}
+	if len(bootErr) > 0 {
+		// A boot that broke is a finding of its own: the run is not green.
+		out.Verdict, out.Error = report.Error, strings.Join(bootErr, "; ")
+	}
+	out.DurationS = time.Since(start).Seconds()
+	out.Finish()
+	if werr := writeOutputs(out, o.Out); werr != nil {
+		errs = errors.Join(errs, werr)
+	}
+	return out, errs
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

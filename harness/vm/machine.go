@@ -1,0 +1,79 @@
+package vm
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Machine types.
+const (
+	Q35     = "q35"
+	MicroVM = "microvm"
+)
+
+// KernelConfig finds the .config of a kernel image, or returns "": a file
+// named config beside it (the artifact cache), config-<release> beside it
+// (/boot, an unpacked Debian package), or the .config of the build folder
+// that made it (obj/arch/x86/boot/bzImage).
+func KernelConfig(image, release string) string {
+	dir := filepath.Dir(image)
+	cands := []string{filepath.Join(dir, "config")}
+	if release != "" {
+		cands = append(cands, filepath.Join(dir, "config-"+release))
+	}
+	if v, ok := strings.CutPrefix(filepath.Base(image), "vmlinuz-"); ok {
+		cands = append(cands, filepath.Join(dir, "config-"+v))
+	}
+	if filepath.Base(dir) == "boot" && filepath.Base(filepath.Dir(dir)) == "x86" {
+		cands = append(cands, filepath.Join(dir, "..", "..", "..", ".config"))
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
+			return filepath.Clean(c)
+		}
+	}
+	return ""
+}
+
+// Board is the machine a kernel needs, as its .config tells.
+type Board struct {
+	Type   string // q35, or microvm for a kernel without PCI
+	NoACPI bool
+	Why    string // for the user
+}
+
+// BoardFor reads a kernel's .config. A kernel without PCI cannot reach
+// q35's virtio-pci devices: it boots on microvm, over virtio-mmio, which
+// it needs then. Every other kernel boots on q35, the steadier under TCG.
+func BoardFor(config string) (Board, error) {
+	f, err := os.Open(config)
+	if err != nil {
+		return Board{}, err
+	}
+	defer f.Close()
+	on := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok && strings.HasPrefix(name, "CONFIG_") && (val == "y" || val == "m") {
+			on[name] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Board{}, fmt.Errorf("%s: %w", config, err)
+	}
+	if on["CONFIG_PCI"] {
+		return Board{Type: Q35, NoACPI: !on["CONFIG_ACPI"], Why: "its config has PCI"}, nil
+	}
+	if !on["CONFIG_VIRTIO_MMIO"] {
+		return Board{}, fmt.Errorf("%s: neither CONFIG_PCI nor CONFIG_VIRTIO_MMIO is set: the kernel can reach no virtio device, and the guest's events travel on one", config)
+	}
+	b := Board{Type: MicroVM, NoACPI: !on["CONFIG_ACPI"], Why: "its config has no PCI"}
+	if b.NoACPI && !on["CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES"] {
+		return Board{}, fmt.Errorf("%s: without PCI and ACPI the virtio-mmio devices are found on the command line, which needs CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y", config)
+	}
+	return b, nil
+}

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kernel-harness/harness/harness/run"
+)
+
+// git runs git in dir with env added, failing the test on error.
+func git(t *testing.T, dir string, env []string, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// synthHistory makes commits on top of the tree's HEAD without a checkout
+// and without touching the tree's index, HEAD or branches: a private
+// index, git apply --cached and commit-tree. The commits are the port's
+// patches, one each, then one that drops the tcp_ofo_queue() call site,
+// then a harmless one. Dates are fixed, so the hashes, and with them the
+// artifact cache's keys, are the same on every run. It returns the
+// commits in order.
+func synthHistory(t *testing.T, tree string) (commits []string) {
+	t.Helper()
+	idx := filepath.Join(t.TempDir(), "index")
+	const when = "2025-01-01T00:00:00Z"
+	env := []string{"GIT_INDEX_FILE=" + idx, "GIT_COMMITTER_NAME=harness", "GIT_COMMITTER_EMAIL=harness@localhost", "GIT_COMMITTER_DATE=" + when}
+	head := git(t, tree, nil, "", "rev-parse", "HEAD")
+	git(t, tree, env, "", "read-tree", head)
+	commit := func(subject, body string, author []string) {
+		tr := git(t, tree, env, "", "write-tree")
+		head = git(t, tree, append(env, author...), subject+"\n\n"+body, "commit-tree", tr, "-p", head)
+		commits = append(commits, head)
+	}
+	me := []string{"GIT_AUTHOR_NAME=harness", "GIT_AUTHOR_EMAIL=harness@localhost", "GIT_AUTHOR_DATE=" + when}
+
+	patches, _ := filepath.Glob("../../selftests/series/rcvq-6.12/000[1-9]-*.patch")
+	if len(patches) != 7 {
+		t.Fatalf("%d patches in rcvq-6.12, want 7", len(patches))
+	}
+	for _, p := range patches {
+		mail, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		msg, diff := filepath.Join(dir, "msg"), filepath.Join(dir, "diff")
+		info := git(t, tree, nil, string(mail), "mailinfo", "-k", msg, diff)
+		var author []string
+		var subject string
+		for _, l := range strings.Split(info, "\n") {
+			k, v, _ := strings.Cut(l, ": ")
+			switch k {
+			case "Author":
+				author = append(author, "GIT_AUTHOR_NAME="+v)
+			case "Email":
+				author = append(author, "GIT_AUTHOR_EMAIL="+v)
+			case "Date":
+				author = append(author, "GIT_AUTHOR_DATE="+v)
+			case "Subject":
+				subject = strings.TrimSpace(strings.TrimPrefix(v, "[PATCH 6.12"))
+				if i := strings.Index(subject, "] "); i >= 0 {
+					subject = subject[i+2:]
+				}
+			}
+		}
+		body, _ := os.ReadFile(msg)
+		git(t, tree, env, "", "apply", "--cached", diff)
+		commit(subject, string(body), author)
+	}
+
+	// The negative control's change, as a commit of its own.
+	const path = "net/ipv4/tcp_input.c"
+	src := git(t, tree, env, "", "cat-file", "blob", ":"+path) + "\n"
+	site := "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n\t\ttail = skb_peek_tail(&sk->sk_receive_queue);\n\t\teaten = tail && tcp_try_coalesce(sk, tail, skb, &fragstolen);\n\t\ttcp_rcv_nxt_update(tp, TCP_SKB_CB(skb)->end_seq);"
+	if strings.Count(src, site) != 1 {
+		t.Fatalf("%s: the tcp_ofo_queue() call site is not there once", path)
+	}
+	src = strings.Replace(src, site, strings.TrimPrefix(site, "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n"), 1)
+	blob := git(t, tree, env, src, "hash-object", "-w", "--stdin")
+	git(t, tree, env, "", "update-index", "--cacheinfo", "100644,"+blob+","+path)
+	commit("tcp: drop the RCVQ callback from tcp_ofo_queue()", "A synthetic regression for the bisect test.\n", me)
+
+	// A commit that changes nothing the kernel build sees.
+	const doc = "Documentation/networking/index.rst"
+	text := git(t, tree, env, "", "cat-file", "blob", ":"+doc) + "\n\n.. harness bisect test\n"
+	blob = git(t, tree, env, text, "hash-object", "-w", "--stdin")
+	git(t, tree, env, "", "update-index", "--cacheinfo", "100644,"+blob+","+doc)
+	commit("Documentation: a harmless change", "After the regression, so the bisect has more than one commit to search.\n", me)
+	return commits
+}
+
+// TestE2EBisect bisects a synthetic history (the port, one commit per
+// patch, then a commit that drops the out-of-order call site, then a
+// harmless one) between the whole port (good) and the tip (bad) on the
+// out-of-order autolowat scenario: it must name the dropping commit in
+// one search step plus one to check the good end, with the failed check
+// side by side.
+func TestE2EBisect(t *testing.T) {
+	needQEMU(t)
+	tree := linuxTree(t)
+	before := treeState(t, tree)
+	commits := synthHistory(t, tree)
+	good, regression, tip := commits[6], commits[7], commits[8]
+	out := t.TempDir()
+	code, stdout, stderr := runHarness(t, "bisect", "--tree", tree, "--good", good, "--bad", tip,
+		"--scenario", "ofo-descriptor-last/ipv4/autolowat", "--profile", "minimal", "--out", out)
+	t.Logf("stdout:\n%s\nstderr (last lines):\n%s", stdout, lastLines(stderr, 40))
+	if code != 0 {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	var rep run.BisectReport
+	b, err := os.ReadFile(filepath.Join(out, "bisect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	o := rep.Outcome
+	if o == nil || o.FirstBad == nil || o.FirstBad.Hash != regression || o.LastGood.Hash != good {
+		t.Fatalf("outcome %+v, want first bad %s after %s", o, regression, good)
+	}
+	// Two commits to search: one step; the good end is checked once.
+	if o.Steps != 1 || o.Confirms != 1 || rep.Commits != 2 {
+		t.Errorf("%d commits, %d steps, %d confirms; want 2, 1, 1", rep.Commits, o.Steps, o.Confirms)
+	}
+	for _, e := range o.Entries {
+		t.Logf("step %d %s %q: %s, build %.0fs cache hit %v, step %.0fs: %s", e.Step, e.Commit.Short(), e.Subject, e.Verdict, e.BuildS, e.CacheHit, e.Seconds, e.Reason)
+	}
+	if len(rep.Flips) != 1 || rep.Flips[0].ID != "ofo-descriptor-last/ipv4/autolowat" || rep.Flips[0].Good == nil ||
+		rep.Flips[0].Good.Verdict != "pass" || rep.Flips[0].Bad.Verdict != "fail" || !strings.Contains(fmt.Sprint(rep.Flips[0].Checks), "rcvq-path") {
+		t.Errorf("flips %+v, want the ofo scenario passing at good and failing rcvq-path at bad", rep.Flips)
+	}
+	if !strings.Contains(stdout, "first bad commit: "+regression+" tcp: drop the RCVQ callback") {
+		t.Errorf("stdout does not name the first bad commit")
+	}
+	if _, err := os.Stat(filepath.Join(out, "bisect.log")); err != nil {
+		t.Error(err)
+	}
+	if after := treeState(t, tree); after != before {
+		t.Errorf("the tree changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}

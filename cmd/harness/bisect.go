@@ -51,15 +51,8 @@ options:
 	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "harness bisect: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, done := parseFlags(fs, args, "bisect"); done {
+		return code
 	}
 	if o.Build.Tree == "" || bo.Good == "" || bo.Bad == "" {
 		fmt.Fprintln(os.Stderr, "harness bisect: --tree, --good and --bad are required")

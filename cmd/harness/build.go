@@ -50,11 +50,8 @@ options:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, "build"); done {
+		return code
 	}
 	if o.Tree == "" {
 		fmt.Fprintln(os.Stderr, "harness build: --tree is required")

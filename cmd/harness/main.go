@@ -6,6 +6,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -18,6 +20,7 @@ commands:
   run       boot a kernel, run the scenarios, report (harness run -h)
   build     apply a series to a tree and build the kernel (harness build -h)
   bisect    find the first commit at which scenarios fail (harness bisect -h)
+  selftests build and run the tree's BPF selftests (test_progs) in the VM (harness selftests -h)
   report    regenerate report.html in an output folder (harness report DIR)
   cache     list or prune the built kernels, or print a build's cache key (harness cache list|prune|key)
   version   print the harness version
@@ -46,6 +49,10 @@ func main() {
 		os.Exit(reportCmd(os.Args[2:]))
 	case "cache":
 		os.Exit(cacheCmd(os.Args[2:]))
+	case "selftests":
+		os.Exit(selftestsCmd(os.Args[2:]))
+	case "agent": // inside a vng guest (agent.go)
+		os.Exit(agentCmd(os.Args[2:]))
 	case "version":
 		fmt.Println(version)
 	case "-h", "--help", "help":
@@ -54,4 +61,21 @@ func main() {
 		fmt.Fprintf(os.Stderr, "harness: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
+}
+
+// parseFlags parses a verb's flags, none of which take arguments after
+// them; done says the verb must return code now: 0 after -help, 2 on a
+// bad flag or a stray argument.
+func parseFlags(fs *flag.FlagSet, args []string, verb string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, true
+		}
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "harness %s: unexpected argument %q\n", verb, fs.Arg(0))
+		return 2, true
+	}
+	return 0, false
 }

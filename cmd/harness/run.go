@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -54,21 +53,15 @@ options:
 	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
 	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
+	fs.StringVar(&o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: vng when $HARNESS_BACKEND or the config file ($XDG_CONFIG_HOME/harness/config: backend = vng) asks for it and vng is installed, else qemu")
 	appendArgs := fs.String("append", "", "more kernel command-line arguments, after the harness's own")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
 	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "harness run: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, done := parseFlags(fs, args, "run"); done {
+		return code
 	}
 	var err error
 	if o.Shard, err = parseShard(*shard); err != nil {

@@ -199,8 +199,8 @@ func collect(evs []trace.Event, cookie uint64) (steps []*step) {
 // wins where the tracer could mark it (fentry on the enqueue function);
 // tcp_ofo_queue() is usually inlined, so where the harness knows the
 // step's sequence number (the peer's segments) an skb other than the one
-// just sent must have come off the out-of-order queue, and data queued
-// before the first step came with the SYN.
+// just sent must have come off the out-of-order queue, and the first
+// step's skb came with the SYN when that step was the SYN's data.
 func enqueuePath(k, send trace.Event, first bool) string {
 	if k.Path != "in-order" && k.Path != "unknown" && k.Path != "" {
 		return k.Path
@@ -208,7 +208,10 @@ func enqueuePath(k, send trace.Event, first bool) string {
 	switch {
 	case send.Seq == 0:
 		return k.Path
-	case k.TimeNS < send.TimeNS && first:
+	case first && send.Flags == "S" && k.Seq == send.Seq:
+		return scenario.PathFastOpen
+	case first && send.Flags == "" && k.TimeNS < send.TimeNS:
+		// Traces from before sends were marked: only the time tells.
 		return scenario.PathFastOpen
 	case k.Seq != send.Seq:
 		return scenario.PathOFO

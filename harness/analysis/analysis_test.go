@@ -450,12 +450,23 @@ func TestEnqueuePath(t *testing.T) {
 		{"the segment just sent", trace.Event{TimeNS: 110, Seq: 1041, Path: "in-order"}, false, "in-order"},
 		{"an skb off the ofo queue", trace.Event{TimeNS: 111, Seq: 1061, Path: "in-order"}, false, "ofo"},
 		{"queued with the SYN", trace.Event{TimeNS: 50, Seq: 1001, Path: "in-order"}, true, "fastopen"},
+		// Step 1 of a peer scenario without SYN data is in order, even
+		// when the kernel queued it before the step was reported.
+		{"first step, not SYN data", trace.Event{TimeNS: 50, Seq: 1041, Path: "in-order"}, true, "in-order"},
+		{"SYN data, queued after the step was reported", trace.Event{TimeNS: 150, Seq: 1001, Path: "in-order"}, true, "fastopen"},
 		{"the kernel's own label", trace.Event{TimeNS: 110, Seq: 1041, Path: "fastopen"}, false, "fastopen"},
 		{"loopback: no sequence known", trace.Event{TimeNS: 110, Seq: 77, Path: "in-order"}, false, "in-order"},
 	} {
 		s := send
-		if tt.name == "loopback: no sequence known" {
+		switch tt.name {
+		case "loopback: no sequence known":
 			s.Seq = 0
+		case "queued with the SYN":
+			s.Flags = "" // a trace from before sends were marked
+		case "SYN data, queued after the step was reported":
+			s.Seq, s.Flags = 1001, "S"
+		default:
+			s.Flags = "."
 		}
 		if got := enqueuePath(tt.k, s, tt.first); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)

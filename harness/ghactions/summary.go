@@ -214,8 +214,9 @@ func allScenarios(b *bytes.Buffer, rep *report.Report) {
 	b.WriteString("|:--|:--|:--|:--|:--|--:|--:|--:|\n")
 	for _, s := range rep.Scenarios {
 		epollin, partial, frames := "-", "-", "-"
-		// An unsupported scenario never ran; zeros would read as measurements.
-		if s.Verdict != report.Unsupported {
+		// An unsupported scenario never ran, and a selftest measures none
+		// of these; zeros would read as measurements.
+		if s.Verdict != report.Unsupported && !s.Selftest() {
 			epollin = fmt.Sprintf("%d/%d", s.EpollinUser, s.EpollinKernel)
 			partial, frames = fmt.Sprint(s.PartialReads), fmt.Sprint(s.Frames)
 		}

@@ -97,6 +97,13 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
 		a.emit(trace.Event{Kind: trace.Log, Message: fmt.Sprintf("remove memlock limit: %v", err)})
 	}
+	// harness selftests: the tree's test_progs in place of our scenarios.
+	if sp, ok, err := readSelftests(); ok {
+		if err != nil {
+			return fmt.Errorf("selftests plan: %w", err)
+		}
+		return a.runSelftests(sp)
+	}
 
 	spec, err := btf.LoadKernelSpec()
 	if err != nil {

@@ -37,8 +37,8 @@ type cgroupProg struct {
 }
 
 func loadAutolowat(set features.Set) (*autolowat, error) {
-	if _, err := os.Stat(BPFObjectPath); err == nil {
-		return loadObject(BPFObjectPath, set)
+	if p := filepath.Join(filesRoot, BPFObjectPath); fileExists(p) {
+		return loadObject(p, set)
 	}
 	spec, err := progs.LoadAutolowat()
 	if err != nil {

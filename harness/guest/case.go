@@ -152,7 +152,7 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		if err := send(g); err != nil {
 			return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 		}
-		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g)})
+		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		r.flushKernel(id)
 
 		ready, err := unix.EpollWait(ep, evs, 0)
@@ -236,7 +236,7 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 			if err := send(g); err != nil {
 				return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 			}
-			r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g)})
+			r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		case scenario.StepRecv:
 			if err := recv(step, min(st.N, len(buf)-read), expect); err != nil {
 				return err
@@ -288,6 +288,19 @@ func (r *caseRun) seq(g scenario.Segment) uint32 {
 		return 0
 	}
 	return peerISN + 1 + uint32(g.Offset)
+}
+
+// flags marks a peer step as the SYN's data ("S") or a plain segment
+// ("."), so that the analysis can tell the Fast Open enqueue by what was
+// sent rather than by when; loopback sends carry none.
+func (r *caseRun) flags(g scenario.Segment) string {
+	switch {
+	case !r.c.Scenario.Peer():
+		return ""
+	case g.SynData:
+		return "S"
+	}
+	return "."
 }
 
 // optInAutolowat is the series' per-socket opt-in: SOL_BPF /

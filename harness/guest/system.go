@@ -12,21 +12,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// mountTable is what the agent needs mounted.
+var mountTable = []struct{ src, dst, fstype string }{
+	{"proc", "/proc", "proc"},
+	{"sysfs", "/sys", "sysfs"},
+	{"devtmpfs", "/dev", "devtmpfs"},
+	{"tmpfs", "/tmp", "tmpfs"},
+	{"tmpfs", "/run", "tmpfs"},
+	{"cgroup2", "/sys/fs/cgroup", "cgroup2"},
+	{"bpf", "/sys/fs/bpf", "bpf"},
+	{"tracefs", "/sys/kernel/tracing", "tracefs"},
+}
+
 // mountAll mounts what the agent needs; each failure is named and the rest
 // still mounted, since a missing tracefs should not cost us /proc.
 func mountAll() error {
-	mounts := []struct{ src, dst, fstype string }{
-		{"proc", "/proc", "proc"},
-		{"sysfs", "/sys", "sysfs"},
-		{"devtmpfs", "/dev", "devtmpfs"},
-		{"tmpfs", "/tmp", "tmpfs"},
-		{"tmpfs", "/run", "tmpfs"},
-		{"cgroup2", "/sys/fs/cgroup", "cgroup2"},
-		{"bpf", "/sys/fs/bpf", "bpf"},
-		{"tracefs", "/sys/kernel/tracing", "tracefs"},
-	}
 	var errs []error
-	for _, m := range mounts {
+	for _, m := range mountTable {
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
 			errs = append(errs, err)
 			continue

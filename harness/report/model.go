@@ -119,14 +119,17 @@ type Scenario struct {
 	Checks       []Check `json:"checks"`
 	FailedChecks []Check `json:"failed_checks,omitempty"`
 	// Splats quotes kernel reports that appeared while this scenario ran.
-	Splats    []string `json:"splats,omitempty"`
-	DurationS float64  `json:"duration_s"`
+	Splats []string `json:"splats,omitempty"`
+	// Log is what a test of the tree's selftests printed (harness
+	// selftests); our scenarios have their events instead.
+	Log       string  `json:"log,omitempty"`
+	DurationS float64 `json:"duration_s"`
 }
 
 // ID is the scenario's unique name in a run: name/family/mode, and #run
 // for a repetition.
 func (s Scenario) ID() string {
-	id := s.Name + "/" + s.Family + "/" + s.Mode
+	id := s.CaseID()
 	if s.Run > 0 {
 		id += fmt.Sprintf("#%d", s.Run)
 	}
@@ -134,7 +137,18 @@ func (s Scenario) ID() string {
 }
 
 // CaseID is the ID without the repetition: the same for every run.
-func (s Scenario) CaseID() string { return s.Name + "/" + s.Family + "/" + s.Mode }
+// A selftest's name is its ID.
+func (s Scenario) CaseID() string {
+	if s.Selftest() {
+		return s.Name
+	}
+	return s.Name + "/" + s.Family + "/" + s.Mode
+}
+
+// Selftest says the scenario is a test of the tree's own selftests
+// (harness selftests), which has neither family nor mode, nor any of our
+// measurements.
+func (s Scenario) Selftest() bool { return s.Family == "" && s.Mode == "" }
 
 // Check is one property that must hold, with what was wanted and got.
 type Check struct {

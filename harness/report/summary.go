@@ -21,8 +21,9 @@ func (r *Report) Summary(w io.Writer) {
 			break
 		}
 		epollin, partial, frames := "-", "-", "-"
-		// An unsupported scenario never ran; zeros would read as measurements.
-		if s.Verdict != Unsupported {
+		// An unsupported scenario never ran, and a selftest measures none
+		// of these: zeros would read as measurements.
+		if s.Verdict != Unsupported && !s.Selftest() {
 			epollin = fmt.Sprintf("%d/%d", s.EpollinUser, s.EpollinKernel)
 			partial = fmt.Sprint(s.PartialReads)
 			frames = fmt.Sprint(s.Frames)

@@ -146,6 +146,12 @@ func testcase(s Scenario) junit.Testcase {
 		Name:      s.Name + "/" + s.Mode,
 		Time:      seconds(s.DurationS),
 	}
+	if s.Selftest() { // classname test_progs, name test/subtest
+		tc.Classname, tc.Name = s.Path, s.Name
+	}
+	if s.Log != "" {
+		tc.SystemOut = &junit.Output{Data: xmlSafe(s.Log)}
+	}
 	switch s.Verdict {
 	case Pass:
 		if len(s.Splats) > 0 {

@@ -45,6 +45,10 @@ type Options struct {
 	Append        []string // more kernel command-line arguments
 	CPUs          int
 	MemoryMB      int
+
+	// Backend boots through QEMU or virtme-ng (backend.go).
+	Backend    string
+	backendWhy string // what chose Backend, once resolved
 	// Deadlines under KVM; TCG stretches them.
 	Deadlines vm.Deadlines
 	// Build makes the kernel from a tree when Build.Tree is set.
@@ -79,6 +83,9 @@ var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv
 // run could not be finished; err says why it could not.
 func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := checkModes(o); err != nil {
+		return nil, err
+	}
+	if err := resolveBackend(&o); err != nil { // before any kernel is built
 		return nil, err
 	}
 	switch {
@@ -208,13 +215,6 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		}
 		extra = append(extra, image.File{Path: guest.BPFObjectPath, Mode: 0o644, Data: obj})
 	}
-	initrd := filepath.Join(work, "initramfs.cpio")
-	img, err := image.Build(initrd, image.Spec{Init: initBin, ModulesDir: k.Modules, Modules: wantedModules, Extra: extra})
-	if err != nil {
-		return fail(fmt.Errorf("initramfs: %w", err))
-	}
-	say("initramfs: %d KiB, %d modules", img.Bytes>>10, len(img.Load))
-
 	// Step: boot, following the guest.
 	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
 	if err != nil {
@@ -273,20 +273,14 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		mu.Unlock()
 		splats.Feed(line, cur)
 	}
-	machine, why, err := chooseMachine(o.Machine, k)
-	if err != nil {
-		return fail(err)
+	booted, setupErr, bootErr := boot(ctx, o, bootIn{k: k, initBin: initBin, extra: extra, work: work,
+		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: lv.status})
+	if setupErr != nil {
+		return fail(setupErr)
 	}
-	say("machine: %s (%s)", machine.Type, why)
-	machine.CPUs, machine.MemoryMB = o.CPUs, o.MemoryMB
-	lv.status("boot: " + k.Release + " ...")
-	res, bootErr := vm.Run(ctx, vm.Plan{
-		Options: vm.Options{QEMU: o.QEMU, Kernel: k.Image, Initrd: initrd, Machine: machine, Dir: work, Cmdline: o.Append,
-			EventsPortName: guest.EventsPort, Console: conLog, OnConsoleLine: onLine, OnEvent: onEvent},
-		Accel: o.Accel, Deadlines: sameBootDeadlines(o), Log: func(s string) { say("vm: %s", s) },
-	})
+	res := booted.res
 	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
-	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: machine.Type}
+	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: booted.machine}
 	if res.Outcome != nil {
 		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
 	}

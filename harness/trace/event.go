@@ -86,7 +86,8 @@ type Event struct {
 	Expect *int `json:"expect,omitempty"`
 
 	// A peer packet: its TCP flags, the stream offset its ACK stands for,
-	// and the window it advertises.
+	// and the window it advertises. On a peer scenario's send, Flags is
+	// "S" for the SYN's data and "." for a segment.
 	Flags     string `json:"flags,omitempty"`
 	AckOffset int    `json:"ack_offset,omitempty"`
 	Window    int    `json:"window,omitempty"`

@@ -1,0 +1,108 @@
+package guest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/testprogs"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// SelftestsPlanPath is where the host puts a selftests plan (harness
+// selftests); when it is there the agent runs the tree's test_progs in
+// place of our scenarios.
+const SelftestsPlanPath = "/harness/selftests.json"
+
+// SelftestsPlan says how to run test_progs in the guest.
+type SelftestsPlan struct {
+	// Dir holds test_progs and the files it opens, under the files root.
+	Dir string `json:"dir"`
+	// Args are test_progs' arguments, -J FILE excepted (the agent adds it).
+	Args     []string `json:"args"`
+	TimeoutS int      `json:"timeout_s"`
+}
+
+// readSelftests reads the selftests plan; ok is false when there is none.
+func readSelftests() (p SelftestsPlan, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(filesRoot, SelftestsPlanPath))
+	if errors.Is(err, os.ErrNotExist) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, true, err
+	}
+	return p, true, json.Unmarshal(b, &p)
+}
+
+// runSelftests runs test_progs, sends each line it prints as a log event
+// (which also tells the host it is alive), then its whole output and -J
+// file in one testprogs.Event.
+func (a *agent) runSelftests(p SelftestsPlan) error {
+	dir := filepath.Join(filesRoot, p.Dir)
+	// The tests serve on 127.0.0.1 in the root namespace; an initramfs
+	// boot leaves lo down.
+	if err := linkUp("lo", 0); err != nil {
+		a.emit(trace.Event{Kind: trace.Log, Message: err.Error()})
+	}
+	jsonFile := filepath.Join(os.TempDir(), "test_progs.json")
+	os.Remove(jsonFile)
+	timeout := time.Duration(p.TimeoutS) * time.Second
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	args := append(append([]string{}, p.Args...), "-J", jsonFile)
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "test_progs"), args...)
+	cmd.Dir = dir // tests open their .bpf.o files by relative path
+	// PID 1 has no PATH; system("ip ...") in the tests needs one.
+	cmd.Env = append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		pr.Close()
+		return fmt.Errorf("start test_progs: %w", err)
+	}
+	pw.Close()
+	var out strings.Builder
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		a.emit(trace.Event{Kind: trace.Log, Name: "test_progs", Message: line})
+	}
+	io.Copy(io.Discard, pr)
+	pr.Close()
+	werr := cmd.Wait()
+	res := testprogs.Output{Stdout: out.String(), Exit: "exit status 0"}
+	if werr != nil {
+		res.Exit = werr.Error()
+		if ctx.Err() != nil {
+			res.Exit = fmt.Sprintf("killed after %v: %v", timeout, werr)
+		}
+	}
+	if b, err := os.ReadFile(jsonFile); err == nil {
+		res.JSON = string(b)
+	}
+	msg, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	e := trace.Event{Kind: testprogs.Event, OK: werr == nil, Message: string(msg)}
+	a.emit(e)
+	return nil
+}

@@ -1,0 +1,232 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/bpftests"
+	"github.com/kernel-harness/harness/harness/console"
+	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/testprogs"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// SelftestsOptions is one `harness selftests`: the tree's test_progs,
+// built against the run's kernel, run in its VM.
+type SelftestsOptions struct {
+	Options
+	// Tests are test_progs -t selectors (names, globs, test/subtest).
+	Tests []string
+	// Nice runs the selftests build under nice -n Nice.
+	Nice int
+}
+
+// RunSelftests builds the kernel (Build.Tree and Build.Series) and the
+// tree's test_progs against it, boots it on the chosen backend, runs
+// test_progs -t in the guest, and reports each subtest as a scenario:
+// the same report.json, junit.xml, summary and step summary as a run.
+func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, error) {
+	start := time.Now()
+	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	fail := func(err error) (*report.Report, error) {
+		rep.Verdict, rep.Error = report.Error, err.Error()
+		rep.DurationS = time.Since(start).Seconds()
+		if werr := errors.Join(os.MkdirAll(o.Out, 0o755), writeOutputs(rep, o.Out)); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		return rep, err
+	}
+	if o.Build.Tree == "" {
+		return fail(errors.New("harness selftests needs --tree: the selftests are the tree's"))
+	}
+	if len(o.Tests) == 0 {
+		return fail(errors.New("name the tests with -t NAME (test_progs -t; repeatable)"))
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fail(err)
+	}
+	if err := resolveBackend(&o.Options); err != nil {
+		return fail(err)
+	}
+	// Requirements first: a missing tool stops the run before minutes of
+	// kernel build.
+	if err := bpftests.Error(bpftests.Check(ctx, bpftests.Requirements)); err != nil {
+		return fail(err)
+	}
+
+	// Kernel, then test_progs from the same worktree, against its BTF.
+	var built bpftests.Result
+	// test_progs prints nothing while a test runs: only the whole
+	// deadline bounds the silence.
+	o.Deadlines.Idle = max(o.Deadlines.Idle, o.Deadlines.Run)
+	o.Build.WithTree = func(wt string, k kernel.Kernel) error {
+		if _, err := os.Stat(filepath.Join(wt, "tools/testing/selftests/bpf/Makefile")); err != nil {
+			return bpftests.ErrNoTestProgs
+		}
+		logPath := filepath.Join(o.Out, "selftests-build.log")
+		logf, err := os.Create(logPath)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		cache, err := kernel.CacheDir()
+		if err != nil {
+			return err
+		}
+		// One output folder per tree: make redoes what changed.
+		outDir := filepath.Join(cache, "selftests", shortHash(o.Build.Tree))
+		say("selftests: building test_progs in %s (log: %s)", outDir, logPath)
+		t0 := time.Now()
+		built, err = bpftests.Build(ctx, bpftests.BuildOptions{Tree: wt, Kernel: k.Image, Out: outDir, Jobs: o.Build.Jobs, Nice: o.Nice, Log: logf})
+		if err != nil {
+			return fmt.Errorf("%w (full output in %s)", err, logPath)
+		}
+		say("selftests: test_progs built in %s", time.Since(t0).Round(time.Second))
+		return nil
+	}
+	k, build, err := chooseKernel(ctx, o.Options, say)
+	rep.Build = build
+	if err != nil {
+		return fail(err)
+	}
+	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
+	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
+
+	// The guest's files: an empty scenario plan (the agent wants one),
+	// the selftests plan, test_progs and its libraries.
+	plan := scenario.Plan{StepTimeoutMS: 5000}
+	if k.Modules != "" {
+		plan.ModulesList = image.GuestLoadList
+	}
+	planJSON, err := json.Marshal(plan)
+	if err != nil {
+		return fail(err)
+	}
+	var args []string
+	for _, t := range o.Tests {
+		args = append(args, "-t", t)
+	}
+	spJSON, err := json.Marshal(guest.SelftestsPlan{Dir: bpftests.GuestDir, Args: args, TimeoutS: int(o.Deadlines.Run.Seconds())})
+	if err != nil {
+		return fail(err)
+	}
+	files, err := bpftests.GuestFiles(ctx, built)
+	if err != nil {
+		return fail(err)
+	}
+	extra := append([]image.File{
+		{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON},
+		{Path: guest.SelftestsPlanPath, Mode: 0o644, Data: spJSON},
+	}, files...)
+	initBin := o.Init
+	if initBin == "" {
+		if initBin, err = os.Executable(); err != nil {
+			return fail(fmt.Errorf("find own binary: %w", err))
+		}
+	}
+	work, err := os.MkdirTemp("", "harness-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(work)
+
+	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
+	if err != nil {
+		return fail(err)
+	}
+	defer conLog.Close()
+	evLog, err := os.Create(filepath.Join(o.Out, "events.jsonl"))
+	if err != nil {
+		return fail(err)
+	}
+	defer evLog.Close()
+	var (
+		mu     sync.Mutex
+		events []trace.Event
+		splats console.Detector
+	)
+	onEvent := func(e trace.Event, raw []byte) {
+		evLog.Write(append(raw, '\n'))
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+		switch {
+		case e.Kind == trace.Hello:
+			say("guest: up, kernel %s", e.Release)
+		case e.Kind == trace.Log && e.Name == "test_progs":
+			if strings.HasPrefix(e.Message, "#") || strings.HasPrefix(e.Message, "Summary:") {
+				say("guest: %s", e.Message)
+			}
+		case e.Kind == trace.Error:
+			say("guest: error: %s", e.Message)
+		}
+	}
+	onLine := func(line string) { splats.Feed(line, "test_progs") }
+	booted, setupErr, bootErr := boot(ctx, o.Options, bootIn{k: k, initBin: initBin, extra: extra, work: work,
+		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: func(string) {}})
+	if setupErr != nil {
+		return fail(setupErr)
+	}
+	res := booted.res
+	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
+	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: booted.machine}
+	if res.Outcome != nil {
+		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
+	}
+
+	// Analysis: test_progs' output, as scenarios.
+	mu.Lock()
+	evs := append([]trace.Event(nil), events...)
+	mu.Unlock()
+	rep.Splats = splats.Splats()
+	for _, e := range evs {
+		switch e.Kind {
+		case trace.Hello:
+			if e.Release != "" {
+				rep.Kernel.Release = e.Release
+			}
+		case testprogs.Event:
+			tp, out, err := testprogs.FromEvent(e)
+			if err != nil && bootErr == nil {
+				bootErr = err
+			}
+			if tp != nil {
+				rep.Scenarios = tp.Scenarios()
+				say("guest: test_progs %s", out.Exit)
+			}
+			// Raw, for whoever wants to read test_progs' own words.
+			os.WriteFile(filepath.Join(o.Out, "test_progs.out"), []byte(out.Stdout), 0o644)
+			if out.JSON != "" {
+				os.WriteFile(filepath.Join(o.Out, "test_progs.json"), []byte(out.JSON), 0o644)
+			}
+		}
+	}
+	if err := guestError(evs); err != nil && bootErr == nil {
+		bootErr = err
+	}
+	if bootErr != nil {
+		return fail(bootErr)
+	}
+	rep.DurationS = time.Since(start).Seconds()
+	rep.Finish()
+	if err := writeOutputs(rep, o.Out); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}

@@ -1,0 +1,36 @@
+package testprogs
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// Event is the kind of the agent's event that carries a run of
+// test_progs: its Message is an Output in JSON.
+const Event trace.Kind = "test-progs"
+
+// Output is what the agent saw of one run of test_progs.
+type Output struct {
+	Stdout string `json:"stdout"` // stdout and stderr, as printed
+	JSON   string `json:"json,omitempty"`
+	Exit   string `json:"exit"` // "exit status 0", or how it ended
+}
+
+// FromEvent parses the run an Event carries.
+func FromEvent(e trace.Event) (*Run, Output, error) {
+	var o Output
+	if err := json.Unmarshal([]byte(e.Message), &o); err != nil {
+		return nil, o, fmt.Errorf("test_progs event: %w", err)
+	}
+	var js []byte
+	if o.JSON != "" {
+		js = []byte(o.JSON)
+	}
+	r, err := Parse([]byte(o.Stdout), js)
+	if err != nil {
+		return r, o, fmt.Errorf("%w; test_progs ended with %s", err, o.Exit)
+	}
+	return r, o, nil
+}

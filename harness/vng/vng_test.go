@@ -1,0 +1,192 @@
+package vng
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+func TestCommandLine(t *testing.T) {
+	agent := []string{"/usr/bin/harness", "agent", "--events", "/tmp/x/events.jsonl", "--files", "/tmp/x"}
+	tests := []struct {
+		name string
+		o    Options
+		want []string
+	}{
+		{
+			name: "image, defaults left to vng",
+			o:    Options{Kernel: "/k/bzImage"},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose"},
+		},
+		{
+			name: "build folder, cpus and memory",
+			o:    Options{Kernel: "/build/abc", CPUs: 2, MemoryMB: 512},
+			want: []string{"--run", "/build/abc", "--user", "root", "--verbose", "--cpus", "2", "--memory", "512M"},
+		},
+		{
+			name: "tcg disables kvm",
+			o:    Options{Kernel: "/k/bzImage", Accel: "tcg"},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose", "--disable-kvm"},
+		},
+		{
+			name: "kvm and auto leave it to vng",
+			o:    Options{Kernel: "/k/bzImage", Accel: "kvm"},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose"},
+		},
+		{
+			name: "rwdir, extra args and the agent",
+			o:    Options{Kernel: "/k/bzImage", RWDir: "/tmp/x", Append: []string{"loglevel=7", "panic=-1"}, Command: agent},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose", "--rwdir", "/tmp/x",
+				"--append", "loglevel=7 panic=-1",
+				"--exec", "/usr/bin/harness agent --events /tmp/x/events.jsonl --files /tmp/x"},
+		},
+		{
+			name: "a command that needs quoting",
+			o:    Options{Kernel: "/k/bzImage", Command: []string{"/a b/harness", "it's", ""}},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose", "--exec", `'/a b/harness' 'it'\''s' ''`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CommandLine(tt.o); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("CommandLine:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKernelArg(t *testing.T) {
+	dir := t.TempDir()
+	boot := filepath.Join(dir, "arch", "x86", "boot")
+	os.MkdirAll(boot, 0o755)
+	img := filepath.Join(boot, "bzImage")
+	os.WriteFile(img, nil, 0o644)
+	if got := KernelArg(img); got != img {
+		t.Errorf("without .config: got %s, want the image", got)
+	}
+	os.WriteFile(filepath.Join(dir, ".config"), nil, 0o644)
+	if got := KernelArg(img); got != dir {
+		t.Errorf("in a build folder: got %s, want %s", got, dir)
+	}
+	if got := KernelArg("/boot/vmlinuz-6.12"); got != "/boot/vmlinuz-6.12" {
+		t.Errorf("an installed kernel: got %s", got)
+	}
+}
+
+func TestFindMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := Find("")
+	if err == nil || !strings.Contains(err.Error(), "pip install virtme-ng") {
+		t.Fatalf("want an error saying how to install vng, got %v", err)
+	}
+}
+
+// fakeVNG is a vng that runs its --exec string with sh and prints a line
+// of "console"; it exits 3 when the exec string is "fail".
+const fakeVNG = `#!/bin/sh
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--exec) shift; cmd="$1" ;;
+	esac
+	shift
+done
+echo "fake vng: booting"
+if [ "$cmd" = fail ]; then echo "vng: error: no kernel found" >&2; exit 3; fi
+sh -c "$cmd"
+`
+
+func fakeBoot(t *testing.T, command string) Boot {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "vng")
+	if err := os.WriteFile(bin, []byte(fakeVNG), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	return Boot{
+		Options:    Options{VNG: bin, Kernel: "/k/bzImage", RWDir: dir, Command: []string{"sh", "-c", command}},
+		EventsFile: filepath.Join(dir, "events.jsonl"),
+		Deadlines:  vm.Deadlines{Boot: time.Minute, Idle: time.Minute, Run: time.Minute},
+	}
+}
+
+func TestRunFollowsEvents(t *testing.T) {
+	b := fakeBoot(t, "")
+	b.Command = []string{"sh", "-c", `printf '{"kind":"hello","t_ns":1,"release":"6.12"}\n' >> ` + b.EventsFile +
+		`; printf '{"kind":"done","t_ns":2,"ok":true}\n' >> ` + b.EventsFile}
+	var kinds []trace.Kind
+	var con strings.Builder
+	b.Console = &con
+	b.OnEvent = func(e trace.Event, raw []byte) { kinds = append(kinds, e.Kind) }
+	out, err := Run(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Done || !reflect.DeepEqual(kinds, []trace.Kind{trace.Hello, trace.Done}) {
+		t.Errorf("done %v, events %v", out.Done, kinds)
+	}
+	if !strings.Contains(con.String(), "fake vng: booting") {
+		t.Errorf("console: %q", con.String())
+	}
+}
+
+func TestRunReportsVNGError(t *testing.T) {
+	b := fakeBoot(t, "")
+	b.Command = []string{"fail"}
+	_, err := Run(context.Background(), b)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"no kernel found", "vng command: " + b.VNG + " --run /k/bzImage", "exit status 3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestRunIdleDeadline(t *testing.T) {
+	b := fakeBoot(t, "")
+	b.Command = []string{"sh", "-c", `printf '{"kind":"hello","t_ns":1}\n' >> ` + b.EventsFile + `; sleep 30`}
+	b.Deadlines.Idle = 300 * time.Millisecond
+	_, err := Run(context.Background(), b)
+	if err == nil || !strings.Contains(err.Error(), vm.ErrSilent.Error()) {
+		t.Fatalf("want the guest silent, got %v", err)
+	}
+}
+
+func TestFollowerWaitsForWholeLines(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "events.jsonl")
+	f := &follower{path: p}
+	if evs, err := f.read(); err != nil || len(evs) != 0 {
+		t.Fatalf("no file yet: %v %v", evs, err)
+	}
+	os.WriteFile(p, []byte(`{"kind":"hello","t_ns":1}`+"\n"+`{"kind":"do`), 0o644)
+	evs, err := f.read()
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("first read: %v %v", evs, err)
+	}
+	os.WriteFile(p, []byte(`{"kind":"hello","t_ns":1}`+"\n"+`{"kind":"done","t_ns":2}`+"\n"), 0o644)
+	evs, err = f.read()
+	if err != nil || len(evs) != 1 || evs[0].e.Kind != trace.Done {
+		t.Fatalf("second read: %v %v", evs, err)
+	}
+	os.WriteFile(p, []byte(`{"kind":"hello","t_ns":1}`+"\n"+`{"kind":"done","t_ns":2}`+"\n"+"garbage\n"), 0o644)
+	if _, err := f.read(); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("want the bad line named, got %v", err)
+	}
+}
+
+func TestKVMFailed(t *testing.T) {
+	if !KVMFailed([]string{"booting", "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69"}) {
+		t.Error("QEMU's MSR failure under KVM is a KVM failure")
+	}
+	if KVMFailed([]string{"vng: error: no kernel found"}) {
+		t.Error("a vng error is not a KVM failure")
+	}
+}

@@ -81,10 +81,14 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	if err := os.WriteFile(btfFile, btf, 0o644); err != nil {
 		return Result{}, err
 	}
+	clang, err := Clang(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	jobs := fmt.Sprintf("-j%d", max(o.Jobs, 1))
 	bin := filepath.Join(out, "test_progs")
 	err = o.make(ctx, log, "test_progs", "-C", filepath.Join(o.Tree, "tools/testing/selftests/bpf"), jobs,
-		"OUTPUT="+out, "VMLINUX_BTF="+btfFile, "TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin)
+		"OUTPUT="+out, "VMLINUX_BTF="+btfFile, "CLANG="+clang, "TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin)
 	if err != nil {
 		return Result{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/testprogs"
 	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // SelftestsOptions is one `harness selftests`: the tree's test_progs,
@@ -79,6 +80,19 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		if _, err := os.Stat(filepath.Join(wt, "tools/testing/selftests/bpf/Makefile")); err != nil {
 			return bpftests.ErrNoTestProgs
 		}
+		// The kernel's config against the selftests' own list, before
+		// minutes of building programs the kernel has no types for.
+		if kc := vm.KernelConfig(k.Image, k.Release); kc != "" {
+			gaps, err := bpftests.ConfigGaps(wt, kc)
+			if err != nil {
+				return err
+			}
+			if err := bpftests.GapsError(o.Build.Tree, gaps); err != nil {
+				return err
+			}
+		} else {
+			say("selftests: no config beside %s; the build will tell what the kernel lacks", k.Image)
+		}
 		logPath := filepath.Join(o.Out, "selftests-build.log")
 		logf, err := os.Create(logPath)
 		if err != nil {
@@ -100,8 +114,18 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		say("selftests: test_progs built in %s", time.Since(t0).Round(time.Second))
 		return nil
 	}
+	// chooseKernel would send to build.log for the selftests' errors too.
+	var stErr error
+	withTree := o.Build.WithTree
+	o.Build.WithTree = func(wt string, k kernel.Kernel) error {
+		stErr = withTree(wt, k)
+		return stErr
+	}
 	k, build, err := chooseKernel(ctx, o.Options, say)
 	rep.Build = build
+	if stErr != nil {
+		return fail(stErr)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -2,14 +2,11 @@ package guest
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/trace"
@@ -59,20 +56,7 @@ func mountMissing() error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, m := range mountTable {
-		if mounted[m.dst] {
-			continue
-		}
-		if err := os.MkdirAll(m.dst, 0o755); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := unix.Mount(m.src, m.dst, m.fstype, 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
-			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.fstype, m.dst, err))
-		}
-	}
-	return errors.Join(errs...)
+	return mountExcept(mounted)
 }
 
 func mountPoints() (map[string]bool, error) {

@@ -26,9 +26,15 @@ var mountTable = []struct{ src, dst, fstype string }{
 
 // mountAll mounts what the agent needs; each failure is named and the rest
 // still mounted, since a missing tracefs should not cost us /proc.
-func mountAll() error {
+func mountAll() error { return mountExcept(nil) }
+
+// mountExcept mounts the table's file systems but those in skip.
+func mountExcept(skip map[string]bool) error {
 	var errs []error
 	for _, m := range mountTable {
+		if skip[m.dst] {
+			continue
+		}
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
 			errs = append(errs, err)
 			continue

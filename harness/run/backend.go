@@ -12,6 +12,7 @@ import (
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/vm"
 	"github.com/kernel-harness/harness/harness/vng"
@@ -130,6 +131,15 @@ type bootIn struct {
 type bootOut struct {
 	res     vm.Result
 	machine string
+}
+
+// record puts how the boot went into the report, for every kind of run.
+func (b bootOut) record(rep *report.Report) {
+	rep.Kernel.Accel, rep.Kernel.AccelNote = b.res.Accel, b.res.AccelNote
+	rep.Boot = report.Boot{Attempts: b.res.Attempts, Retries: b.res.Retries, Machine: b.machine}
+	if b.res.Outcome != nil {
+		rep.Boot.FirstEventS = b.res.Outcome.FirstEvent.Seconds()
+	}
 }
 
 // resolveBackend settles --backend before anything is built or booted,

@@ -278,12 +278,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	if setupErr != nil {
 		return fail(setupErr)
 	}
-	res := booted.res
-	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
-	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: booted.machine}
-	if res.Outcome != nil {
-		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
-	}
+	booted.record(rep)
 
 	// Step: analysis. Whatever the guest said is used, even when it
 	// stopped early, so that nothing it reported is lost.

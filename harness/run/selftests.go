@@ -207,12 +207,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	if setupErr != nil {
 		return fail(setupErr)
 	}
-	res := booted.res
-	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
-	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: booted.machine}
-	if res.Outcome != nil {
-		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
-	}
+	booted.record(rep)
 
 	// Analysis: test_progs' output, as scenarios.
 	mu.Lock()

@@ -96,6 +96,15 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 		return nil, err
 	}
 	fmt.Fprintf(log, "series: worktree %s at %s (%s)\n", dir, short(a.Base), a.BaseSubject)
+	// The claim says the folder is the harness's while git checks it out,
+	// before the marker can be written: a run killed in between leaves a
+	// folder the next run knows it may remove.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(claim(dir), []byte("harness series.Apply is checking out "+dir+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("worktree %s: %w", dir, err)
+	}
 	if out, err := gitOutput(ctx, checkoutTimeout, tree, nil, "worktree", "add", "--detach", dir, a.Base); err != nil {
 		fmt.Fprint(log, out)
 		cleanup(tree, dir)
@@ -105,6 +114,7 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 		cleanup(tree, dir)
 		return nil, fmt.Errorf("worktree %s: %w", dir, err)
 	}
+	os.Remove(claim(dir))
 
 	head := a.Base
 	var patches []Patch
@@ -184,6 +194,11 @@ func mark(ctx context.Context, dir string) error {
 	return os.WriteFile(filepath.Join(strings.TrimSpace(gd), marker), []byte("made by harness series.Apply\n"), 0o644)
 }
 
+// claim is the file beside a worktree that says the harness is making it.
+func claim(dir string) string {
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".harness-checkout")
+}
+
 func ours(ctx context.Context, dir string) bool {
 	gd, err := git(ctx, gitTimeout, dir, nil, "rev-parse", "--absolute-git-dir")
 	if err != nil {
@@ -210,6 +225,9 @@ func cleanup(tree, dir string) {
 	ctx, cancel := context.WithTimeout(context.Background(), checkoutTimeout)
 	defer cancel()
 	removeWorktree(ctx, tree, dir)
+	if _, err := os.Lstat(dir); err != nil {
+		os.Remove(claim(dir))
+	}
 }
 
 // clearDir makes room for the worktree: one the harness left from an
@@ -217,6 +235,16 @@ func cleanup(tree, dir string) {
 // user's folder, their checkout or their own worktree) is refused rather
 // than deleted.
 func clearDir(ctx context.Context, tree, dir string) error {
+	if _, err := os.Stat(claim(dir)); err == nil {
+		// A checkout of ours that never finished.
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove the unfinished worktree %s: %w", dir, err)
+		}
+		if _, err := git(ctx, gitTimeout, tree, nil, "worktree", "prune"); err != nil {
+			return err
+		}
+		return os.Remove(claim(dir))
+	}
 	if _, err := os.Lstat(dir); err != nil {
 		return nil
 	}

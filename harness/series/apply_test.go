@@ -332,6 +332,36 @@ func TestApplyNoSeries(t *testing.T) {
 	Remove(context.Background(), f.repo, wt)
 }
 
+// A run killed while git checks the worktree out leaves a folder with
+// files and a .git file but no marker; the claim beside it lets the next
+// run remove it.
+func TestApplyAfterKilledCheckout(t *testing.T) {
+	f := newFixture(t)
+	wt := filepath.Join(t.TempDir(), "wt")
+	write(t, filepath.Join(wt, "half.c"), "half\n")
+	write(t, filepath.Join(wt, ".git"), "gitdir: "+filepath.Join(f.repo, ".git/worktrees/wt")+"\n")
+	if _, err := Apply(context.Background(), f.repo, "", wt, nil, nil); err == nil || !strings.Contains(err.Error(), "is not a worktree the harness made") {
+		t.Fatalf("without a claim: %v", err)
+	}
+	write(t, claim(wt), "claimed\n")
+	a, err := Apply(context.Background(), f.repo, "", wt, load(t, "", ""), nil)
+	if err != nil {
+		t.Fatalf("with a claim: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(wt, "half.c")); err == nil {
+		t.Error("the unfinished checkout's files are still there")
+	}
+	if _, err := os.Stat(claim(wt)); err == nil {
+		t.Error("the claim outlived the checkout")
+	}
+	if a.Head != a.Base {
+		t.Errorf("%+v", a)
+	}
+	if err := Remove(context.Background(), f.repo, wt); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestApplyRefusesForeignFolder(t *testing.T) {
 	f := newFixture(t)
 	dir := filepath.Join(t.TempDir(), "mine")

@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/harness
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps deps-build deps-bpf deps-report run test unit e2e bench bench-build bpf bpf-check vet clean
+.PHONY: all build deps deps-build deps-bpf deps-selftests deps-report run test unit e2e bench bench-build bpf bpf-check vet clean
 
 all: build
 
@@ -23,6 +23,11 @@ deps-build:
 deps-bpf:
 	@scripts/deps clang llvm libbpf-dev linux-libc-dev bpftool
 
+# What harness selftests needs to build the tree's test_progs: Linux
+# 6.12's BPF programs need clang 18 or newer, which is Debian 12's clang-19.
+deps-selftests:
+	@scripts/deps clang-19 rsync python3 zlib1g-dev libelf-dev pahole
+
 # The browser the report.html test opens the page in.
 deps-report:
 	@scripts/deps chromium
@@ -36,7 +41,7 @@ run: deps build
 
 # Every test: unit tests, the BPF objects up to date, and the end-to-end
 # tests that boot Debian's 6.12 cloud kernel under QEMU.
-test: deps deps-build deps-bpf deps-report vet bpf-check
+test: deps deps-build deps-bpf deps-selftests deps-report vet bpf-check
 	$(GO) test -count=1 -timeout 80m ./...
 
 unit:

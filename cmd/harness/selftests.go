@@ -36,6 +36,10 @@ options:
 	}
 	var o run.SelftestsOptions
 	buildFlags(fs, &o.Build)
+	// test_progs is compiled against the kernel's types: its kernel is the
+	// selftests profile unless asked otherwise.
+	o.Build.Profile = "selftests"
+	fs.Lookup("profile").DefValue = o.Build.Profile
 	fs.Var((*listFlag)(&o.Tests), "t", "run the test_progs tests `NAME` (test_progs -t: a name, a glob, test/subtest; repeatable)")
 	fs.IntVar(&o.Nice, "nice", 10, "build the selftests under nice -n `N` (0: not niced)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")

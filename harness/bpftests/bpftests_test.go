@@ -111,7 +111,7 @@ CONFIG_NR_CPUS=64
 		t.Errorf("got %q\nwant %q", gaps, want)
 	}
 	err = GapsError(tree, gaps)
-	if err == nil || !strings.Contains(err.Error(), "--config "+frag) || !strings.Contains(err.Error(), "lacks 4") {
+	if err == nil || !strings.Contains(err.Error(), "--profile selftests") || !strings.Contains(err.Error(), "lacks 4") {
 		t.Errorf("the error must count the gaps and say how to build with them: %v", err)
 	}
 }
@@ -131,5 +131,104 @@ func TestFindVersionedClang(t *testing.T) {
 	_, err := Find(context.Background(), tool)
 	if err == nil || !strings.Contains(err.Error(), "clang 14.0 is older than the 18.0") {
 		t.Fatalf("want the default clang named as too old, got %v", err)
+	}
+}
+
+func TestBuildSteps(t *testing.T) {
+	for line, want := range map[string]bool{
+		"  CLNG-BPF [test_progs] tcp_hdr_options.bpf.o":  true,
+		"  GEN-SKEL [test_progs] tcp_hdr_options.skel.h": true,
+		"  TEST-OBJ [test_progs] tcp_hdr_options.test.o": true,
+		"  CC      /out/libbpf/staticobjs/btf.o":         true,
+		"make: Entering directory '/tree'":               false,
+		"progs/lsm_cgroup.c:105:21: error: variable":     false,
+		"      |                ^":                       false,
+	} {
+		if got := makeStep.MatchString(line); got != want {
+			t.Errorf("%q: step %v, want %v", line, got, want)
+		}
+	}
+	tree := t.TempDir()
+	dir := filepath.Join(tree, "tools/testing/selftests/bpf")
+	for _, f := range []string{"progs/a.c", "progs/b.c", "prog_tests/a.c"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
+	}
+	bin := filepath.Join(t.TempDir(), "test_progs")
+	if got := estimate(tree, bin); got != 2*2+1+150 {
+		t.Errorf("cold estimate %d", got)
+	}
+	os.WriteFile(bin, nil, 0o755)
+	if got := estimate(tree, bin); got != 0 {
+		t.Errorf("estimate over an earlier build %d, want none", got)
+	}
+}
+
+func TestObjects(t *testing.T) {
+	tree, out := t.TempDir(), t.TempDir()
+	dir := filepath.Join(tree, "tools/testing/selftests/bpf/prog_tests")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "tcp_hdr_options.c"), []byte("#include \"test_tcp_hdr_options.skel.h\"\nvoid test_tcp_hdr_options(void)\n{\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "xdp.c"), []byte("void test_xdp(void)\n{\n\tconst char *file = \"./test_xdp.bpf.o\";\n}\nvoid serial_test_xdp_attach(void)\n{\n\tbpf_object__open_file(\"test_xdp_attach.bpf.o\", NULL);\n\topen(\"missing.bpf.o\");\n}\n"), 0o644)
+	for _, o := range []string{"test_xdp.bpf.o", "test_xdp_attach.bpf.o", "other.bpf.o"} {
+		os.WriteFile(filepath.Join(out, o), nil, 0o644)
+	}
+	for _, c := range []struct {
+		sel  []string
+		want []string
+	}{
+		{[]string{"tcp_hdr_options"}, nil},
+		{[]string{"tcp_hdr_options/simple_estab"}, nil},
+		{[]string{"xdp_attach"}, []string{"test_xdp.bpf.o", "test_xdp_attach.bpf.o"}}, // the file's objects
+		{[]string{"tcp_hdr*,xdp"}, []string{"test_xdp.bpf.o", "test_xdp_attach.bpf.o"}},
+		{[]string{"hdr_opt"}, nil}, // a substring, as test_progs -t
+	} {
+		got, err := Objects(tree, out, c.sel)
+		if err != nil {
+			t.Errorf("%v: %v", c.sel, err)
+			continue
+		}
+		var names []string
+		for _, g := range got {
+			names = append(names, filepath.Base(g))
+		}
+		if strings.Join(names, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%v: %v, want %v", c.sel, names, c.want)
+		}
+	}
+	if _, err := Objects(tree, out, []string{"nosuch"}); err == nil || !strings.Contains(err.Error(), "no test_progs test matches -t nosuch") {
+		t.Errorf("no match: %v", err)
+	}
+}
+
+// The lines of a stable tree whose backported test lacks its program,
+// built with make -k: only the test file failed.
+func TestFailureFiles(t *testing.T) {
+	f := failure{tests: map[string]string{}}
+	for _, line := range []string{
+		"/w/tools/testing/selftests/bpf/prog_tests/bpf_attr_size.c:8:10: fatal error: cgroup_skb_direct_packet_access.skel.h: No such file or directory",
+		"make: *** [Makefile:753: /out/bpf_attr_size.test.o] Error 1",
+		"prog_tests/other.c:12:3: error: implicit declaration of function 'x'",
+		"make: Target '/out/test_progs' not remade because of errors.",
+	} {
+		f.add(line)
+	}
+	if f.others || len(f.tests) != 2 || f.tests["prog_tests/bpf_attr_size.c"] == "" || f.tests["prog_tests/other.c"] == "" {
+		t.Errorf("%+v", f)
+	}
+	// A program that does not compile is not a test's own failure.
+	f.add("progs/lsm_cgroup.c:105:21: error: variable has incomplete type 'struct sockaddr_ll'")
+	if !f.others {
+		t.Error("a program's error passed for a test's")
+	}
+	tree := t.TempDir()
+	dir := filepath.Join(tree, "tools/testing/selftests/bpf/prog_tests")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "bpf_attr_size.c"), []byte("void test_bpf_attr_size(void)\n{\n}\n"), 0o644)
+	if chosen(tree, "prog_tests/bpf_attr_size.c", []string{"tcp_hdr_options"}) {
+		t.Error("bpf_attr_size.c chosen by -t tcp_hdr_options")
+	}
+	if !chosen(tree, "prog_tests/bpf_attr_size.c", []string{"attr_size"}) {
+		t.Error("bpf_attr_size.c not chosen by -t attr_size")
 	}
 }

@@ -2,6 +2,7 @@ package bpftests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
+	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/vmlinux"
 )
 
@@ -27,14 +30,29 @@ type BuildOptions struct {
 	Jobs int
 	// Nice runs make under nice -n Nice when above 0.
 	Nice int
-	// Log receives make's whole output.
-	Log io.Writer
+	// Tests are the -t selectors of the run: a test file of prog_tests/
+	// that does not compile is left out when it holds none of them.
+	Tests []string
+	// Log receives make's whole output; Progress a meter of its steps.
+	Log      io.Writer
+	Progress io.Writer
 }
 
 // Result is a built test_progs.
 type Result struct {
 	TestProgs string // OUTPUT/test_progs
 	Dir       string // OUTPUT
+	// Objects are the .bpf.o files the chosen tests open by name.
+	Objects []string
+	// Dropped are the test files left out because they do not compile
+	// in this tree, each with its first error.
+	Dropped []Dropped
+}
+
+// Dropped is a test file of prog_tests/ test_progs was built without.
+type Dropped struct {
+	File  string // prog_tests/x.c
+	Error string
 }
 
 // BuildError is a failed build with its first error line.
@@ -42,6 +60,10 @@ type BuildError struct {
 	Step  string
 	First string
 	Err   error
+	// Tests are the prog_tests/ files that failed, each with its first
+	// error; Others says whether anything else failed too.
+	Tests  map[string]string
+	Others bool
 }
 
 func (e *BuildError) Error() string {
@@ -77,9 +99,13 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("the kernel's BTF, for vmlinux.h: %w", err)
 	}
+	// Rewritten only when the kernel's types changed: make remakes
+	// vmlinux.h, and with it every program, when the file is newer.
 	btfFile := filepath.Join(out, "vmlinux.btf")
-	if err := os.WriteFile(btfFile, btf, 0o644); err != nil {
-		return Result{}, err
+	if old, err := os.ReadFile(btfFile); err != nil || !bytes.Equal(old, btf) {
+		if err := os.WriteFile(btfFile, btf, 0o644); err != nil {
+			return Result{}, err
+		}
 	}
 	clang, err := Clang(ctx)
 	if err != nil {
@@ -87,18 +113,106 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	}
 	jobs := fmt.Sprintf("-j%d", max(o.Jobs, 1))
 	bin := filepath.Join(out, "test_progs")
-	err = o.make(ctx, log, "test_progs", "-C", filepath.Join(o.Tree, "tools/testing/selftests/bpf"), jobs,
-		"OUTPUT="+out, "VMLINUX_BTF="+btfFile, "CLANG="+clang, "TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin)
+	m := kbuild.NewMeter(o.Progress, "selftests", "steps", estimate(o.Tree, bin))
+	defer m.Done()
+	// Tests are compiled in OUTPUT with -I., so their .d files name the
+	// generated skeletons relative to it: make, in the selftests folder,
+	// would find no rule for them on the next build without the vpath.
+	args := []string{"-k", "--eval=vpath %.h " + out, "-C", filepath.Join(o.Tree, "tools/testing/selftests/bpf"), jobs,
+		"OUTPUT=" + out, "VMLINUX_BTF=" + btfFile, "CLANG=" + clang, "TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin}
+	res := Result{TestProgs: bin, Dir: out}
+	err = o.make(ctx, log, m, "test_progs", args...)
+	// A tree's test file that does not compile (a stable tree's backport
+	// whose program was not backported) would keep every other test from
+	// running. Unless it is one the run chose, test_progs is built
+	// without it, in the harness's own worktree, and the report says so.
+	var be *BuildError
+	if errors.As(err, &be) && len(be.Tests) > 0 && !be.Others {
+		for file, first := range be.Tests {
+			if chosen(o.Tree, file, o.Tests) {
+				return Result{}, err
+			}
+			res.Dropped = append(res.Dropped, Dropped{File: file, Error: first})
+		}
+		sort.Slice(res.Dropped, func(i, j int) bool { return res.Dropped[i].File < res.Dropped[j].File })
+		for _, d := range res.Dropped {
+			fmt.Fprintf(log, "harness: building test_progs without %s, which does not compile: %s\n", d.File, d.Error)
+			if err := os.Remove(filepath.Join(o.Tree, "tools/testing/selftests/bpf", d.File)); err != nil {
+				return Result{}, err
+			}
+		}
+		// prog_tests/tests.h lists the test files: made anew without them.
+		if err := os.Remove(filepath.Join(o.Tree, "tools/testing/selftests/bpf/prog_tests/tests.h")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return Result{}, err
+		}
+		err = o.make(ctx, log, m, "test_progs", args...)
+	}
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{TestProgs: bin, Dir: out}, nil
+	return res, nil
+}
+
+// chosen says whether a test file holds a test the selectors pick.
+func chosen(tree, file string, selectors []string) bool {
+	b, err := os.ReadFile(filepath.Join(tree, "tools/testing/selftests/bpf", file))
+	if err != nil {
+		return true // unknown: do not drop it
+	}
+	for _, m := range testFunc.FindAllSubmatch(b, -1) {
+		if selected(string(m[1]), selectors) {
+			return true
+		}
+	}
+	return false
+}
+
+// testError is a compiler error in a test file of prog_tests/.
+var testError = regexp.MustCompile(`(?:^|/)(prog_tests/[\w-]+\.c):\d+:(?:\d+:)? (?:fatal )?error: `)
+
+// failure is which files a failed build's errors were in.
+type failure struct {
+	tests  map[string]string
+	others bool
+}
+
+// add files an error line of the build: in a test file, make's own
+// lines about it, or anything else.
+func (f *failure) add(line string) {
+	switch m := testError.FindStringSubmatch(line); {
+	case m != nil:
+		if f.tests[m[1]] == "" {
+			f.tests[m[1]] = line
+		}
+	case strings.Contains(line, "*** ") && strings.Contains(line, ".test.o]"):
+	case strings.Contains(line, "not remade because of errors"):
+	default:
+		f.others = true
+	}
 }
 
 // firstError finds the first compiler or make error of a build's output.
 var firstError = regexp.MustCompile(`(: error: |: fatal error: |undefined reference|\*\*\* )`)
 
-func (o BuildOptions) make(ctx context.Context, log io.Writer, step string, args ...string) error {
+// estimate is how many steps a cold build of test_progs makes: each
+// program compiled and its skeleton made, each test compiled, and about
+// 150 more for libbpf, bpftool and resolve_btfids. A build on top of an
+// earlier one makes only what changed: no estimate then.
+func estimate(tree, bin string) int {
+	if _, err := os.Stat(bin); err == nil {
+		return 0
+	}
+	dir := filepath.Join(tree, "tools/testing/selftests/bpf")
+	progs, _ := filepath.Glob(filepath.Join(dir, "progs/*.c"))
+	tests, _ := filepath.Glob(filepath.Join(dir, "prog_tests/*.c"))
+	return 2*len(progs) + len(tests) + 150
+}
+
+// makeStep is a line kbuild-style make prints for one step
+// ("  CLNG-BPF [test_progs] x.bpf.o", "  GEN-SKEL ...", "  CC ...").
+var makeStep = regexp.MustCompile(`^  [A-Z][A-Z-]+ `)
+
+func (o BuildOptions) make(ctx context.Context, log io.Writer, m kbuild.Meter, step string, args ...string) error {
 	name := "make"
 	if o.Nice > 0 {
 		args = append([]string{"-n", fmt.Sprint(o.Nice), "make"}, args...)
@@ -112,22 +226,35 @@ func (o BuildOptions) make(ctx context.Context, log io.Writer, step string, args
 		return fmt.Errorf("selftests build: %w", err)
 	}
 	first := make(chan string, 1)
+	failed := make(chan failure, 1)
 	go func() {
 		var found string
+		fl := failure{tests: map[string]string{}}
+		steps := 0
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(log, line)
-			if found == "" && firstError.MatchString(line) {
+			if makeStep.MatchString(line) {
+				steps++
+				m.Set(steps)
+			}
+			if !firstError.MatchString(line) {
+				continue
+			}
+			if found == "" {
 				found = line
 			}
+			fl.add(line)
 		}
 		first <- found
+		failed <- fl
 	}()
 	err := cmd.Wait()
 	pw.Close()
 	f := <-first
+	fl := <-failed
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("selftests build (%s): %w", step, ctx.Err())
@@ -135,7 +262,7 @@ func (o BuildOptions) make(ctx context.Context, log io.Writer, step string, args
 		if f == "" {
 			f = err.Error()
 		}
-		return &BuildError{Step: step, First: f, Err: err}
+		return &BuildError{Step: step, First: f, Err: err, Tests: fl.tests, Others: fl.others}
 	}
 	return nil
 }

@@ -63,7 +63,8 @@ func GapsError(tree string, gaps []string) error {
 		shown, more = shown[:12], fmt.Sprintf(", and %d more", len(gaps)-12)
 	}
 	return fmt.Errorf("the kernel lacks %d of the options the BPF selftests are built against (%s):\n  %s%s\n"+
-		"test_progs compiles all its programs against the kernel's types (vmlinux.h), so build the kernel with them: --config %s",
+		"test_progs compiles all its programs against the kernel's types (vmlinux.h): build the kernel with --profile selftests, "+
+		"which merges %s with what its options need",
 		len(gaps), ConfigFragment, strings.Join(shown, "\n  "), more, filepath.Join(tree, ConfigFragment))
 }
 

@@ -65,9 +65,9 @@ var (
 var Requirements = []Tool{
 	{Name: "make", Package: "make", Why: "the selftests' Makefile"},
 	{Name: "gcc", Package: "gcc", Why: "test_progs, libbpf and bpftool are C"},
-	{Name: "clang", Package: "clang-18 or newer (apt.llvm.org: Debian 12 stops at clang-16)", Min: MinClang, versionArgs: []string{"--version"}, versionRe: clangVersion,
+	{Name: "clang", Package: "clang-19", Min: MinClang, versionArgs: []string{"--version"}, versionRe: clangVersion,
 		Why: "the BPF programs of progs/", alternatives: clangNames[1:]},
-	{Name: "pahole", Package: "dwarves", Min: []int{1, 16}, versionArgs: []string{"--version"}, versionRe: paholeVersion,
+	{Name: "pahole", Package: "pahole", Min: []int{1, 16}, versionArgs: []string{"--version"}, versionRe: paholeVersion,
 		Why: "the kernel's BTF (CONFIG_DEBUG_INFO_BTF), which the tests' vmlinux.h is made from"},
 	{Name: "rsync", Package: "rsync", Why: "the Makefile copies headers and files with it"},
 	{Name: "python3", Package: "python3", Why: "scripts/bpf_doc.py writes bpf_helper_defs.h"},

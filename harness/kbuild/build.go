@@ -86,28 +86,28 @@ func Build(ctx context.Context, src, obj string, jobs int, modules bool, logFile
 		n := s.steps
 		s.line(l)
 		if s.steps != n {
-			m.set(s.steps)
+			m.Set(s.steps)
 		}
 	}
 	for _, step := range steps {
 		if step[0] == "modules_install" {
 			// Nothing left over from another config's modules.
 			if err := os.RemoveAll(mods); err != nil {
-				m.done()
+				m.Done()
 				return nil, fmt.Errorf("kernel build: %w", err)
 			}
 		}
 		s = scan{steps: s.steps, compiled: s.compiled} // an error is the failing step's
 		args := append([]string{"-j" + strconv.Itoa(jobs)}, step...)
 		if err := runMake(ctx, src, obj, args, log, line); err != nil {
-			m.done()
+			m.Done()
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("kernel build: make %s: %w", step[0], ctx.Err())
 			}
 			return nil, &BuildError{Target: step[0], First: s.firstError(), Log: logFile, Err: err}
 		}
 	}
-	m.done()
+	m.Done()
 
 	a := &Artifact{Image: filepath.Join(obj, "arch", "x86", "boot", "bzImage"), Objects: s.steps, Compiled: s.compiled}
 	if _, err := os.Stat(a.Image); err != nil {

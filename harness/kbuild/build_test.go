@@ -248,9 +248,9 @@ func TestPlainMeter(t *testing.T) {
 	var b bytes.Buffer
 	m := newMeter(&b, 250)
 	for i := 1; i <= 320; i++ {
-		m.set(i)
+		m.Set(i)
 	}
-	m.done()
+	m.Done()
 	// Past the estimate the total is dropped, not stretched.
 	want := "build: 100/250 objects\nbuild: 200/250 objects\nbuild: 300 objects\n"
 	if b.String() != want {

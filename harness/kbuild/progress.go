@@ -10,39 +10,43 @@ import (
 	"golang.org/x/term"
 )
 
-// meter shows how many objects a build has made.
-type meter interface {
-	set(n int)
-	done()
+// Meter shows how many steps (objects, programs) a build has made.
+type Meter interface {
+	Set(n int)
+	Done()
 }
 
-// newMeter draws a bar on a terminal and prints a line every plainEvery
-// objects elsewhere. total is the estimate, 0 when there is none.
-func newMeter(w io.Writer, total int) meter {
+// NewMeter draws a bar on a terminal and prints a line every plainEvery
+// steps elsewhere: "name: n/total unit". total is the estimate, 0 when
+// there is none.
+func NewMeter(w io.Writer, name, unit string, total int) Meter {
 	if w == nil {
 		return nopMeter{}
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return newBarMeter(f, total)
+		return newBarMeter(f, name, unit, total)
 	}
-	return &plainMeter{w: w, total: total}
+	return &plainMeter{w: w, name: name, unit: unit, total: total}
 }
+
+func newMeter(w io.Writer, total int) Meter { return NewMeter(w, "build", "objects", total) }
 
 type nopMeter struct{}
 
-func (nopMeter) set(int) {}
-func (nopMeter) done()   {}
+func (nopMeter) Set(int) {}
+func (nopMeter) Done()   {}
 
 // plainEvery is how many objects apart plain progress lines are.
 const plainEvery = 100
 
 type plainMeter struct {
-	w     io.Writer
-	total int
-	last  int
+	w          io.Writer
+	name, unit string
+	total      int
+	last       int
 }
 
-func (m *plainMeter) set(n int) {
+func (m *plainMeter) Set(n int) {
 	if n/plainEvery == m.last/plainEvery {
 		m.last = n
 		return
@@ -52,29 +56,29 @@ func (m *plainMeter) set(n int) {
 	// Past the estimate (a bigger build than last time) a total would
 	// only mislead.
 	if m.total > at {
-		fmt.Fprintf(m.w, "build: %d/%d objects\n", at, m.total)
+		fmt.Fprintf(m.w, "%s: %d/%d %s\n", m.name, at, m.total, m.unit)
 	} else {
-		fmt.Fprintf(m.w, "build: %d objects\n", at)
+		fmt.Fprintf(m.w, "%s: %d %s\n", m.name, at, m.unit)
 	}
 }
 
-func (m *plainMeter) done() {}
+func (m *plainMeter) Done() {}
 
 type barMeter struct {
 	bar   *progressbar.ProgressBar
 	total int
 }
 
-func newBarMeter(w io.Writer, total int) *barMeter {
+func newBarMeter(w io.Writer, name, unit string, total int) *barMeter {
 	max := -1 // a spinner and a count
 	if total > 0 {
 		max = total
 	}
 	bar := progressbar.NewOptions(max,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("build"),
+		progressbar.OptionSetDescription(name),
 		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("objects"),
+		progressbar.OptionSetItsString(unit),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(total > 0),
 		progressbar.OptionSetElapsedTime(true),
@@ -86,7 +90,7 @@ func newBarMeter(w io.Writer, total int) *barMeter {
 	return &barMeter{bar: bar, total: total}
 }
 
-func (m *barMeter) set(n int) {
+func (m *barMeter) Set(n int) {
 	// The estimate is the previous build's count; this one may make more.
 	if m.total > 0 && n >= m.total {
 		m.total = n + n/20 + 1
@@ -95,7 +99,7 @@ func (m *barMeter) set(n int) {
 	m.bar.Set(n)
 }
 
-func (m *barMeter) done() {
+func (m *barMeter) Done() {
 	m.bar.Clear()
 	m.bar.Exit()
 }

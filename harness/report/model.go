@@ -31,7 +31,9 @@ type Report struct {
 	Boot      Boot        `json:"boot"`
 	// BPF says which autolowat programs the guest loaded, and what the
 	// kernel said when it refused them.
-	BPF       *BPF       `json:"bpf,omitempty"`
+	BPF *BPF `json:"bpf,omitempty"`
+	// Selftests is the tree's test_progs, for harness selftests.
+	Selftests *Selftests `json:"selftests,omitempty"`
 	Features  []Feature  `json:"features"`
 	Scenarios []Scenario `json:"scenarios"`
 	Splats    []Splat    `json:"splats,omitempty"`
@@ -39,6 +41,22 @@ type Report struct {
 	Verdict   string     `json:"verdict"`
 	// Error says why the run could not be done (verdict "error").
 	Error string `json:"error,omitempty"`
+}
+
+// Selftests says how harness selftests built and ran test_progs.
+type Selftests struct {
+	Tests []string `json:"tests"` // the -t selectors
+	// BuildS is how long the test_progs build took (0 when up to date).
+	BuildS float64 `json:"build_s"`
+	// Dropped are the tree's test files that did not compile, and that
+	// test_progs was built without (none of them held a chosen test).
+	Dropped []DroppedTest `json:"dropped,omitempty"`
+}
+
+// DroppedTest is a test file left out of test_progs, with its error.
+type DroppedTest struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
 }
 
 // BPF is the autolowat programs of a run: the harness's own, or the

@@ -81,7 +81,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 		return kernel.Kernel{}, nil, fmt.Errorf("--tree %s is not a git checkout: %s", o.Tree, strings.TrimSpace(string(out)))
 	}
 	if _, ok := kernelconfig.Profiles[o.Profile]; !ok {
-		return kernel.Kernel{}, nil, fmt.Errorf("unknown --profile %q (want minimal or debug)", o.Profile)
+		return kernel.Kernel{}, nil, fmt.Errorf("unknown --profile %q (want %s)", o.Profile, kernelconfig.Names())
 	}
 	cacheDir, err := kernel.CacheDir()
 	if err != nil {
@@ -136,7 +136,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	if err := os.MkdirAll(obj, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
-	paths, err := kernelconfig.Write(o.Profile, filepath.Join(obj, "harness-fragments"))
+	paths, err := kernelconfig.Write(o.Profile, filepath.Join(obj, "harness-fragments"), wt)
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
@@ -162,7 +162,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
-	key := artifact.Key{Base: applied.Base, Series: s.Digest(), Config: cfg.Digest, Fragments: kernelconfig.Version()}
+	key := artifact.Key{Base: applied.Base, Series: s.Digest(), Config: cfg.Digest, Fragments: kernelconfig.Version(o.Profile)}
 	b.Key = key.String()
 	if o.KeyOnly {
 		return kernel.Kernel{}, b, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
@@ -53,6 +54,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		}
 		return rep, err
 	}
+	rep.Selftests = &report.Selftests{Tests: o.Tests}
 	if o.Build.Tree == "" {
 		return fail(errors.New("harness selftests needs --tree: the selftests are the tree's"))
 	}
@@ -93,26 +95,48 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		} else {
 			say("selftests: no config beside %s; the build will tell what the kernel lacks", k.Image)
 		}
-		logPath := filepath.Join(o.Out, "selftests-build.log")
-		logf, err := os.Create(logPath)
-		if err != nil {
-			return err
-		}
-		defer logf.Close()
 		cache, err := kernel.CacheDir()
 		if err != nil {
 			return err
 		}
 		// One output folder per tree: make redoes what changed.
 		outDir := filepath.Join(cache, "selftests", shortHash(o.Build.Tree))
+		// A -t that names no test stops here, not after the build.
+		if _, err := bpftests.Objects(wt, outDir, o.Tests); err != nil {
+			return err
+		}
+		logPath := filepath.Join(o.Out, "selftests-build.log")
+		logf, err := os.Create(logPath)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
 		say("selftests: building test_progs in %s (log: %s)", outDir, logPath)
+		// The worktree is checked out anew each run: sources unchanged
+		// since this folder's last build get old times, as for the kernel.
+		kept, record, err := kbuild.KeepTimes(ctx, wt, outDir)
+		if err != nil {
+			return err
+		}
+		if kept > 0 {
+			say("selftests: %d sources unchanged since the last build in %s", kept, outDir)
+		}
 		t0 := time.Now()
-		built, err = bpftests.Build(ctx, bpftests.BuildOptions{Tree: wt, Kernel: k.Image, Out: outDir, Jobs: o.Build.Jobs, Nice: o.Nice, Log: logf})
+		built, err = bpftests.Build(ctx, bpftests.BuildOptions{Tree: wt, Kernel: k.Image, Out: outDir, Jobs: o.Build.Jobs, Nice: o.Nice, Tests: o.Tests, Log: logf, Progress: o.Progress})
 		if err != nil {
 			return fmt.Errorf("%w (full output in %s)", err, logPath)
 		}
+		if err := record(); err != nil {
+			return err
+		}
+		rep.Selftests.BuildS = time.Since(t0).Seconds()
 		say("selftests: test_progs built in %s", time.Since(t0).Round(time.Second))
-		return nil
+		for _, d := range built.Dropped {
+			say("selftests: built without %s, which does not compile in this tree: %s", d.File, d.Error)
+			rep.Selftests.Dropped = append(rep.Selftests.Dropped, report.DroppedTest{File: d.File, Error: d.Error})
+		}
+		built.Objects, err = bpftests.Objects(wt, outDir, o.Tests)
+		return err
 	}
 	// chooseKernel would send to build.log for the selftests' errors too.
 	var stErr error

@@ -3,6 +3,7 @@ package testprogs
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/kernel-harness/harness/harness/trace"
 )
@@ -30,7 +31,12 @@ func FromEvent(e trace.Event) (*Run, Output, error) {
 	}
 	r, err := Parse([]byte(o.Stdout), js)
 	if err != nil {
-		return r, o, fmt.Errorf("%w; test_progs ended with %s", err, o.Exit)
+		// Its last words say why (a setup error, a missing test).
+		lines := strings.Split(strings.TrimSpace(o.Stdout), "\n")
+		if len(lines) > 5 {
+			lines = lines[len(lines)-5:]
+		}
+		return r, o, fmt.Errorf("%w; test_progs ended with %s, after:\n  %s", err, o.Exit, strings.Join(lines, "\n  "))
 	}
 	return r, o, nil
 }

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestGolden turns each fixture into the report's outputs: report.json's
 // scenarios, junit.xml, the terminal summary and the step summary.
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"pass", "fail", "verbose"} {
+	for _, name := range []string{"pass", "fail", "verbose", "real-pass", "real-mixed"} {
 		t.Run(name, func(t *testing.T) {
 			stdout := read(t, name+".stdout")
 			js := read(t, name+".json")
@@ -162,5 +162,25 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestParseRealMixed: test_progs' own output from a run in the harness's
+// VM (6.12 tree, no bpf_testmod.ko): kfunc_call fails in every subtest,
+// tcp_rtt and sockopt_sk (no subtests) pass, and each failure has its log.
+func TestParseRealMixed(t *testing.T) {
+	r, err := Parse(read(t, "real-mixed.stdout"), read(t, "real-mixed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]int{}
+	for _, s := range r.Scenarios() {
+		verdicts[s.Verdict]++
+		if s.Name == "kfunc_call/kfunc_call_test1" && !strings.Contains(s.Log, "verify_success") {
+			t.Errorf("kfunc_call_test1's log lacks its failure:\n%s", s.Log)
+		}
+	}
+	if verdicts[report.Pass] != 2 || verdicts[report.Fail] != 20 || len(verdicts) != 2 {
+		t.Errorf("verdicts %v, want 2 pass and 20 fail", verdicts)
 	}
 }

@@ -35,7 +35,7 @@ func BenchmarkKernelBuild(b *testing.B) {
 	tree := linuxTree(b)
 	ctx := context.Background()
 	minimal := func(b *testing.B) []kbuild.Fragment {
-		paths, err := kernelconfig.Write("minimal", b.TempDir())
+		paths, err := kernelconfig.Write("minimal", b.TempDir(), "")
 		if err != nil {
 			b.Fatal(err)
 		}

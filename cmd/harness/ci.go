@@ -22,7 +22,7 @@ func parseShard(s string) (scenario.Shard, error) {
 // githubActions, under GITHUB_ACTIONS=true, folds the run's progress into
 // groups by stage and returns what to do once the run is over: annotate
 // the failures and append the step summary. Elsewhere it does nothing.
-func githubActions(o *run.Options) func(*report.Report, error) {
+func githubActions(verb string, o *run.Options) func(*report.Report, error) {
 	if !ghactions.Enabled(os.Getenv) {
 		return func(*report.Report, error) {}
 	}
@@ -32,7 +32,7 @@ func githubActions(o *run.Options) func(*report.Report, error) {
 		groups.Stage("analysis")
 		defer groups.Close()
 		if rep == nil || (err != nil && rep.Error == "") {
-			fmt.Fprintln(groups, ghactions.Annotation{Title: "harness run could not be done", Message: fmt.Sprint(err)})
+			fmt.Fprintln(groups, ghactions.Annotation{Title: "harness " + verb + " could not be done", Message: fmt.Sprint(err)})
 		}
 		if rep == nil {
 			return
@@ -46,7 +46,7 @@ func githubActions(o *run.Options) func(*report.Report, error) {
 		}
 		if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 			if err := ghactions.AppendSummary(path, rep, jobHeading(*o)); err != nil {
-				fmt.Fprintf(groups, "harness run: %v\n", err)
+				fmt.Fprintf(groups, "harness %s: %v\n", verb, err)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/run"
@@ -24,5 +26,18 @@ func TestJobHeading(t *testing.T) {
 	}
 	if got := jobHeading(run.Options{}); got != "" {
 		t.Errorf("heading without shard or tree %q, want none", got)
+	}
+}
+
+// Under GitHub Actions a run that could not be done is annotated with
+// the verb that ran.
+func TestAnnotationNamesVerb(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	var out strings.Builder
+	o := run.Options{Progress: &out, Out: t.TempDir()}
+	githubActions("selftests", &o)(nil, errors.New("clang-19 is missing"))
+	if !strings.Contains(out.String(), "::error title=harness selftests could not be done::clang-19 is missing") {
+		t.Errorf("annotation:\n%s", out.String())
 	}
 }

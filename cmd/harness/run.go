@@ -82,7 +82,7 @@ options:
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
-	finish := githubActions(&o) // GitHub Actions: groups, annotations, step summary (ci.go)
+	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

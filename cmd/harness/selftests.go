@@ -62,7 +62,7 @@ options:
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
-	finish := githubActions(&o.Options) // step summary and annotations, as harness run
+	finish := githubActions("selftests", &o.Options) // step summary and annotations, as harness run
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -159,12 +159,7 @@ func chosen(tree, file string, selectors []string) bool {
 	if err != nil {
 		return true // unknown: do not drop it
 	}
-	for _, m := range testFunc.FindAllSubmatch(b, -1) {
-		if selected(string(m[1]), selectors) {
-			return true
-		}
-	}
-	return false
+	return holds(b, selectors)
 }
 
 // testError is a compiler error in a test file of prog_tests/.

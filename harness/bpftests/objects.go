@@ -36,13 +36,7 @@ func Objects(tree, out string, selectors []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		chosen := false
-		for _, m := range testFunc.FindAllSubmatch(b, -1) {
-			if selected(string(m[1]), selectors) {
-				chosen = true
-			}
-		}
-		if !chosen {
+		if !holds(b, selectors) {
 			continue
 		}
 		matched = true
@@ -64,6 +58,17 @@ func Objects(tree, out string, selectors []string) ([]string, error) {
 	}
 	sort.Strings(objs)
 	return objs, nil
+}
+
+// holds says whether a test file's source defines a test the selectors
+// pick.
+func holds(src []byte, selectors []string) bool {
+	for _, m := range testFunc.FindAllSubmatch(src, -1) {
+		if selected(string(m[1]), selectors) {
+			return true
+		}
+	}
+	return false
 }
 
 // selected says whether one of the selectors picks the test name as

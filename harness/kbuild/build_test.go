@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -280,5 +281,30 @@ func TestReadEstimate(t *testing.T) {
 	}
 	if got := readEstimate(filepath.Join(obj, "none")); got != 0 {
 		t.Errorf("no file: %d", got)
+	}
+}
+
+func TestCcacheEnv(t *testing.T) {
+	for _, c := range []struct{ src, obj, want string }{
+		{"/c/trees/ab/src", "/c/trees/ab/build/cd", "/c/trees/ab"},
+		{"/c/trees/ab/src", "/c/trees/ab/src/o", "/c/trees/ab/src"},
+		{"/c/trees/ab/src", "/c/trees/ab/srcx", "/c/trees/ab"},
+		{"/a", "/b", "/"},
+	} {
+		if got := commonDir(c.src, c.obj); got != c.want {
+			t.Errorf("commonDir(%s, %s) = %s, want %s", c.src, c.obj, got, c.want)
+		}
+	}
+	t.Setenv("CCACHE_BASEDIR", "")
+	if env := ccacheEnv("/a", "/b"); env != nil {
+		t.Errorf("no common folder but /: %v", env)
+	}
+	env := ccacheEnv("/c/t/src", "/c/t/build/x")
+	if !slices.Equal(env, []string{"CCACHE_BASEDIR=/c/t", "CCACHE_NOHASHDIR=1"}) {
+		t.Errorf("env %v", env)
+	}
+	t.Setenv("CCACHE_BASEDIR", "/mine")
+	if env := ccacheEnv("/c/t/src", "/c/t/build/x"); env != nil {
+		t.Errorf("the user's base folder is overridden: %v", env)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,17 +57,55 @@ func makeVars() []string {
 // runMake runs make -C src O=obj with the harness's variables and args.
 func runMake(ctx context.Context, src, obj string, args []string, out io.Writer, line func(string)) error {
 	argv := append([]string{"-C", src, "O=" + obj}, makeVars()...)
-	return run(ctx, "", "make", append(argv, args...), out, line)
+	return runEnv(ctx, "", ccacheEnv(src, obj), "make", append(argv, args...), out, line)
+}
+
+// ccacheEnv lets ccache hit for the same sources in another place (another
+// cache folder, another machine's): kbuild gives gcc absolute paths, which
+// ccache makes relative to the build folder when they lie under its base
+// folder, the one that holds both src and obj; the build folder itself is
+// left out of the hash (debug info then names the folder that first built
+// an object; the BTF made from it does not depend on that). A base folder
+// of the user's own is kept.
+func ccacheEnv(src, obj string) []string {
+	if os.Getenv("CCACHE_BASEDIR") != "" {
+		return nil
+	}
+	base := commonDir(src, obj)
+	if base == "/" || base == "" {
+		return nil
+	}
+	return []string{"CCACHE_BASEDIR=" + base, "CCACHE_NOHASHDIR=1"}
+}
+
+// commonDir is the deepest folder that holds both a and b.
+func commonDir(a, b string) string {
+	a, b = filepath.Clean(a), filepath.Clean(b)
+	for {
+		if b == a || strings.HasPrefix(b, a+string(filepath.Separator)) {
+			return a
+		}
+		parent := filepath.Dir(a)
+		if parent == a {
+			return a
+		}
+		a = parent
+	}
 }
 
 // run runs a command in dir, its output (stdout and stderr interleaved)
 // copied to out and, line by line, to line. Cancelling ctx stops the
 // command's whole process group, so no compiler outlives it.
 func run(ctx context.Context, dir, name string, args []string, out io.Writer, line func(string)) error {
+	return runEnv(ctx, dir, nil, name, args, out, line)
+}
+
+// runEnv is run with more environment variables.
+func runEnv(ctx context.Context, dir string, env []string, name string, args []string, out io.Writer, line func(string)) error {
 	fmt.Fprintf(out, "$ %s\n", quoteCommand(name, args))
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = makeEnv()
+	cmd.Env = append(makeEnv(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// SIGTERM lets make delete half-written targets.

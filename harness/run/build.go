@@ -102,12 +102,16 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 		prefix.Patches = s.Patches[:o.Patches]
 		s = &prefix
 	}
-	treeID := shortHash(tree)
-	wt := filepath.Join(cacheDir, "worktrees", treeID)
-	if err := os.MkdirAll(filepath.Dir(wt), 0o755); err != nil {
+	// One folder per tree holds its worktree and its build folders, so
+	// that the way from a build folder to the sources is always
+	// ../../src: ccache then hits whatever the cache's location (see
+	// kbuild's ccacheEnv).
+	treeDir := filepath.Join(cacheDir, "trees", shortHash(tree))
+	wt := filepath.Join(treeDir, "src")
+	if err := os.MkdirAll(treeDir, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
-	unlockTree, err := kernel.Lock(filepath.Join(cacheDir, "worktrees", treeID+".lock"))
+	unlockTree, err := kernel.Lock(treeDir + ".lock")
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
@@ -132,7 +136,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	}
 
 	// Step: config. Checked before anything is compiled.
-	obj := filepath.Join(cacheDir, "build", shortHash(tree+"\x00"+o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
+	obj := filepath.Join(treeDir, "build", shortHash(o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
 	if err := os.MkdirAll(obj, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}

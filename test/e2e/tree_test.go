@@ -32,6 +32,9 @@ func linuxTree(tb testing.TB) string {
 		}
 		tb.Skipf("%s is not installed: run make deps (apt-get install linux-source-6.12)", linuxTarball)
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		tb.Fatal(err)
+	}
 	unlock, err := kernel.Lock(filepath.Join(cache, "src", ".lock"))
 	if err != nil {
 		tb.Fatal(err)

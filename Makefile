@@ -44,6 +44,8 @@ run: deps build
 test: deps deps-build deps-bpf deps-selftests deps-report vet bpf-check
 	$(GO) test -count=1 -timeout 80m ./...
 
+# Unit tests only: no VM is booted, no kernel built or fetched (the
+# end-to-end tests skip under -short and say so).
 unit:
 	$(GO) test -short -count=1 ./...
 

@@ -19,6 +19,7 @@ import (
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/require"
 	"github.com/kernel-harness/harness/harness/series"
 )
 
@@ -72,6 +73,9 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
+	}
+	if err := require.Error("the kernel", require.Check(ctx, kbuild.Requirements)); err != nil {
+		return kernel.Kernel{}, nil, err
 	}
 	tree, err := filepath.Abs(o.Tree)
 	if err != nil {

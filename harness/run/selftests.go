@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/require"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	}
 	// Requirements first: a missing tool stops the run before minutes of
 	// kernel build.
-	if err := bpftests.Error(bpftests.Check(ctx, bpftests.Requirements)); err != nil {
+	if err := require.Error("the BPF selftests", require.Check(ctx, bpftests.Requirements)); err != nil {
 		return fail(err)
 	}
 

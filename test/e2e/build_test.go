@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,5 +222,42 @@ func TestE2EBuildRefuses(t *testing.T) {
 	}
 	if after := treeState(t, tree); after != before {
 		t.Errorf("the user's tree changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestE2EBuildRequirements: a kernel build on a machine without pahole
+// stops before a worktree is made, naming the package to install, not
+// after configuring with words about CONFIG_DEBUG_INFO_BTF.
+func TestE2EBuildRequirements(t *testing.T) {
+	tree := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "empty"}} {
+		if out, err := exec.Command("git", append([]string{"-C", tree}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	// A PATH with every tool a build needs but pahole.
+	bin := t.TempDir()
+	for _, name := range []string{"git", "make", "gcc", "flex", "bison", "bc"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			t.Skipf("%s is not installed: run make deps-build", name)
+		}
+		os.Symlink(p, filepath.Join(bin, name))
+	}
+	cache := t.TempDir()
+	cmd := exec.Command(harnessBinary(t), "build", "--tree", tree, "--out", t.TempDir())
+	cmd.Env = append(os.Environ(), "PATH="+bin, "XDG_CACHE_HOME="+cache)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("want exit 2, got %v\n%s", err, out)
+	}
+	for _, w := range []string{"the kernel cannot be built here", "pahole 1.16 or newer is missing", "apt-get install pahole"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "harness", "trees")); err == nil {
+		t.Errorf("a worktree folder was made before the requirements were checked")
 	}
 }

@@ -23,11 +23,21 @@ import (
 // that does not run is a failure.
 func needQEMU(tb testing.TB) {
 	tb.Helper()
+	skipShort(tb, "boots a VM")
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		if os.Getenv("CI") != "" {
 			tb.Fatalf("qemu-system-x86_64 missing in CI: %v", err)
 		}
 		tb.Skip("qemu-system-x86_64 is not installed: run make deps (apt-get install qemu-system-x86)")
+	}
+}
+
+// skipShort skips a test that boots, builds a kernel or fetches one
+// under go test -short (make unit), saying so: make e2e runs it.
+func skipShort(tb testing.TB, what string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("%s: not under -short (make unit); make e2e or make test runs it", what)
 	}
 }
 
@@ -61,6 +71,7 @@ func harnessBinary(tb testing.TB) string {
 
 func debianKernel(tb testing.TB) kernel.Kernel {
 	tb.Helper()
+	skipShort(tb, "fetches Debian's kernel")
 	cache, err := kernel.CacheDir()
 	if err != nil {
 		tb.Fatal(err)

@@ -13,7 +13,8 @@ import (
 // the report has one scenario per subtest, and each passed. Where the
 // selftests cannot be built (a tool too old or missing: Debian 12's
 // default clang 14 is; make test installs clang-19), the harness says
-// which before building, and the test is skipped with its words.
+// which before building, and the test is skipped with its words (in CI,
+// where make test installs them, it fails).
 func TestE2ESelftests(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
@@ -23,7 +24,7 @@ func TestE2ESelftests(t *testing.T) {
 	// tools/testing/selftests/bpf/config with what its options need.
 	args := []string{"selftests", "--tree", tree, "--series", series, "-t", "tcp_hdr_options", "--out", out}
 	code, stdout, stderr := runHarness(t, args...)
-	if code == 2 && strings.Contains(stderr, "cannot be built here") {
+	if code == 2 && strings.Contains(stderr, "cannot be built here") && os.Getenv("CI") == "" {
 		t.Skipf("the harness refused, as it should where tools are missing:\n%s", stderr)
 	}
 	if code == 2 {

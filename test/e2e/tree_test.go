@@ -18,6 +18,7 @@ const linuxTarball = "/usr/src/linux-source-6.12.tar.xz"
 // developer's checkout would be.
 func linuxTree(tb testing.TB) string {
 	tb.Helper()
+	skipShort(tb, "needs the 6.12 tree and builds kernels")
 	cache, err := kernel.CacheDir()
 	if err != nil {
 		tb.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/kernel-harness/harness/harness/kbuild"
-	"github.com/kernel-harness/harness/harness/run"
 )
 
 // listFlag is a repeatable string flag.
@@ -22,7 +22,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // buildFlags registers the options that make a kernel from a tree.
-func buildFlags(fs *flag.FlagSet, o *run.BuildOptions) {
+func buildFlags(fs *flag.FlagSet, o *build.Options) {
 	fs.StringVar(&o.Tree, "tree", "", "kernel git checkout (never modified: the series is applied in a worktree of its own)")
 	fs.StringVar(&o.Series, "series", "", "mbox, folder of patches, revision range A..B, or lore:<message-id> (needs b4)")
 	fs.StringVar(&o.Base, "base", "", "revision to apply the series on (default HEAD of the tree)")
@@ -36,7 +36,7 @@ func buildFlags(fs *flag.FlagSet, o *run.BuildOptions) {
 
 func buildCmd(args []string) int {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	var o run.BuildOptions
+	var o build.Options
 	buildFlags(fs, &o)
 	out := fs.String("out", "", "folder for build.log (default ./harness-out/<timestamp>)")
 	fs.Usage = func() {
@@ -69,7 +69,7 @@ options:
 	os.Remove(o.LogFile)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	k, _, err := run.BuildKernel(ctx, o)
+	k, _, err := build.Kernel(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness build: %v\n", err)
 		var be *kbuild.BuildError

@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
-	"github.com/kernel-harness/harness/harness/run"
 )
 
 // cacheKeyCmd prints the artifact key a build of these options would be
@@ -18,7 +18,7 @@ import (
 // kernel configured, as `harness build` does (seconds).
 func cacheKeyCmd(args []string) int {
 	fs := flag.NewFlagSet("cache key", flag.ContinueOnError)
-	var o run.BuildOptions
+	var o build.Options
 	buildFlags(fs, &o)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: harness cache key --tree DIR [--series S] [build options]
@@ -49,7 +49,7 @@ options:
 	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	_, b, err := run.BuildKernel(ctx, o)
+	_, b, err := build.Kernel(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
 		if log, _ := os.ReadFile(o.LogFile); len(log) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"io"
 	"math"
 	"os"
@@ -137,9 +138,9 @@ func bisectStep(ctx context.Context, o Options, bo BisectOptions, c bisect.Commi
 	b := o.Build
 	b.Base, b.LogFile, b.Progress = c.Hash, filepath.Join(dir, "build.log"), o.Progress
 	os.Remove(b.LogFile)
-	k, build, err := BuildKernel(ctx, b)
-	if build != nil {
-		res.BuildS, res.CacheHit = build.Seconds, build.CacheHit
+	k, built, err := build.Kernel(ctx, b)
+	if built != nil {
+		res.BuildS, res.CacheHit = built.Seconds, built.CacheHit
 	}
 	var (
 		be *kbuild.BuildError
@@ -164,14 +165,14 @@ func bisectStep(ctx context.Context, o Options, bo BisectOptions, c bisect.Commi
 		return res, nil
 	}
 	one := o
-	one.Build, one.Kernel, one.Modules, one.Out = BuildOptions{}, k.Image, k.Modules, dir
+	one.Build, one.Kernel, one.Modules, one.Out = build.Options{}, k.Image, k.Modules, dir
 	rep, err := runOne(ctx, one)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
 	if rep != nil {
 		// The step's report says what was built, as a run --tree's would.
-		rep.Build = build
+		rep.Build = built
 		if werr := writeOutputs(rep, dir); werr != nil && err == nil {
 			err = werr
 		}

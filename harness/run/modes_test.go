@@ -2,6 +2,7 @@ package run
 
 import (
 	"errors"
+	"github.com/kernel-harness/harness/harness/build"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func TestCheckModes(t *testing.T) {
-	tree := BuildOptions{Tree: "/t", Series: "/s"}
+	tree := build.Options{Tree: "/t", Series: "/s"}
 	tests := []struct {
 		o    Options
 		want string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +74,7 @@ func runRepeatBoots(ctx context.Context, o Options) (*report.Report, error) {
 			return r, err
 		}
 		if i == 1 {
-			one.Kernel, one.Modules, one.Build = r.Kernel.Path, r.Kernel.Modules, BuildOptions{}
+			one.Kernel, one.Modules, one.Build = r.Kernel.Path, r.Kernel.Modules, build.Options{}
 			if o.BPFSource != "" && r.BPF != nil && r.BPF.Object != "" {
 				one.BPFSource, one.BPFObject = "", r.BPF.Object
 			}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"io"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ type Options struct {
 	// Deadlines under KVM; TCG stretches them.
 	Deadlines vm.Deadlines
 	// Build makes the kernel from a tree when Build.Tree is set.
-	Build BuildOptions
+	Build build.Options
 	// Baseline runs the scenarios on the base too, and compares.
 	Baseline bool
 	// Repeat runs every case this many times, in one boot, or in a fresh
@@ -175,8 +176,8 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			return err
 		}
 	}
-	k, build, err := chooseKernel(ctx, o, say)
-	rep.Build = build
+	k, built, err := chooseKernel(ctx, o, say)
+	rep.Build = built
 	if err != nil {
 		return fail(err)
 	}
@@ -336,7 +337,7 @@ func chooseKernel(ctx context.Context, o Options, say func(string, ...any)) (ker
 		bo := o.Build
 		bo.LogFile, bo.Progress = filepath.Join(o.Out, "build.log"), o.Progress
 		os.Remove(bo.LogFile)
-		k, b, err := BuildKernel(ctx, bo)
+		k, b, err := build.Kernel(ctx, bo)
 		var be *kbuild.BuildError
 		if err != nil && !errors.As(err, &be) {
 			err = fmt.Errorf("%w (full output in %s)", err, bo.LogFile)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/require"
 	"os"
 	"path/filepath"
@@ -101,7 +102,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 			return err
 		}
 		// One output folder per tree: make redoes what changed.
-		outDir := filepath.Join(cache, "selftests", shortHash(o.Build.Tree))
+		outDir := filepath.Join(cache, "selftests", build.ShortHash(o.Build.Tree))
 		// A -t that names no test stops here, not after the build.
 		if _, err := bpftests.Objects(wt, outDir, o.Tests); err != nil {
 			return err
@@ -146,8 +147,8 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		stErr = withTree(wt, k)
 		return stErr
 	}
-	k, build, err := chooseKernel(ctx, o.Options, say)
-	rep.Build = build
+	k, kb, err := chooseKernel(ctx, o.Options, say)
+	rep.Build = kb
 	if stErr != nil {
 		return fail(stErr)
 	}

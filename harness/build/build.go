@@ -1,4 +1,8 @@
-package run
+// Package build makes a kernel from a tree and a series: the series
+// applied in the harness's worktree of the tree, the kernel configured
+// from the profile's fragments and built in an O= folder kept per tree
+// and profile, and the result stored in the artifact cache.
+package build
 
 import (
 	"context"
@@ -23,8 +27,8 @@ import (
 	"github.com/kernel-harness/harness/harness/series"
 )
 
-// BuildOptions is how to make a kernel from a tree and a series.
-type BuildOptions struct {
+// Options is how to make a kernel from a tree and a series.
+type Options struct {
 	Tree         string
 	Series       string // mbox, folder of patches, A..B, lore:<id>; empty: none
 	Base         string // default HEAD of the tree
@@ -50,10 +54,10 @@ type BuildOptions struct {
 	WithTree func(worktree string, k kernel.Kernel) error
 }
 
-// BuildKernel applies the series in a worktree of its own, configures and
+// Kernel applies the series in a worktree of its own, configures and
 // builds the kernel in an O= folder kept per tree and profile, and stores
 // the result in the artifact cache; a build already there is not redone.
-func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Build, error) {
+func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error) {
 	say := func(format string, args ...any) {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, format+"\n", args...)
@@ -110,7 +114,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	// that the way from a build folder to the sources is always
 	// ../../src: ccache then hits whatever the cache's location (see
 	// kbuild's ccacheEnv).
-	treeDir := filepath.Join(cacheDir, "trees", shortHash(tree))
+	treeDir := filepath.Join(cacheDir, "trees", ShortHash(tree))
 	wt := filepath.Join(treeDir, "src")
 	if err := os.MkdirAll(treeDir, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
@@ -140,7 +144,7 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	}
 
 	// Step: config. Checked before anything is compiled.
-	obj := filepath.Join(treeDir, "build", shortHash(o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
+	obj := filepath.Join(treeDir, "build", ShortHash(o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
 	if err := os.MkdirAll(obj, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
@@ -211,14 +215,15 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	return e.Kernel(), b, o.withTree(wt, e.Kernel())
 }
 
-func (o BuildOptions) withTree(wt string, k kernel.Kernel) error {
+func (o Options) withTree(wt string, k kernel.Kernel) error {
 	if o.WithTree == nil {
 		return nil
 	}
 	return o.WithTree(wt, k)
 }
 
-func shortHash(s string) string {
+// ShortHash names a folder after s.
+func ShortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])[:12]
 }

@@ -31,7 +31,6 @@ func buildFlags(fs *flag.FlagSet, o *build.Options) {
 	fs.Var((*listFlag)(&o.Configs), "config", "more config fragment `FILE` (repeatable)")
 	fs.Var((*listFlag)(&o.Items), "config-item", "one more option, CONFIG_X=y (repeatable)")
 	fs.IntVar(&o.Jobs, "jobs", 0, "parallel make jobs (default: number of CPUs)")
-	fs.BoolVar(&o.Keep, "keep", false, "keep the worktree after the build")
 }
 
 func buildCmd(args []string) int {

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-
 )
 
 // cacheKeyCmd prints the artifact key a build of these options would be

@@ -37,7 +37,6 @@ type Options struct {
 	Configs      []string // more fragments
 	Items        []string // CONFIG_X=y
 	Jobs         int
-	Keep         bool // keep the worktree
 	// KeyOnly stops once the cache key is known (applied and configured,
 	// nothing compiled): `harness cache key`.
 	KeyOnly bool
@@ -110,6 +109,37 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 		prefix.Patches = s.Patches[:o.Patches]
 		s = &prefix
 	}
+	cache, err := artifact.Open(cacheDir)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	// Step: the index of inputs already built, which needs no checkout.
+	// A caller that wants the worktree (WithTree) takes the whole way.
+	baseHash, _, err := series.Resolve(ctx, tree, o.Base)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	inputs, err := inputsKey(ctx, baseHash, s, o)
+	if err != nil {
+		return kernel.Kernel{}, nil, err
+	}
+	if ie, ok := readIndex(cache, inputs); ok && o.WithTree == nil {
+		b := ie.Build
+		b.Tree, b.Profile, b.Key = tree, o.Profile, ie.Key.String()
+		if b.Series != nil {
+			b.Series.Source = o.Series
+		}
+		if o.KeyOnly {
+			return kernel.Kernel{}, &b, nil
+		}
+		if e, ok := cache.Get(ie.Key); ok {
+			b.CacheHit, b.Seconds = true, e.Seconds
+			say("build: cache hit %s (%s, built %s; inputs unchanged, nothing checked out)", b.Key, e.Release, e.Built.Format(time.RFC3339))
+			fmt.Fprintf(logw, "build: inputs %s were built as %s (%s): nothing checked out, configured or compiled\n", inputs, b.Key, e.Image())
+			return e.Kernel(), &b, nil
+		}
+	}
+
 	// One folder per tree holds its worktree and its build folders, so
 	// that the way from a build folder to the sources is always
 	// ../../src: ccache then hits whatever the cache's location (see
@@ -128,9 +158,6 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	applied, err := series.Apply(ctx, tree, o.Base, wt, s, logw)
 	if err != nil {
 		return kernel.Kernel{}, nil, err
-	}
-	if !o.Keep {
-		defer series.Remove(context.Background(), tree, wt)
 	}
 	b := &report.Build{Tree: tree, Base: applied.Base, BaseSubject: applied.BaseSubject, Profile: o.Profile}
 	if len(s.Patches) > 0 {
@@ -170,12 +197,11 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	}
 
 	// Step: build, or the cache.
-	cache, err := artifact.Open(cacheDir)
-	if err != nil {
-		return kernel.Kernel{}, nil, err
-	}
 	key := artifact.Key{Base: applied.Base, Series: s.Digest(), Config: cfg.Digest, Fragments: kernelconfig.Version(o.Profile)}
 	b.Key = key.String()
+	if err := writeIndex(cache, inputs, indexEntry{Key: key, Build: *b}); err != nil {
+		say("build: cannot record the inputs of %s: %v", b.Key, err)
+	}
 	if o.KeyOnly {
 		return kernel.Kernel{}, b, nil
 	}

@@ -81,17 +81,19 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 	if err != nil {
 		return nil, err
 	}
-	hash, err := git(ctx, gitTimeout, tree, nil, "rev-parse", "--verify", "--end-of-options", base+"^{commit}")
+	hash, subject, err := Resolve(ctx, tree, base)
 	if err != nil {
-		return nil, fmt.Errorf("base %s in %s: %w", base, tree, err)
+		return nil, err
 	}
-	a := &Applied{Dir: dir, Base: strings.TrimSpace(hash)}
-	subj, err := git(ctx, gitTimeout, tree, nil, "log", "-1", "--format=%s", a.Base)
-	if err != nil {
-		return nil, fmt.Errorf("base %s: %w", base, err)
-	}
-	a.BaseSubject = strings.TrimSpace(subj)
+	a := &Applied{Dir: dir, Base: hash, BaseSubject: subject}
 
+	if reuse(ctx, tree, dir, a.Base, log) {
+		fmt.Fprintf(log, "series: worktree %s moved to %s (%s)\n", dir, short(a.Base), a.BaseSubject)
+		if err := applyPatches(ctx, tree, dir, s, a, log); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
 	if err := clearDir(ctx, tree, dir); err != nil {
 		return nil, err
 	}
@@ -115,7 +117,15 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 		return nil, fmt.Errorf("worktree %s: %w", dir, err)
 	}
 	os.Remove(claim(dir))
+	if err := applyPatches(ctx, tree, dir, s, a, log); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
 
+// applyPatches applies the series with git am -3 on the worktree at dir,
+// checked out at a.Base, and records each patch in a.
+func applyPatches(ctx context.Context, tree, dir string, s *Series, a *Applied, log io.Writer) error {
 	head := a.Base
 	var patches []Patch
 	if s != nil {
@@ -127,13 +137,13 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 		fmt.Fprintf(log, "series: git am %d/%d %s\n%s", p.Number, p.Total, p.Subject, out)
 		if errors.Is(amErr, context.DeadlineExceeded) || errors.Is(amErr, context.Canceled) {
 			cleanup(tree, dir)
-			return nil, fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, amErr)
+			return fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, amErr)
 		}
 		if amErr != nil && alreadyApplied(out) {
 			// Older gits stop on a patch that changes nothing.
 			if _, err := git(ctx, amTimeout, dir, nil, "am", "--skip"); err != nil {
 				cleanup(tree, dir)
-				return nil, fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, err)
+				return fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, err)
 			}
 			amErr = nil
 		}
@@ -144,12 +154,12 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 				fmt.Fprintf(log, "series: git am --abort: %v\n", err)
 			}
 			cleanup(tree, dir)
-			return nil, &ConflictError{Patch: r, Base: a.Base, BaseSubject: a.BaseSubject, Applied: a.Patches, Files: files, Output: strings.TrimSpace(out)}
+			return &ConflictError{Patch: r, Base: a.Base, BaseSubject: a.BaseSubject, Applied: a.Patches, Files: files, Output: strings.TrimSpace(out)}
 		}
 		now, err := git(ctx, gitTimeout, dir, nil, "rev-parse", "HEAD")
 		if err != nil {
 			cleanup(tree, dir)
-			return nil, fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, err)
+			return fmt.Errorf("apply %d/%d: %w", p.Number, p.Total, err)
 		}
 		now = strings.TrimSpace(now)
 		if now == head {
@@ -161,7 +171,25 @@ func Apply(ctx context.Context, tree, base, dir string, s *Series, log io.Writer
 		a.Patches = append(a.Patches, r)
 	}
 	a.Head = head
-	return a, nil
+	return nil
+}
+
+// Resolve is the commit base (default HEAD) names in tree, and its
+// subject.
+func Resolve(ctx context.Context, tree, base string) (hash, subject string, err error) {
+	if base == "" {
+		base = "HEAD"
+	}
+	hash, err = git(ctx, gitTimeout, tree, nil, "rev-parse", "--verify", "--end-of-options", base+"^{commit}")
+	if err != nil {
+		return "", "", fmt.Errorf("base %s in %s: %w", base, tree, err)
+	}
+	hash = strings.TrimSpace(hash)
+	subject, err = git(ctx, gitTimeout, tree, nil, "log", "-1", "--format=%s", hash)
+	if err != nil {
+		return "", "", fmt.Errorf("base %s: %w", base, err)
+	}
+	return hash, strings.TrimSpace(subject), nil
 }
 
 // Remove deletes a worktree Apply made, for callers that do not keep it.
@@ -320,4 +348,41 @@ func short(hash string) string {
 		return hash[:12]
 	}
 	return hash
+}
+
+// reuse moves a worktree the harness made of this tree before to base,
+// so that git writes only the files that differ: an unchanged source
+// keeps its time and make does not rebuild it, and a checkout of a large
+// tree takes seconds instead of a minute. Anything left in it (local
+// edits, an unfinished git am, files a build wrote) is discarded. It says
+// false when dir is not such a worktree or cannot be moved; the caller
+// then makes it anew.
+func reuse(ctx context.Context, tree, dir, base string, log io.Writer) bool {
+	if _, err := os.Stat(claim(dir)); err == nil {
+		return false // a checkout that never finished
+	}
+	if _, err := os.Lstat(dir); err != nil || !ours(ctx, dir) {
+		return false
+	}
+	mine, err1 := git(ctx, gitTimeout, dir, nil, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	theirs, err2 := git(ctx, gitTimeout, tree, nil, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	if err1 != nil || err2 != nil || strings.TrimSpace(mine) != strings.TrimSpace(theirs) {
+		return false
+	}
+	git(ctx, amTimeout, dir, nil, "am", "--abort") // fails when none is under way
+	// Files whose times changed (kbuild's KeepTimes sets old ones) but
+	// not their content are refreshed in the index first: checkout -f
+	// would otherwise write each of them again.
+	git(ctx, checkoutTimeout, dir, nil, "update-index", "-q", "--refresh")
+	for _, args := range [][]string{
+		{"checkout", "-q", "-f", "--detach", base},
+		{"clean", "-q", "-f", "-d", "-x"},
+	} {
+		if out, err := gitOutput(ctx, checkoutTimeout, dir, nil, args...); err != nil {
+			fmt.Fprintf(log, "series: reusing worktree %s: git %s: %v\n%s", dir, args[0], err, out)
+			return false
+		}
+	}
+	head, err := git(ctx, gitTimeout, dir, nil, "rev-parse", "HEAD")
+	return err == nil && strings.TrimSpace(head) == base
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // isolate makes git see no user or system config, so the tests neither
@@ -394,4 +395,58 @@ func TestApplyRefusesForeignFolder(t *testing.T) {
 	if _, err := Apply(context.Background(), f.repo, "nosuch", filepath.Join(t.TempDir(), "wt"), nil, nil); err == nil || !strings.HasPrefix(err.Error(), "base nosuch in ") {
 		t.Errorf("bad base: %v", err)
 	}
+}
+
+// TestApplyReusesWorktree: a second Apply into the harness's worktree of
+// the same tree moves it with git instead of checking it out anew, so
+// files that do not differ keep their times; whatever was left in it
+// (an edit, a stray file) is gone.
+func TestApplyReusesWorktree(t *testing.T) {
+	f := newFixture(t)
+	before := f.state(t)
+	s := load(t, f.patches, "")
+	wt := filepath.Join(t.TempDir(), "trees", "x", "src")
+	if _, err := Apply(context.Background(), f.repo, "base", wt, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, p := range []string{"net/c.c", "a.c"} {
+		if err := os.Chtimes(filepath.Join(wt, p), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(wt, "b.c"), "local edit\n")
+	write(t, filepath.Join(wt, "stray.o"), "x")
+
+	// Only the first patch this time: a.c must change back, c.c not at all.
+	one := *s
+	one.Patches = s.Patches[:1]
+	var log strings.Builder
+	a, err := Apply(context.Background(), f.repo, "base", wt, &one, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "moved to") {
+		t.Errorf("worktree made anew, not moved:\n%s", log.String())
+	}
+	if len(a.Patches) != 1 || a.Head != run(t, wt, "rev-parse", "HEAD") {
+		t.Errorf("patches %+v head %s", a.Patches, a.Head)
+	}
+	if fi, _ := os.Stat(filepath.Join(wt, "net", "c.c")); !fi.ModTime().Equal(old) {
+		t.Errorf("an unchanged file was written again: %v", fi.ModTime())
+	}
+	if fi, _ := os.Stat(filepath.Join(wt, "a.c")); fi.ModTime().Equal(old) || read(t, filepath.Join(wt, "a.c")) != aC {
+		t.Errorf("a.c not back at base")
+	}
+	if read(t, filepath.Join(wt, "b.c")) != "int b = 1;\n" {
+		t.Errorf("local edit kept")
+	}
+	if _, err := os.Stat(filepath.Join(wt, "stray.o")); !os.IsNotExist(err) {
+		t.Errorf("stray file kept")
+	}
+	if n := f.worktrees(t); n != 2 {
+		t.Errorf("%d worktrees", n)
+	}
+	Remove(context.Background(), f.repo, wt)
+	f.untouched(t, before)
 }

@@ -75,6 +75,10 @@ func TestE2EBuildSeries(t *testing.T) {
 		if i == 1 && b.CacheHit != wantHit {
 			t.Errorf("run %d: cache hit %v, want %v", i+1, b.CacheHit, wantHit)
 		}
+		// A hit needs no checkout: the inputs' index names the kernel.
+		if hit := strings.Contains(stdout+stderr, "nothing checked out"); i == 1 && !hit {
+			t.Errorf("run %d: the cache hit checked the tree out:\n%s", i+1, stderr)
+		}
 		if rep.Verdict != report.Pass {
 			t.Errorf("run %d: verdict %s (%s)", i+1, rep.Verdict, rep.Error)
 		}

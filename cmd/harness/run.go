@@ -55,6 +55,8 @@ options:
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
 	fs.StringVar(&o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: vng when $HARNESS_BACKEND or the config file ($XDG_CONFIG_HOME/harness/config: backend = vng) asks for it and vng is installed, else qemu")
 	appendArgs := fs.String("append", "", "more kernel command-line arguments, after the harness's own")
+	verbose := fs.Bool("verbose", false, "end with a row per case and its measurements instead of the matrix of scenarios")
+	requireHook := fs.Bool("require-hook", false, "exit 1 when the series was not exercised (no autolowat case could run: the kernel lacks the hook), for CI jobs that exist to test the series")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
 	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
@@ -89,7 +91,7 @@ options:
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
-		rep.Summary(os.Stdout)
+		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: *verbose, Out: o.Out})
 		if rep.Baseline != nil {
 			fmt.Println()
 			rep.Baseline.SideBySide(os.Stdout)
@@ -104,7 +106,14 @@ options:
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
-	return report.Exit(rep.Verdict)
+	if code := report.Exit(rep.Verdict); code != 0 {
+		return code
+	}
+	if *requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
+		fmt.Fprintln(os.Stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
+		return 1
+	}
+	return 0
 }
 
 func defaultOut() string {

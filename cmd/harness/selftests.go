@@ -69,7 +69,7 @@ options:
 	rep, err := run.RunSelftests(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
-		rep.Summary(os.Stdout)
+		rep.Summary(os.Stdout, report.SummaryOptions{Out: o.Out})
 	}
 	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
 	if err != nil {

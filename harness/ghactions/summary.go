@@ -25,6 +25,9 @@ func Summary(w io.Writer, rep *report.Report, heading string) error {
 		title += " (" + heading + ")"
 	}
 	fmt.Fprintf(&b, "### %s\n\n", md(title))
+	if h := rep.Headline(); h != "" {
+		fmt.Fprintf(&b, "**%s**\n\n", md(h))
+	}
 	k := rep.Kernel
 	if k.Release != "" {
 		accel := k.Accel

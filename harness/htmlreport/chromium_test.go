@@ -54,6 +54,23 @@ const measure = `Array.from(document.querySelectorAll('section.case .side')).map
 	return {case: side.closest('section.case').dataset.case, side: side.dataset.side, svgs: svgs.length, paths: paths, width: width};
 })`
 
+// answer is what the box at the top of the page shows, as laid out: it
+// must be on the first screen, and each of its links must lead to a case.
+const answer = `(() => {
+	const box = document.getElementById('answer');
+	if (!box) return {top: -1};
+	const r = box.getBoundingClientRect();
+	const links = Array.from(box.querySelectorAll('a')).map(a => a.getAttribute('href'));
+	const dead = links.filter(h => !document.getElementById(h.slice(1)) || !document.getElementById(h.slice(1)).matches('section.case'));
+	const head = box.querySelector('.headline');
+	return {top: Math.round(r.top), bottom: Math.round(r.bottom), links: links.length, dead: dead.length, headline: head ? head.textContent : ''};
+})()`
+
+type answerBox struct {
+	Top, Bottom, Links, Dead int
+	Headline                 string
+}
+
 // TestChromium renders the fixtures, opens each page in headless Chromium
 // and checks that every case that ran has its timeline drawn, then keeps
 // a screenshot of the whole page in the test's artifacts (go test
@@ -94,6 +111,24 @@ func TestChromium(t *testing.T) {
 
 			if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible("section.case")); err != nil {
 				t.Fatalf("chromium: %v", err)
+			}
+			box, err := chromedp.Run(ctx, chromedp.Evaluate[answerBox](answer))
+			if err != nil {
+				t.Fatalf("chromium: answer box: %v", err)
+			}
+			failed := 0
+			for _, s := range in.Top.Report.Scenarios {
+				if s.Verdict == report.Fail || s.Verdict == report.Error {
+					failed++
+				}
+			}
+			switch {
+			case box.Top < 0 || box.Bottom > 900:
+				t.Errorf("the answer box is not on the first screen: %+v", box)
+			case box.Headline == "" || box.Headline != in.Top.Report.Headline():
+				t.Errorf("answer box headline %q, want %q", box.Headline, in.Top.Report.Headline())
+			case box.Dead > 0 || (failed > 0 && box.Links == 0):
+				t.Errorf("answer box: %d links, %d lead nowhere; %d cases failed", box.Links, box.Dead, failed)
 			}
 			sides, err := chromedp.Run(ctx, chromedp.Evaluate[[]drawn](measure))
 			if err != nil {

@@ -37,6 +37,10 @@ type pageView struct {
 	Cases  []caseView
 	Legend template.HTML
 	Notes  []string
+	// Failed are the cases to look at first (failed or errored), and
+	// Programs names the autolowat programs: the answer box at the top.
+	Failed   []caseView
+	Programs string
 }
 
 type caseView struct {
@@ -80,6 +84,12 @@ func Render(w io.Writer, in Input) error {
 		}
 	}
 	v.Cases = cases(runs, labels)
+	for _, c := range v.Cases {
+		if c.Verdict == report.Fail || c.Verdict == report.Error {
+			v.Failed = append(v.Failed, c)
+		}
+	}
+	v.Programs = programs(v.R.BPF)
 	return page.Execute(w, v)
 }
 
@@ -247,4 +257,25 @@ func legend() template.HTML {
 	x = item(x, `<path class="m-optin" d="M2 6 h8 v8 h-8 z"/>`, "autolowat on (script)")
 	b.f(`</g></svg>`)
 	return template.HTML(b.String())
+}
+
+// programs names the autolowat programs a run loaded, or why none were.
+func programs(b *report.BPF) string {
+	if b == nil {
+		return "none"
+	}
+	name := "the harness's own (selftests/progs/autolowat.bpf.c)"
+	switch {
+	case b.Source != "":
+		name = b.Source + " (compiled by the harness)"
+	case b.Object != "":
+		name = b.Object
+	}
+	if !b.Loaded {
+		name += ", not loaded"
+		if b.Note != "" {
+			name += ": " + b.Note
+		}
+	}
+	return name
 }

@@ -35,6 +35,9 @@ type Report struct {
 	// Selftests is the tree's test_progs, for harness selftests.
 	Selftests *Selftests `json:"selftests,omitempty"`
 	Features  []Feature  `json:"features"`
+	// Hook says whether the autolowat cases ran, i.e. whether the run
+	// tested the series at all; Headline puts it in words.
+	Hook      *Hook      `json:"hook,omitempty"`
 	Scenarios []Scenario `json:"scenarios"`
 	Splats    []Splat    `json:"splats,omitempty"`
 	DurationS float64    `json:"duration_s"`

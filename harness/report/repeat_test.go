@@ -119,7 +119,7 @@ func TestRepeatOutputs(t *testing.T) {
 		t.Errorf("verdict %s: a run that failed once is not green", rep.Verdict)
 	}
 	var sum bytes.Buffer
-	rep.Summary(&sum)
+	rep.Summary(&sum, report.SummaryOptions{})
 	for _, want := range []string{
 		"3 runs in one boot",
 		"flaky", "2/3", "FLAKY flaky/ipv4/autolowat: passed 2 of 3 runs; failed in run 2: epollin-per-frame (1)",

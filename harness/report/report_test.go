@@ -146,7 +146,7 @@ func TestGoldenJUnit(t *testing.T) {
 
 func TestGoldenSummary(t *testing.T) {
 	var buf bytes.Buffer
-	finished().Summary(&buf)
+	finished().Summary(&buf, report.SummaryOptions{})
 	golden(t, "summary.txt", buf.Bytes())
 }
 
@@ -279,6 +279,8 @@ func TestJUnitParsesBack(t *testing.T) {
 		"kernel.accel":      "tcg",
 		"feature.autolowat": "true",
 		"feature.rcvq_cb":   "false",
+		"series.exercised":  "true",
+		"series.headline":   "the series' hook ran in 1 autolowat case (ofo); 1 unsupported: kernel lacks BPF_SOCK_OPS_RCVQ_CB",
 	}
 	if !reflect.DeepEqual(props, wantProps) {
 		t.Errorf("properties = %v, want %v", props, wantProps)
@@ -437,16 +439,17 @@ func TestExit(t *testing.T) {
 
 func TestSummaryContent(t *testing.T) {
 	var buf bytes.Buffer
-	finished().Summary(&buf)
+	finished().Summary(&buf, report.SummaryOptions{})
 	out := buf.String()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if !strings.HasPrefix(lines[0], "SCENARIO") || !strings.Contains(lines[0], "EPOLLIN(user/kernel)") {
-		t.Errorf("header = %q", lines[0])
+	// Failures first, then the matrix.
+	if !strings.HasPrefix(lines[0], "FAIL bulk/ipv6/autolowat") || !strings.Contains(out, "\nSCENARIO  PATH      V4 BASELINE  V4 AUTOLOWAT  V6 AUTOLOWAT\n") {
+		t.Errorf("first line %q, or no matrix header:\n%s", lines[0], out)
 	}
 	for _, want := range []string{
 		"FAIL bulk/ipv6/autolowat: epollin_user: want 3, got 5 (reader woke before the hole was filled)\n",
 		"FAIL bulk/ipv6/autolowat: partial_reads: want 0, got 2\n",
-		"unsupported: 1 scenario: " + unsupportedReason + "\n",
+		"unsupported: 1 case: kernel lacks BPF_SOCK_OPS_RCVQ_CB\n",
 		"kernel: WARNING during bulk/ipv6/autolowat: WARNING: CPU: 0 PID: 87 at net/ipv4/tcp.c:1520 tcp_recvmsg_locked+0x5c/0x7a0\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -457,7 +460,7 @@ func TestSummaryContent(t *testing.T) {
 	if strings.Contains(out, "accel:") {
 		t.Errorf("summary repeats the accelerator note:\n%s", out)
 	}
-	if last := lines[len(lines)-1]; last != "verdict: fail (1 passed, 1 failed, 1 unsupported, 1 error) in 41.8s" {
+	if last := lines[len(lines)-1]; last != "verdict: fail (1 passed, 1 failed, 1 unsupported, 1 error) in 41.8s; the series' hook ran in 1 autolowat case (ofo); 1 unsupported: kernel lacks BPF_SOCK_OPS_RCVQ_CB" {
 		t.Errorf("last line = %q", last)
 	}
 	if strings.Contains(out, "\x1b") {
@@ -474,10 +477,10 @@ func TestSummaryGroupsUnsupported(t *testing.T) {
 	}
 	r.Finish()
 	var buf bytes.Buffer
-	r.Summary(&buf)
+	r.Summary(&buf, report.SummaryOptions{})
 	out := buf.String()
-	if strings.Count(out, "unsupported: 2 scenarios: no rcvq\n") != 1 ||
-		strings.Count(out, "unsupported: 2 scenarios: no tfo\n") != 1 {
+	if strings.Count(out, "unsupported: 2 cases: no rcvq\n") != 1 ||
+		strings.Count(out, "unsupported: 2 cases: no tfo\n") != 1 {
 		t.Errorf("unsupported not grouped by reason:\n%s", out)
 	}
 	if !strings.HasSuffix(out, "verdict: pass (0 passed, 0 failed, 4 unsupported, 0 error) in 0.0s\n") {
@@ -493,7 +496,7 @@ func TestSummaryGroupsErrors(t *testing.T) {
 	}
 	r.Scenarios = append(r.Scenarios, report.Scenario{Name: "d", Family: "ipv6", Mode: "baseline", Verdict: report.Error, Reason: "other"})
 	var buf strings.Builder
-	r.Summary(&buf)
+	r.Summary(&buf, report.SummaryOptions{})
 	out := buf.String()
 	for _, want := range []string{"ERROR 3 scenarios: the guest never started this scenario\n", "ERROR d/ipv6/baseline: other\n"} {
 		if !strings.Contains(out, want) {
@@ -502,5 +505,40 @@ func TestSummaryGroupsErrors(t *testing.T) {
 	}
 	if strings.Count(out, "never started") != 1 {
 		t.Errorf("reason repeated:\n%s", out)
+	}
+}
+
+// A run whose autolowat cases all could not run says so in its last line,
+// not just "pass".
+func TestHeadlineNotExercised(t *testing.T) {
+	r := &report.Report{}
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		r.Scenarios = append(r.Scenarios,
+			report.Scenario{Name: "a", Path: "in-order", Family: fam, Mode: "baseline", Verdict: report.Pass},
+			report.Scenario{Name: "a", Path: "in-order", Family: fam, Mode: "autolowat", Verdict: report.Unsupported,
+				Reason: "kernel lacks BPF_SOCK_OPS_RCVQ_CB (no enumerator of that name in the kernel's BTF); kernel lacks bpf_sock_ops_tcp_set_rcvlowat"})
+	}
+	r.Finish()
+	if r.Verdict != report.Pass || r.Hook == nil || r.Hook.Exercised || r.Hook.Unsupported != 2 {
+		t.Fatalf("verdict %s hook %+v", r.Verdict, r.Hook)
+	}
+	want := "the series was NOT exercised: kernel lacks BPF_SOCK_OPS_RCVQ_CB (2 autolowat cases unsupported)"
+	if got := r.Headline(); got != want {
+		t.Errorf("headline %q, want %q", got, want)
+	}
+	var buf strings.Builder
+	r.Summary(&buf, report.SummaryOptions{Out: "harness-out/x"})
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "; "+want) || !strings.HasPrefix(last, "verdict: pass") {
+		t.Errorf("last line %q", last)
+	}
+	if !strings.Contains(buf.String(), "report: harness-out/x/report.html") {
+		t.Errorf("no report path:\n%s", buf.String())
+	}
+	// Without autolowat cases (test_progs, a filter) there is no headline.
+	r2 := &report.Report{Scenarios: []report.Scenario{{Name: "x", Path: "test_progs", Verdict: report.Pass}}}
+	r2.Finish()
+	if r2.Hook != nil || r2.Headline() != "" {
+		t.Errorf("hook %+v for a run without autolowat cases", r2.Hook)
 	}
 }

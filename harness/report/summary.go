@@ -3,36 +3,25 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
-// Summary writes a table of the scenarios for a terminal, then what went
-// wrong and the verdict.
-func (r *Report) Summary(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if r.Repeat != nil {
-		// One line per scenario over the runs; the failures of each run follow.
-		r.Repeat.Table(w)
-	} else {
-		fmt.Fprintln(tw, "SCENARIO\tPATH\tFAMILY\tMODE\tVERDICT\tEPOLLIN(user/kernel)\tPARTIAL\tFRAMES")
-	}
-	for _, s := range r.Scenarios {
-		if r.Repeat != nil {
-			break
-		}
-		epollin, partial, frames := "-", "-", "-"
-		// An unsupported scenario never ran, and a selftest measures none
-		// of these: zeros would read as measurements.
-		if s.Verdict != Unsupported && !s.Selftest() {
-			epollin = fmt.Sprintf("%d/%d", s.EpollinUser, s.EpollinKernel)
-			partial = fmt.Sprint(s.PartialReads)
-			frames = fmt.Sprint(s.Frames)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			s.Name, s.Path, s.Family, s.Mode, s.Verdict, epollin, partial, frames)
-	}
-	tw.Flush()
+// SummaryOptions say how much the end-of-run text shows.
+type SummaryOptions struct {
+	// Verbose prints a row per case with its measurements instead of the
+	// matrix of scenarios by family and mode.
+	Verbose bool
+	// Out is the output folder, named before the verdict.
+	Out string
+}
 
+// Summary writes what a person reads at the end of a run, most important
+// first: each failed check with its want and got, the runs that broke;
+// then the scenarios as a matrix (a row per scenario and path, a cell per
+// family and mode), what could not run once per reason, kernel splats,
+// where the report is, and last the verdict with what the run tested.
+func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 	var n struct{ pass, fail, unsupported, err int }
 	var unsupported []string // reasons in first-seen order
 	byReason := map[string]int{}
@@ -74,12 +63,33 @@ func (r *Report) Summary(w io.Writer) {
 			fmt.Fprintf(w, "ERROR %s%s\n", s.ID(), colonReason(s.Reason))
 		}
 	}
+	if n.fail+n.err > 0 {
+		fmt.Fprintln(w)
+	}
+
+	switch {
+	case r.Repeat != nil:
+		// One line per scenario over the runs.
+		r.Repeat.Table(w)
+	case o.Verbose || !r.matrixFits():
+		r.table(w)
+	default:
+		r.matrix(w)
+	}
+
 	for _, reason := range unsupported {
-		noun := "scenarios"
+		noun := "cases"
 		if byReason[reason] == 1 {
-			noun = "scenario"
+			noun = "case"
 		}
-		fmt.Fprintf(w, "unsupported: %d %s%s\n", byReason[reason], noun, colonReason(reason))
+		text := oneLine(reason)
+		if !o.Verbose {
+			text = firstReason(reason)
+		}
+		if text != "" {
+			text = ": " + text
+		}
+		fmt.Fprintf(w, "unsupported: %d %s%s\n", byReason[reason], noun, text)
 	}
 	for _, sp := range r.Splats {
 		during := ""
@@ -91,12 +101,123 @@ func (r *Report) Summary(w io.Writer) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
 	}
+	if o.Out != "" {
+		fmt.Fprintf(w, "report: %s (report.json, junit.xml, events.jsonl, console.log)\n", joinPath(o.Out, "report.html"))
+	}
 	runs := ""
 	if r.Repeat != nil {
 		runs = fmt.Sprintf(" over %d runs, %d flaky", r.Repeat.Runs, len(r.Repeat.Flaky()))
 	}
-	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error%s) in %.1fs\n",
-		r.Verdict, n.pass, n.fail, n.unsupported, n.err, runs, r.DurationS)
+	tested := ""
+	if h := r.Headline(); h != "" {
+		tested = "; " + h
+	}
+	fmt.Fprintf(w, "verdict: %s (%d passed, %d failed, %d unsupported, %d error%s) in %.1fs%s\n",
+		r.Verdict, n.pass, n.fail, n.unsupported, n.err, runs, r.DurationS, tested)
+}
+
+// table is a row per case with its measurements (--verbose).
+func (r *Report) table(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tPATH\tFAMILY\tMODE\tVERDICT\tEPOLLIN(user/kernel)\tPARTIAL\tFRAMES")
+	for _, s := range r.Scenarios {
+		epollin, partial, frames := "-", "-", "-"
+		// An unsupported scenario never ran, and a selftest measures none
+		// of these: zeros would read as measurements.
+		if s.Verdict != Unsupported && !s.Selftest() {
+			epollin = fmt.Sprintf("%d/%d", s.EpollinUser, s.EpollinKernel)
+			partial = fmt.Sprint(s.PartialReads)
+			frames = fmt.Sprint(s.Frames)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Name, s.Path, s.Family, s.Mode, s.Verdict, epollin, partial, frames)
+	}
+	tw.Flush()
+}
+
+// matrixColumns are the family x mode cells of a matrix row, in order.
+var matrixColumns = []struct{ family, mode, title string }{
+	{"ipv4", "baseline", "v4 baseline"},
+	{"ipv4", Autolowat, "v4 autolowat"},
+	{"ipv6", "baseline", "v6 baseline"},
+	{"ipv6", Autolowat, "v6 autolowat"},
+}
+
+// matrixFits says whether every case has a cell in the matrix: our
+// scenarios do, test_progs' tests (no family, no mode) do not.
+func (r *Report) matrixFits() bool {
+	for _, s := range r.Scenarios {
+		if s.Selftest() || s.Run > 0 {
+			return false
+		}
+		ok := false
+		for _, c := range matrixColumns {
+			ok = ok || (c.family == s.Family && c.mode == s.Mode)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return len(r.Scenarios) > 0
+}
+
+// matrix is a row per scenario and path, a cell per family and mode.
+func (r *Report) matrix(w io.Writer) {
+	type row struct {
+		name, path string
+		cells      map[string]string
+	}
+	var rows []*row
+	index := map[string]*row{}
+	used := map[string]bool{}
+	for _, s := range r.Scenarios {
+		k := s.Name + "\x00" + s.Path
+		rw := index[k]
+		if rw == nil {
+			rw = &row{name: s.Name, path: s.Path, cells: map[string]string{}}
+			index[k] = rw
+			rows = append(rows, rw)
+		}
+		rw.cells[s.Family+"/"+s.Mode] = cell(s.Verdict)
+		used[s.Family+"/"+s.Mode] = true
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := []string{"SCENARIO", "PATH"}
+	for _, c := range matrixColumns {
+		if used[c.family+"/"+c.mode] {
+			head = append(head, strings.ToUpper(c.title))
+		}
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, rw := range rows {
+		line := []string{rw.name, rw.path}
+		for _, c := range matrixColumns {
+			if used[c.family+"/"+c.mode] {
+				v := rw.cells[c.family+"/"+c.mode]
+				if v == "" {
+					v = "."
+				}
+				line = append(line, v)
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
+	}
+	tw.Flush()
+}
+
+// cell is a verdict as a matrix cell: failures stand out, a case that
+// could not run is a dash.
+func cell(verdict string) string {
+	switch verdict {
+	case Pass:
+		return "pass"
+	case Fail:
+		return "FAIL"
+	case Unsupported:
+		return "-"
+	default:
+		return "ERROR"
+	}
 }
 
 func colonReason(reason string) string {
@@ -104,4 +225,8 @@ func colonReason(reason string) string {
 		return ""
 	}
 	return ": " + oneLine(reason)
+}
+
+func joinPath(dir, name string) string {
+	return strings.TrimSuffix(dir, "/") + "/" + name
 }

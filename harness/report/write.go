@@ -21,6 +21,7 @@ func (r *Report) Finish() {
 			s.FailedChecks = failedChecks(s.Checks)
 		}
 	}
+	r.Hook = hookOf(r.Scenarios)
 	if r.Verdict == Error {
 		return
 	}
@@ -110,6 +111,10 @@ func (r *Report) JUnit() junit.Testsuites {
 	suite.AddProperty("kernel.accel", r.Kernel.Accel)
 	for _, f := range r.Features {
 		suite.AddProperty("feature."+f.Name, fmt.Sprint(f.Value))
+	}
+	if r.Hook != nil {
+		suite.AddProperty("series.exercised", fmt.Sprint(r.Hook.Exercised))
+		suite.AddProperty("series.headline", r.Headline())
 	}
 	if r.Repeat != nil {
 		// One testcase per scenario over the runs: flaky is a failure.

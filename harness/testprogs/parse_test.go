@@ -37,7 +37,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var sum, md bytes.Buffer
-			rep.Summary(&sum)
+			rep.Summary(&sum, report.SummaryOptions{})
 			if err := ghactions.Summary(&md, rep, ""); err != nil {
 				t.Fatal(err)
 			}

@@ -86,6 +86,12 @@ func TestE2EBuildSeries(t *testing.T) {
 			t.Errorf("run %d: build.log empty or missing: %v", i+1, err)
 		}
 		checkPatched(t, rep)
+		if h := rep.Hook; h == nil || !h.Exercised || h.Unsupported != 0 || strings.Join(h.Paths, ",") != "in-order,ofo,fastopen" {
+			t.Errorf("run %d: hook %+v, want exercised on in-order, ofo and fastopen", i+1, rep.Hook)
+		}
+		if !strings.Contains(stdout, "the series' hook ran in 30 autolowat cases (in-order, ofo, fastopen)") {
+			t.Errorf("run %d: the last line does not say what was tested:\n%s", i+1, stdout)
+		}
 	}
 	if after := treeState(t, tree); after != before {
 		t.Errorf("the user's tree changed:\nbefore:\n%s\nafter:\n%s", before, after)

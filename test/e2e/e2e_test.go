@@ -103,15 +103,34 @@ func TestE2EDebianKernel(t *testing.T) {
 	needQEMU(t)
 	k := debianKernel(t)
 	out := t.TempDir()
-	code, stdout, stderr := runHarness(t, "run", "--kernel", k.Image, "--out", out)
+	// --require-hook: a green run that never reached the series' hook is
+	// a failure for a job that exists to test the series.
+	code, stdout, stderr := runHarness(t, "run", "--kernel", k.Image, "--out", out, "--require-hook")
 	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	if code != 0 {
-		t.Fatalf("harness run exited %d, want 0", code)
+	if code != 1 || !strings.Contains(stderr, "--require-hook: the series was not exercised") {
+		t.Fatalf("harness run --require-hook exited %d, want 1 naming the flag", code)
+	}
+	// The end of the run fits a screen, and its last line says that the
+	// series was not tested, and why.
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) > 25 {
+		t.Errorf("%d lines at the end of a passing run, want at most 25", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 100 && !strings.HasPrefix(l, "verdict:") && !strings.HasPrefix(l, "report:") {
+			t.Errorf("line wider than 100 columns: %q", l)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, "verdict: pass") || !strings.Contains(last, "the series was NOT exercised: kernel lacks BPF_SOCK_OPS_RCVQ_CB") {
+		t.Errorf("last line %q does not say the series was not exercised", last)
 	}
 
 	rep := readReport(t, out)
 	if rep.Schema != report.Schema || rep.Verdict != report.Pass {
 		t.Errorf("schema %q verdict %q (%s)", rep.Schema, rep.Verdict, rep.Error)
+	}
+	if rep.Hook == nil || rep.Hook.Exercised || rep.Hook.Unsupported != len(scenario.Expand(scenario.All(), nil))/2 {
+		t.Errorf("hook %+v, want not exercised, every autolowat case unsupported", rep.Hook)
 	}
 	if !strings.HasPrefix(rep.Kernel.Release, "6.12.") || rep.Kernel.Accel == "" {
 		t.Errorf("kernel %+v", rep.Kernel)

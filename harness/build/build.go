@@ -171,7 +171,7 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	}
 
 	// Step: config. Checked before anything is compiled.
-	obj := filepath.Join(treeDir, "build", ShortHash(o.Profile+"\x00"+strings.Join(o.Configs, "\x00")))
+	obj := filepath.Join(treeDir, "build", buildFolder(o, len(s.Patches) > 0))
 	if err := os.MkdirAll(obj, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
@@ -239,6 +239,20 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	}
 	say("build: %s in %.0fs, stored as %s", art.Release, b.Seconds, b.Key)
 	return e.Kernel(), b, o.withTree(wt, e.Kernel())
+}
+
+// buildFolder names the O= folder of a build: one per profile and user
+// fragments, and one for the base and one for the base plus a series, so
+// that --baseline, which builds both, does not recompile everything that
+// includes a header the series changes (bpf.h, tcp.h) each time it goes
+// from one to the other. Bisect steps and --each-patch prefixes stay in
+// one folder and compile only what differs between them.
+func buildFolder(o Options, withSeries bool) string {
+	side := "base"
+	if withSeries {
+		side = "series"
+	}
+	return side + "-" + ShortHash(o.Profile+"\x00"+strings.Join(o.Configs, "\x00"))
 }
 
 func (o Options) withTree(wt string, k kernel.Kernel) error {

@@ -107,3 +107,17 @@ func TestIndex(t *testing.T) {
 		t.Errorf("a torn entry was taken")
 	}
 }
+
+func TestBuildFolder(t *testing.T) {
+	o := Options{Profile: "minimal"}
+	base, series := buildFolder(o, false), buildFolder(o, true)
+	if base == series || !strings.HasPrefix(base, "base-") || !strings.HasPrefix(series, "series-") {
+		t.Errorf("base %s, series %s: want a folder per side", base, series)
+	}
+	if buildFolder(Options{Profile: "debug"}, true) == series {
+		t.Errorf("profiles share a folder")
+	}
+	if buildFolder(o, true) != series {
+		t.Errorf("not stable")
+	}
+}

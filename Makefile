@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/harness
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps deps-build deps-bpf deps-selftests deps-report run run-stock test unit e2e bench bench-build bench-selftests bpf bpf-check vet clean
+.PHONY: all build deps deps-build deps-bpf deps-selftests deps-report run run-stock test unit e2e bench bench-build bench-cache bench-selftests bpf bpf-check vet clean
 
 all: build
 
@@ -63,6 +63,11 @@ e2e: deps build
 # Boot and run times, over 5 runs each, as a table.
 bench: deps
 	$(GO) test -run '^$$' -bench Boot -benchtime 5x -timeout 30m ./test/e2e/
+
+# A --tree run whose kernel is in the cache against a --kernel run of the
+# same image, one scenario each, as a table with their ratio.
+bench-cache: deps deps-build build
+	$(GO) test -run '^$$' -bench CachedTree -benchtime 3x -timeout 60m ./test/e2e/
 
 # Cold kernel builds on Debian's 6.12 tree: objects compiled and time for
 # the minimal profile against a defconfig-sized kernel, and a one-file

@@ -27,7 +27,7 @@ func treeState(t *testing.T, tree string) string {
 	return b.String()
 }
 
-func readReport(t *testing.T, dir string) report.Report {
+func readReport(t testing.TB, dir string) report.Report {
 	t.Helper()
 	var rep report.Report
 	b, err := os.ReadFile(filepath.Join(dir, "report.json"))

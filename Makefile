@@ -73,7 +73,7 @@ bench-cache: deps deps-build build
 # the minimal profile against a defconfig-sized kernel, and a one-file
 # rebuild, as a table. About 20 minutes on 2 cores.
 bench-build: deps-build
-	$(GO) test -run '^$$' -bench KernelBuild -benchtime 1x -timeout 120m ./test/e2e/
+	$(GO) test -run '^$$' -bench 'KernelBuild|CcacheElsewhere' -benchtime 1x -timeout 150m ./test/e2e/
 
 # test_progs builds on Debian's 6.12 tree with our port: cold, and again
 # from a fresh checkout of the same sources, as a table. About 5 minutes

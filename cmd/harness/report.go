@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/perfetto"
 )
 
 func reportCmd(args []string) int {
@@ -33,6 +34,10 @@ the run's summary and a timeline of every scenario.
 	}
 	dir := fs.Arg(0)
 	if err := htmlreport.Write(dir, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
+		return 2
+	}
+	if err := perfetto.Write(dir, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
 		return 2
 	}

@@ -40,6 +40,10 @@ type Input struct {
 // Load reads an output folder as `harness run` left it.
 func Load(dir string) (Input, error) { return load(dir, nil) }
 
+// LoadWith is Load with the folder's report at hand (nil reads
+// report.json).
+func LoadWith(dir string, rep *report.Report) (Input, error) { return load(dir, rep) }
+
 // Write writes dir/report.html for the output folder dir. rep is the
 // folder's report when the caller has it at hand; nil reads report.json.
 func Write(dir string, rep *report.Report) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/trace"
@@ -479,6 +480,7 @@ func writeOutputs(rep *report.Report, dir string) error {
 		rep.WriteJSON(filepath.Join(dir, "report.json")),
 		rep.WriteJUnit(filepath.Join(dir, "junit.xml")),
 		htmlreport.Write(dir, rep),
+		perfetto.Write(dir, rep),
 	)
 }
 

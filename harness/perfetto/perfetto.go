@@ -1,0 +1,183 @@
+// Package perfetto writes a run's timelines as trace.json in the Chrome
+// trace-event format, which ui.perfetto.dev and chrome://tracing open:
+// one process per case, a track each for the writer, the reader, the
+// kernel's wake-ups and the RCVQ callbacks, counters for the bytes queued,
+// held out of order and SO_RCVLOWAT, and flow arrows from a send to the
+// kernel wake-up it caused to the EPOLLIN that followed.
+package perfetto
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// FileName is the trace's name in an output folder.
+const FileName = "trace.json"
+
+// Event is one trace event. Times are microseconds from the run's first
+// event, as the format wants.
+type Event struct {
+	Name string         `json:"name"`
+	Cat  string         `json:"cat,omitempty"`
+	Ph   string         `json:"ph"`
+	TS   float64        `json:"ts"`
+	Dur  float64        `json:"dur,omitempty"`
+	PID  int            `json:"pid"`
+	TID  int            `json:"tid,omitempty"`
+	ID   int            `json:"id,omitempty"`
+	BP   string         `json:"bp,omitempty"`
+	S    string         `json:"s,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// Trace is the whole of trace.json.
+type Trace struct {
+	TraceEvents     []Event        `json:"traceEvents"`
+	DisplayTimeUnit string         `json:"displayTimeUnit"`
+	OtherData       map[string]any `json:"otherData,omitempty"`
+}
+
+// Tracks of a case's process.
+const (
+	tidWriter = 1 + iota
+	tidReader
+	tidKernel
+	tidRcvq
+)
+
+var trackNames = map[int]string{tidWriter: "writer", tidReader: "reader", tidKernel: "kernel wake-ups", tidRcvq: "RCVQ callbacks"}
+
+// markLen is how long a mark's slice lasts: flow arrows bind to slices,
+// and an instant is drawn too thin to find.
+const markLen = 1.0 // µs
+
+// FromRun makes the trace of one run.
+func FromRun(r htmlreport.Run) Trace {
+	t := Trace{DisplayTimeUnit: "ns", OtherData: map[string]any{
+		"kernel": r.Report.Kernel.Release, "verdict": r.Report.Verdict}}
+	if h := r.Report.Headline(); h != "" {
+		t.OtherData["headline"] = h
+	}
+	byCase := map[string][]trace.Event{}
+	var origin int64 = -1
+	for _, e := range r.Events {
+		if e.Scenario != "" {
+			byCase[e.Scenario] = append(byCase[e.Scenario], e)
+			if origin < 0 || e.TimeNS < origin {
+				origin = e.TimeNS
+			}
+		}
+	}
+	us := func(ns int64) float64 { return float64(ns-origin) / 1e3 }
+	flow := 0
+	for i, s := range r.Report.Scenarios {
+		evs := byCase[s.ID()]
+		if len(evs) == 0 {
+			continue // never ran: nothing to draw
+		}
+		pid := i + 1
+		add := func(e Event) { e.PID = pid; t.TraceEvents = append(t.TraceEvents, e) }
+		add(Event{Name: "process_name", Ph: "M", Args: map[string]any{"name": fmt.Sprintf("%s [%s]", s.ID(), s.Verdict)}})
+		add(Event{Name: "process_sort_index", Ph: "M", Args: map[string]any{"sort_index": pid}})
+		for tid, name := range trackNames {
+			add(Event{Name: "thread_name", Ph: "M", TID: tid, Args: map[string]any{"name": name}})
+		}
+		tl := htmlreport.Build(evs, s.FailedChecks)
+		for _, c := range []struct {
+			name, arg string
+			points    []htmlreport.Point
+		}{{"bytes queued", "bytes", tl.Queued}, {"bytes out of order", "bytes", tl.OFO}, {"SO_RCVLOWAT", "bytes", tl.Lowat}} {
+			for _, p := range c.points {
+				add(Event{Name: c.name, Ph: "C", TS: us(p.T), Args: map[string]any{c.arg: p.V}})
+			}
+		}
+		marks := append([]htmlreport.Mark(nil), tl.Marks...)
+		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
+		var lastSend, lastWake *htmlreport.Mark
+		for k := range marks {
+			m := &marks[k]
+			e := Event{Name: markName(m), Cat: m.Kind, Ph: "X", TS: us(m.T), Dur: markLen, TID: markTrack(m.Kind),
+				Args: map[string]any{"step": m.Step, "what": m.Label}}
+			if m.Bytes > 0 {
+				e.Args["bytes"] = m.Bytes
+			}
+			add(e)
+			switch m.Kind {
+			case htmlreport.MarkSend:
+				lastSend, lastWake = m, nil
+			case htmlreport.MarkWake:
+				lastWake = m
+			case htmlreport.MarkEpollin:
+				// The send that queued the bytes, the kernel's wake-up,
+				// and the EPOLLIN the reader got.
+				if lastSend == nil || lastWake == nil {
+					continue
+				}
+				flow++
+				add(Event{Name: "wake-up", Cat: "flow", Ph: "s", ID: flow, TS: us(lastSend.T), TID: tidWriter})
+				add(Event{Name: "wake-up", Cat: "flow", Ph: "t", ID: flow, TS: us(lastWake.T), TID: tidKernel})
+				add(Event{Name: "wake-up", Cat: "flow", Ph: "f", BP: "e", ID: flow, TS: us(m.T), TID: tidReader})
+				lastWake = nil
+			}
+		}
+		for _, f := range tl.Failures {
+			at := tl.End
+			if len(f.Times) > 0 {
+				at = f.Times[0]
+			}
+			add(Event{Name: "FAIL " + f.Check.Name, Cat: "check", Ph: "i", S: "p", TS: us(at), TID: tidReader,
+				Args: map[string]any{"want": f.Check.Want, "got": f.Check.Got, "detail": f.Check.Detail}})
+		}
+	}
+	return t
+}
+
+func markName(m *htmlreport.Mark) string {
+	switch m.Kind {
+	case htmlreport.MarkRcvq:
+		if m.Path != "" {
+			return "rcvq " + m.Path
+		}
+	case htmlreport.MarkEpollin:
+		return "EPOLLIN"
+	}
+	return m.Kind
+}
+
+func markTrack(kind string) int {
+	switch kind {
+	case htmlreport.MarkSend:
+		return tidWriter
+	case htmlreport.MarkWake:
+		return tidKernel
+	case htmlreport.MarkRcvq:
+		return tidRcvq
+	}
+	return tidReader
+}
+
+// Write writes dir/trace.json for the output folder dir; rep is its
+// report when the caller has it at hand, nil reads report.json.
+func Write(dir string, rep *report.Report) error {
+	in, err := htmlreport.LoadWith(dir, rep)
+	if err != nil {
+		return err
+	}
+	t := FromRun(in.Top)
+	b, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("trace.json: %w", err)
+	}
+	tmp := filepath.Join(dir, "."+FileName+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("trace.json: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, FileName))
+}

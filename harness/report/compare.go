@@ -3,8 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
@@ -103,7 +101,7 @@ func (r *Report) WriteJUnitPair(base *Report, path string) error {
 	}{{"base.", base}, {"series.", r}} {
 		suites := part.rep.JUnit()
 		for _, s := range suites.Suites {
-			ts := junit.Testsuite{Name: part.prefix + s.Name, Properties: s.Properties}
+			ts := junit.Testsuite{Name: part.prefix + s.Name, Properties: s.Properties, SystemErr: s.SystemErr}
 			for _, tc := range s.Testcases {
 				tc.Classname = part.prefix + tc.Classname
 				ts.AddTestcase(tc)
@@ -111,17 +109,5 @@ func (r *Report) WriteJUnitPair(base *Report, path string) error {
 			all.AddSuite(ts)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".junit-*.xml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := all.WriteXML(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return r.writeJUnit(path, all)
 }

@@ -2,7 +2,10 @@
 // programs, junit.xml for CI systems and a summary table for people.
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Schema names the layout of report.json; bump it on incompatible changes.
 const Schema = "harness.report/v1"
@@ -18,6 +21,14 @@ const (
 // Report is the whole of report.json.
 type Report struct {
 	Schema string `json:"schema"`
+	// HarnessVersion is the version of the harness that ran (its module
+	// version and VCS revision); Started is when the run began, Command
+	// the command line it was given.
+	HarnessVersion string    `json:"harness_version,omitempty"`
+	Started        time.Time `json:"started,omitzero"`
+	Command        []string  `json:"command,omitempty"`
+	// Host is the machine the harness ran on.
+	Host   string `json:"host,omitempty"`
 	Kernel Kernel `json:"kernel"`
 	// Build says how the kernel was made, when the harness built it.
 	Build *Build `json:"build,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 )
@@ -218,7 +219,35 @@ func suiteErr(r *Report) string {
 
 // WriteJUnit writes junit.xml atomically.
 func (r *Report) WriteJUnit(path string) error {
-	ts := r.JUnit()
+	return r.writeJUnit(path, r.JUnit())
+}
+
+// writeJUnit writes ts as the junit-10 schema that Jenkins and GitLab
+// read it wants: no skipped or disabled counts on testsuites (the
+// testcases' skipped elements say it), a timestamp and a hostname on each
+// testsuite, and the harness's version and command line as properties.
+func (r *Report) writeJUnit(path string, ts junit.Testsuites) error {
+	ts.Skipped, ts.Disabled = 0, 0
+	started := r.Started
+	if started.IsZero() {
+		started = time.Now()
+	}
+	host := r.Host
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	for i := range ts.Suites {
+		s := &ts.Suites[i]
+		s.Disabled = 0
+		s.Timestamp = started.UTC().Format("2006-01-02T15:04:05")
+		s.Hostname = host
+		if r.HarnessVersion != "" {
+			s.AddProperty("harness.version", r.HarnessVersion)
+		}
+		if len(r.Command) > 0 {
+			s.AddProperty("harness.command", strings.Join(r.Command, " "))
+		}
+	}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	if err := ts.WriteXML(&buf); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/ghactions"
 	"github.com/kernel-harness/harness/harness/report"
@@ -27,7 +28,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			rep := &report.Report{Schema: report.Schema, Kernel: report.Kernel{Release: "6.12.0", Source: "tree", Accel: "tcg"},
-				Features: []report.Feature{}, Scenarios: r.Scenarios()}
+				Features: []report.Feature{}, Scenarios: r.Scenarios(),
+				Host: "testhost", Started: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
 			rep.Finish()
 			dir := t.TempDir()
 			if err := rep.WriteJSON(filepath.Join(dir, "report.json")); err != nil {

@@ -33,7 +33,7 @@ deps-report:
 	@scripts/deps chromium
 
 build:
-	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/harness
+	$(GO) build -trimpath -ldflags "-X github.com/kernel-harness/harness/harness/version.Stamped=$(VERSION)" -o $(BIN) ./cmd/harness
 
 # The main job, on the bundled example: a git tree of Debian's 6.12
 # source (made once, in the cache), our port of the series applied in the

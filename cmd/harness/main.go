@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/version"
 	"os"
 
 	"github.com/kernel-harness/harness/harness/guest"
@@ -25,9 +26,6 @@ commands:
   cache     list or prune the built kernels, or print a build's cache key (harness cache list|prune|key)
   version   print the harness version
 `
-
-// version is set by the Makefile.
-var version = "dev"
 
 func main() {
 	if os.Getpid() == 1 {
@@ -54,7 +52,7 @@ func main() {
 	case "agent": // inside a vng guest (agent.go)
 		os.Exit(agentCmd(os.Args[2:]))
 	case "version":
-		fmt.Println(version)
+		fmt.Println(version.Long())
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

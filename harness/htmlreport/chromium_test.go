@@ -66,6 +66,17 @@ const answer = `(() => {
 	return {top: Math.round(r.top), bottom: Math.round(r.bottom), links: links.length, dead: dead.length, headline: head ? head.textContent : ''};
 })()`
 
+// stepsX is, per case and side, the laid-out x of each numbered step.
+const stepsX = `Array.from(document.querySelectorAll('svg.timeline')).map(svg => ({
+	case: svg.dataset.case, side: svg.dataset.side,
+	steps: Object.fromEntries(Array.from(svg.querySelectorAll('text.steplabel')).map(t => [t.textContent, Math.round(t.getBoundingClientRect().left)]))
+}))`
+
+type svgSteps struct {
+	Case, Side string
+	Steps      map[string]int
+}
+
 type answerBox struct {
 	Top, Bottom, Links, Dead int
 	Headline                 string
@@ -129,6 +140,34 @@ func TestChromium(t *testing.T) {
 				t.Errorf("answer box headline %q, want %q", box.Headline, in.Top.Report.Headline())
 			case box.Dead > 0 || (failed > 0 && box.Links == 0):
 				t.Errorf("answer box: %d links, %d lead nowhere; %d cases failed", box.Links, box.Dead, failed)
+			}
+			if in.Base != nil {
+				// --baseline: the two runs of a case share a time axis.
+				laid, err := chromedp.Run(ctx, chromedp.Evaluate[[]svgSteps](stepsX))
+				if err != nil {
+					t.Fatalf("chromium: steps: %v", err)
+				}
+				bySide := map[string]map[string]int{}
+				for _, l := range laid {
+					bySide[l.Side+" "+l.Case] = l.Steps
+				}
+				compared := 0
+				for _, l := range laid {
+					if l.Side != "base" {
+						continue
+					}
+					for n, x := range l.Steps {
+						if px, ok := bySide["patched "+l.Case][n]; ok {
+							compared++
+							if px != x {
+								t.Errorf("%s: step %s at %d px on base, %d px patched", l.Case, n, x, px)
+							}
+						}
+					}
+				}
+				if compared == 0 {
+					t.Error("no step drawn on both sides of a case")
+				}
 			}
 			sides, err := chromedp.Run(ctx, chromedp.Evaluate[[]drawn](measure))
 			if err != nil {

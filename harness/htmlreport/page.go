@@ -54,6 +54,7 @@ type sideView struct {
 	Release  string
 	S        *report.Scenario // nil: the case was not in this run
 	SVG      template.HTML
+	tl       *Timeline
 	Failures []failView
 	Splats   []report.Splat
 	Note     string
@@ -151,7 +152,7 @@ func cases(runs []*Run, labels []string) []caseView {
 					sv.Note += ": " + s.Reason
 				}
 			default:
-				sv.SVG = tl.SVG(id, labels[i])
+				sv.tl = tl // drawn once every side's timeline is known
 			}
 			for _, f := range tl.Failures {
 				sv.Failures = append(sv.Failures, failView{Text: describe(f.Check), Where: where(f)})
@@ -159,9 +160,27 @@ func cases(runs []*Run, labels []string) []caseView {
 			sv.Splats = splatsOf(r.Report, *s)
 			c.Sides = append(c.Sides, sv)
 		}
+		drawSides(c)
 		out = append(out, c)
 	}
 	return out
+}
+
+// drawSides draws the timelines of a case's sides, on one time axis when
+// there are several (--baseline), so that their steps line up.
+func drawSides(c caseView) {
+	var tls []*Timeline
+	for _, sv := range c.Sides {
+		if sv.tl != nil {
+			tls = append(tls, sv.tl)
+		}
+	}
+	Align(tls...)
+	for i := range c.Sides {
+		if sv := &c.Sides[i]; sv.tl != nil {
+			sv.SVG = sv.tl.SVG(c.ID, sv.Label)
+		}
+	}
 }
 
 var anchorRE = regexp.MustCompile(`[^A-Za-z0-9_-]+`)

@@ -176,3 +176,44 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("early page:\n%s", page)
 	}
 }
+
+// With --baseline, the base and the patched timeline of a case share one
+// time axis: every step both runs have starts at the same x.
+func TestBaselineSharedAxis(t *testing.T) {
+	in, err := Load(filepath.Join("testdata", "baseline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := render(t, in)
+	svgRE := regexp.MustCompile(`(?s)<svg class="timeline" data-case="([^"]*)" data-side="([^"]*)".*?</svg>`)
+	stepRE := regexp.MustCompile(`<text class="steplabel" x="([0-9.]+)" y="[0-9]+">([0-9]+)</text>`)
+	steps := map[string]map[string]map[string]string{} // case -> side -> step -> x
+	for _, m := range svgRE.FindAllStringSubmatch(page, -1) {
+		if steps[m[1]] == nil {
+			steps[m[1]] = map[string]map[string]string{}
+		}
+		xs := map[string]string{}
+		for _, s := range stepRE.FindAllStringSubmatch(m[0], -1) {
+			xs[s[2]] = s[1]
+		}
+		steps[m[1]][m[2]] = xs
+	}
+	compared := 0
+	for id, sides := range steps {
+		base, patched := sides["base"], sides["patched"]
+		if base == nil || patched == nil {
+			continue
+		}
+		for n, x := range base {
+			if px, ok := patched[n]; ok {
+				compared++
+				if px != x {
+					t.Errorf("%s: step %s at x=%s on base, x=%s patched", id, n, x, px)
+				}
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatal("no case with a step on both sides to compare")
+	}
+}

@@ -62,6 +62,29 @@ type scale struct {
 	ts        []int64   // the event times, sorted and unique
 	pos       []float64 // their positions once gaps are shortened
 	breaks    [][2]int64
+	// align, when set, moves positions onto an axis shared with another
+	// run of the same case, so that their steps line up (--baseline).
+	align *alignment
+}
+
+// alignment maps positions on one timeline (from) to positions on an
+// axis shared with others (to): piecewise linear between knots at the
+// steps every timeline has, and at both ends.
+type alignment struct{ from, to []float64 }
+
+func (a *alignment) at(p float64) float64 {
+	i := sort.SearchFloat64s(a.from, p)
+	switch {
+	case i == 0:
+		return a.to[0]
+	case i == len(a.from):
+		return a.to[len(a.to)-1]
+	}
+	span := a.from[i] - a.from[i-1]
+	if span <= 0 {
+		return a.to[i]
+	}
+	return a.to[i-1] + (p-a.from[i-1])/span*(a.to[i]-a.to[i-1])
 }
 
 func newScale(times []int64, x0, width float64) scale {
@@ -98,21 +121,37 @@ func (s scale) x(t int64) float64 {
 	if len(s.ts) < 2 {
 		return s.x0 + s.width/2
 	}
-	total := s.pos[len(s.pos)-1]
-	i := sort.Search(len(s.ts), func(i int) bool { return s.ts[i] >= t })
-	var p float64
-	switch {
-	case i == 0:
-		p = 0
-	case i == len(s.ts):
-		p = total
-	case s.ts[i] == t:
-		p = s.pos[i]
-	default:
-		frac := float64(t-s.ts[i-1]) / float64(s.ts[i]-s.ts[i-1])
-		p = s.pos[i-1] + frac*(s.pos[i]-s.pos[i-1])
+	p, total := s.position(t), s.total()
+	if s.align != nil {
+		p, total = s.align.at(p), s.align.to[len(s.align.to)-1]
+	}
+	if total <= 0 {
+		return s.x0
 	}
 	return s.x0 + s.width*p/total
+}
+
+// total is the length of the axis once gaps are shortened.
+func (s scale) total() float64 {
+	if len(s.pos) == 0 {
+		return 0
+	}
+	return s.pos[len(s.pos)-1]
+}
+
+// position is t on the axis once gaps are shortened.
+func (s scale) position(t int64) float64 {
+	i := sort.Search(len(s.ts), func(i int) bool { return s.ts[i] >= t })
+	switch {
+	case len(s.ts) == 0 || i == 0:
+		return 0
+	case i == len(s.ts):
+		return s.total()
+	case s.ts[i] == t:
+		return s.pos[i]
+	}
+	frac := float64(t-s.ts[i-1]) / float64(s.ts[i]-s.ts[i-1])
+	return s.pos[i-1] + frac*(s.pos[i]-s.pos[i-1])
 }
 
 type svgBuf struct{ strings.Builder }
@@ -129,19 +168,8 @@ func (t *Timeline) SVG(id, side string) template.HTML {
 	axisTop := lanesTop + len(lanes)*laneHeight
 	height := axisTop + axisHeight
 	x0, x1 := float64(marginL+8), float64(svgWidth-marginR-8)
-	var times []int64
-	for _, ps := range [][]Point{t.Queued, t.OFO, t.Lowat, t.Steps} {
-		for _, p := range ps {
-			times = append(times, p.T)
-		}
-	}
-	for _, m := range t.Marks {
-		times = append(times, m.T)
-	}
-	for _, f := range t.Failures {
-		times = append(times, f.Times...)
-	}
-	sc := newScale(times, x0, x1-x0)
+	sc := t.scale()
+	sc.align = t.align
 	yMax := niceCeil(t.MaxBytes)
 	y := func(v int) float64 { return plotTop + plotHeight - float64(plotHeight)*float64(v)/float64(yMax) }
 	base := y(0)
@@ -271,5 +299,79 @@ func niceCeil(v int) int {
 				return n
 			}
 		}
+	}
+}
+
+// scale is the timeline's own axis.
+func (t *Timeline) scale() scale {
+	var times []int64
+	for _, ps := range [][]Point{t.Queued, t.OFO, t.Lowat, t.Steps} {
+		for _, p := range ps {
+			times = append(times, p.T)
+		}
+	}
+	for _, m := range t.Marks {
+		times = append(times, m.T)
+	}
+	for _, f := range t.Failures {
+		times = append(times, f.Times...)
+	}
+	x0, x1 := float64(marginL+8), float64(svgWidth-marginR-8)
+	return newScale(times, x0, x1-x0)
+}
+
+// Align puts timelines of the same case (the base and the patched run of
+// --baseline) on one axis: each step they all have starts at the same x,
+// and each stretch between two such steps is as wide as the widest of
+// them needs. Timelines without a step in common keep their own axes.
+func Align(tls ...*Timeline) {
+	if len(tls) < 2 {
+		return
+	}
+	common := map[int]int{}
+	for _, t := range tls {
+		seen := map[int]bool{}
+		for _, p := range t.Steps {
+			if !seen[p.V] {
+				seen[p.V] = true
+				common[p.V]++
+			}
+		}
+	}
+	var steps []int
+	for n, k := range common {
+		if k == len(tls) {
+			steps = append(steps, n)
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	sort.Ints(steps)
+	knots := make([][]float64, len(tls))
+	for i, t := range tls {
+		sc := t.scale()
+		first := map[int]int64{}
+		for _, p := range t.Steps {
+			if _, ok := first[p.V]; !ok {
+				first[p.V] = p.T
+			}
+		}
+		k := []float64{0}
+		for _, n := range steps {
+			k = append(k, max(k[len(k)-1], sc.position(first[n])))
+		}
+		knots[i] = append(k, max(k[len(k)-1], sc.total()))
+	}
+	shared := make([]float64, len(knots[0]))
+	for j := 1; j < len(shared); j++ {
+		widest := 0.0
+		for _, k := range knots {
+			widest = max(widest, k[j]-k[j-1])
+		}
+		shared[j] = shared[j-1] + widest
+	}
+	for i, t := range tls {
+		t.align = &alignment{from: knots[i], to: shared}
 	}
 }

@@ -67,6 +67,9 @@ type Timeline struct {
 	Failures []Failure
 	// MaxBytes is the largest value of Queued, OFO and Lowat.
 	MaxBytes int
+	// align puts the timeline on an axis shared with another run of the
+	// same case (Align).
+	align *alignment
 }
 
 // Empty says the events had nothing to draw: a case that never ran.

@@ -68,6 +68,7 @@ options:
 	bo.BuildFailure, bo.BootFailure = bisect.Verdict(*buildFailure), bisect.Verdict(*bootFailure)
 	o.Deadlines = vm.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
 	o.Progress = os.Stderr
+	o.Command = os.Args
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

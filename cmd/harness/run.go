@@ -84,6 +84,7 @@ options:
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
+	o.Command = os.Args
 	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

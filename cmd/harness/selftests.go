@@ -62,6 +62,7 @@ options:
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	o.Progress = os.Stderr
+	o.Command = os.Args
 	finish := githubActions("selftests", &o.Options) // step summary and annotations, as harness run
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

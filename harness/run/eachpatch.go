@@ -63,7 +63,7 @@ func runEachPatch(ctx context.Context, o Options) (*report.Report, error) {
 		}
 		table.Prefixes = append(table.Prefixes, p)
 	}
-	out := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	out := newReport(o)
 	if last != nil {
 		c := *last
 		out = &c

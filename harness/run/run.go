@@ -30,11 +30,14 @@ import (
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/version"
 	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // Options is one `harness run`.
 type Options struct {
+	// Command is the command line the run was given, for the reports.
+	Command  []string
 	Kernel   string // bzImage; empty: the default kernel
 	Modules  string // lib/modules/<release>; empty: found beside the kernel
 	Out      string // output folder
@@ -103,7 +106,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 
 func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	start := time.Now()
-	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	rep := newReport(o)
 	lv := newLive(o.Progress) // nil off a terminal
 	defer lv.close()
 	say := func(format string, args ...any) { lv.printf(o.Progress, format, args...) }
@@ -473,6 +476,14 @@ func guestError(evs []trace.Event) error {
 		}
 	}
 	return nil
+}
+
+// newReport is an empty report that says which harness ran, when, how
+// and where.
+func newReport(o Options) *report.Report {
+	host, _ := os.Hostname()
+	return &report.Report{Schema: report.Schema, HarnessVersion: version.String(), Started: time.Now().UTC().Truncate(time.Second),
+		Command: o.Command, Host: host, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
 }
 
 func writeOutputs(rep *report.Report, dir string) error {

@@ -42,7 +42,7 @@ type SelftestsOptions struct {
 // the same report.json, junit.xml, summary and step summary as a run.
 func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, error) {
 	start := time.Now()
-	rep := &report.Report{Schema: report.Schema, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
+	rep := newReport(o.Options)
 	say := func(format string, args ...any) {
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, format+"\n", args...)

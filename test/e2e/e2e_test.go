@@ -129,6 +129,9 @@ func TestE2EDebianKernel(t *testing.T) {
 	if rep.Schema != report.Schema || rep.Verdict != report.Pass {
 		t.Errorf("schema %q verdict %q (%s)", rep.Schema, rep.Verdict, rep.Error)
 	}
+	if rep.HarnessVersion == "" || rep.Started.IsZero() || rep.Host == "" || len(rep.Command) < 2 || rep.Command[1] != "run" {
+		t.Errorf("provenance: version %q started %v host %q command %q", rep.HarnessVersion, rep.Started, rep.Host, rep.Command)
+	}
 	if rep.Hook == nil || rep.Hook.Exercised || rep.Hook.Unsupported != len(scenario.Expand(scenario.All(), nil))/2 {
 		t.Errorf("hook %+v, want not exercised, every autolowat case unsupported", rep.Hook)
 	}

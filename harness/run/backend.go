@@ -234,7 +234,7 @@ func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, 
 		out.res.Attempts++
 		d := sameBootDeadlines(o)
 		if accel == vm.AccelTCG {
-			d = vm.Deadlines{Boot: d.Boot * vm.TCGStretch, Idle: d.Idle * vm.TCGStretch, Run: d.Run * vm.TCGStretch}
+			d = d.ForTCG()
 		}
 		out.res.Accel, out.res.AccelNote = accel, note
 		out.res.Outcome, bootErr = vng.Run(ctx, vng.Boot{

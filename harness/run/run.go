@@ -314,6 +314,9 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	if bootErr != nil {
 		for _, s := range rep.Splats {
+			if errors.Is(bootErr, vm.ErrPanic) {
+				break // it quotes the panic already
+			}
 			if s.Kind == "panic" || s.Kind == "oops" {
 				// The kernel's own words come first: they are the cause.
 				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, firstLine(s.Text), bootErr)

@@ -34,7 +34,14 @@ var (
 	ErrSilent      = errors.New("guest fell silent")
 	ErrNoDone      = errors.New("guest ended without a done event")
 	ErrDeadline    = errors.New("run deadline passed")
+	// ErrPanic is a kernel panic seen on the console: nothing more will
+	// come, whatever the kernel's panic= says, so the boot ends at once.
+	ErrPanic = errors.New("kernel panic")
 )
+
+// panicGrace is how long the console is still read after a panic line,
+// for the backtrace that follows it.
+const panicGrace = 2 * time.Second
 
 // Options is one boot.
 type Options struct {
@@ -55,6 +62,7 @@ type Options struct {
 	BootTimeout time.Duration // start to first event
 	IdleTimeout time.Duration // longest gap between events
 	RunTimeout  time.Duration // start to done
+	Stretch     int           // how much TCG stretched them, for messages
 }
 
 // Outcome is how one boot ended.
@@ -75,6 +83,9 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	out = &Outcome{}
 	bin, err := findQEMU(o.QEMU)
 	if err != nil {
+		return out, err
+	}
+	if err := CheckSocketDir(o.Dir); err != nil {
 		return out, err
 	}
 	conSock := filepath.Join(o.Dir, "console.sock")
@@ -131,6 +142,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	// Console and events arrive on their own goroutines; the main loop
 	// below only selects on channels and deadlines.
 	var tail consoleTail
+	panicked := make(chan string, 1)
 	conDone := make(chan struct{})
 	go func() {
 		defer close(conDone)
@@ -141,6 +153,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		defer c.Close()
 		readConsole(c, o.Console, func(line string) {
 			tail.add(line)
+			if i := strings.Index(line, "Kernel panic - not syncing"); i >= 0 {
+				select {
+				case panicked <- line[i:]:
+				default:
+				}
+			}
 			if o.OnConsoleLine != nil {
 				o.OnConsoleLine(line)
 			}
@@ -194,11 +212,17 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		}
 	}
 
-	idle := time.NewTimer(o.RunTimeout)
+	// The idle deadline runs from the first event on; before it the boot
+	// deadline does.
+	idle := time.NewTimer(o.IdleTimeout)
+	idle.Stop()
 	defer idle.Stop()
+	dl := Deadlines{Stretch: o.Stretch}
 	total := time.NewTimer(o.RunTimeout)
 	defer total.Stop()
 	first := true
+	var panicLine string
+	var grace <-chan time.Time // after a panic line
 	finish := func(err error) (*Outcome, error) {
 		out.Duration = time.Since(start)
 		out.Stderr = stderr.String()
@@ -232,6 +256,9 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			}
 			if out.Done {
 				return finish(nil)
+			}
+			if panicLine != "" {
+				return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
 			}
 			if kvmFailure(stderr.String()) {
 				return finish(fmt.Errorf("%w: %s", ErrKVMUnusable, firstLine(stderr.String())))
@@ -269,14 +296,37 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 				}
 				return finish(nil)
 			}
+		case line := <-panicked:
+			// With panic=0 (or a kernel that ignores panic=-1) QEMU runs
+			// on forever: take the backtrace and what QEMU still says for
+			// a moment, then stop.
+			panicLine = line
+			grace = time.After(panicGrace)
+		case <-grace:
+			return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
 		case <-boot.C:
-			return finish(fmt.Errorf("%w (%v); console ended with: %s", ErrBootHang, o.BootTimeout, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w (%s); console ended with: %s", ErrBootHang, dl.Note(o.BootTimeout, "--boot-timeout"), lastLine(tail.lines())))
 		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %v; console ended with: %s", ErrSilent, o.IdleTimeout, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w: no event for %s; console ended with: %s", ErrSilent, dl.Note(o.IdleTimeout, "--idle-timeout"), lastLine(tail.lines())))
 		case <-total.C:
-			return finish(fmt.Errorf("%w (%v)", ErrDeadline, o.RunTimeout))
+			return finish(fmt.Errorf("%w (%s)", ErrDeadline, dl.Note(o.RunTimeout, "--timeout")))
 		}
 	}
+}
+
+// maxSocketPath is the longest path a unix socket takes (sun_path holds
+// 108 bytes with the final NUL).
+const maxSocketPath = 107
+
+// CheckSocketDir says why QEMU's sockets cannot live in dir, or nil. The
+// folder comes from TMPDIR, which the message names.
+func CheckSocketDir(dir string) error {
+	p := filepath.Join(dir, "console.sock") // the longest of the names
+	if len(p) > maxSocketPath {
+		return fmt.Errorf("the sockets for QEMU would be %s, %d bytes, more than the %d a unix socket path takes: set TMPDIR to a shorter folder (now %s)",
+			p, len(p), maxSocketPath, os.TempDir())
+	}
+	return nil
 }
 
 func findQEMU(bin string) (string, error) {

@@ -106,7 +106,10 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	d := b.Deadlines
 	boot := time.NewTimer(d.Boot)
 	defer boot.Stop()
-	idle := time.NewTimer(d.Run)
+	// The idle deadline runs from the first event on; before it the
+	// boot deadline does.
+	idle := time.NewTimer(d.Idle)
+	idle.Stop()
 	defer idle.Stop()
 	total := time.NewTimer(d.Run)
 	defer total.Stop()
@@ -146,11 +149,11 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 				return finish(nil)
 			}
 		case <-boot.C:
-			return finish(fmt.Errorf("%w (%v); vng ended with: %s", vm.ErrBootHang, d.Boot, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w (%s); vng ended with: %s", vm.ErrBootHang, d.Note(d.Boot, "--boot-timeout"), lastLine(tail.lines())))
 		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %v; vng ended with: %s", vm.ErrSilent, d.Idle, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w: no event for %s; vng ended with: %s", vm.ErrSilent, d.Note(d.Idle, "--idle-timeout"), lastLine(tail.lines())))
 		case <-total.C:
-			return finish(fmt.Errorf("%w (%v)", vm.ErrDeadline, d.Run))
+			return finish(fmt.Errorf("%w (%s)", vm.ErrDeadline, d.Note(d.Run, "--timeout")))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Sources of a kernel, as report.json names them.
@@ -33,9 +34,10 @@ type Kernel struct {
 }
 
 // CacheDir is where the harness keeps what it downloads and builds:
-// $XDG_CACHE_HOME/harness or ~/.cache/harness.
+// $XDG_CACHE_HOME/harness or ~/.cache/harness. A relative XDG_CACHE_HOME
+// is ignored, as the XDG spec says: it would move with the working folder.
 func CacheDir() (string, error) {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "harness"), nil
 	}
 	home, err := os.UserHomeDir()
@@ -48,8 +50,8 @@ func CacheDir() (string, error) {
 // FromFile describes a kernel image the user gave, finding its modules
 // beside it (an unpacked package's lib/modules) when modules is empty.
 func FromFile(path, modules string) (Kernel, error) {
-	if _, err := os.Stat(path); err != nil {
-		return Kernel{}, fmt.Errorf("kernel %s: %w", path, err)
+	if err := input.Regular(path); err != nil {
+		return Kernel{}, fmt.Errorf("kernel: %w", err)
 	}
 	rel, err := image.KernelRelease(path)
 	if err != nil {
@@ -59,6 +61,15 @@ func FromFile(path, modules string) (Kernel, error) {
 	if modules != "" {
 		if _, err := os.Stat(filepath.Join(modules, "modules.dep")); err != nil {
 			return Kernel{}, fmt.Errorf("modules %s: no modules.dep (run depmod, or point --modules at lib/modules/%s): %w", modules, rel, err)
+		}
+		// Modules of another build do not load, and the guest would only
+		// say that a module such as tun is missing.
+		mrel, err := image.ModulesRelease(modules)
+		if err != nil {
+			return Kernel{}, err
+		}
+		if mrel != "" && mrel != rel {
+			return Kernel{}, fmt.Errorf("--modules %s holds modules of %s, but the kernel is %s: point --modules at lib/modules/%s of the same build", modules, mrel, rel, rel)
 		}
 		return k, nil
 	}

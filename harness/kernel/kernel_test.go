@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -105,5 +106,40 @@ func TestCacheDir(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if d, _ := CacheDir(); d != "/home/u/.cache/harness" {
 		t.Fatalf("CacheDir %q", d)
+	}
+}
+
+// Modules of another release are refused naming both releases.
+func TestFromFileModulesOfAnotherRelease(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "bzImage")
+	bzImage(t, img, "6.12.2")
+	mods, _ := filepath.Abs(filepath.Join("..", "image", "testdata", "modules-6.12.9"))
+	_, err := FromFile(img, mods)
+	if err == nil || !strings.Contains(err.Error(), "holds modules of 6.12.9-test, but the kernel is 6.12.2") {
+		t.Errorf("%v", err)
+	}
+}
+
+// A kernel that is not a regular file is refused at once: a FIFO would
+// block the open.
+func TestFromFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromFile(fifo, ""); err == nil || !strings.Contains(err.Error(), "is a named pipe, not a regular file") {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestCacheDirIgnoresRelative(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	t.Setenv("XDG_CACHE_HOME", "rel/cache")
+	if d, err := CacheDir(); err != nil || d != "/home/u/.cache/harness" {
+		t.Errorf("relative XDG_CACHE_HOME: %q %v", d, err)
+	}
+	t.Setenv("XDG_CACHE_HOME", "/abs")
+	if d, _ := CacheDir(); d != "/abs/harness" {
+		t.Errorf("absolute: %q", d)
 	}
 }

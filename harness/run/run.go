@@ -18,6 +18,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/guest"
@@ -189,11 +190,12 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
 
 	// Step: image.
-	work, err := os.MkdirTemp("", "harness-")
+	// Registered, so that even a harness that exits at once removes it.
+	work, removeWork, err := cleanup.TempDir("harness-")
 	if err != nil {
 		return fail(err)
 	}
-	defer os.RemoveAll(work)
+	defer removeWork()
 	initBin := o.Init
 	if initBin == "" {
 		if initBin, err = os.Executable(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/trace"
 )
 
@@ -95,11 +96,11 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		os.Remove(s)
 	}
 
-	var cleanup []func() error
+	var undo []func() error
 	defer func() {
 		var result *multierror.Error
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			result = multierror.Append(result, cleanup[i]())
+		for i := len(undo) - 1; i >= 0; i-- {
+			result = multierror.Append(result, undo[i]())
 		}
 		if cerr := result.ErrorOrNil(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("clean up: %w", cerr))
@@ -110,12 +111,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	if err != nil {
 		return out, fmt.Errorf("console socket: %w", err)
 	}
-	cleanup = append(cleanup, ignoreClosed(conL.Close))
+	undo = append(undo, ignoreClosed(conL.Close))
 	evL, err := net.Listen("unix", evSock)
 	if err != nil {
 		return out, fmt.Errorf("events socket: %w", err)
 	}
-	cleanup = append(cleanup, ignoreClosed(evL.Close))
+	undo = append(undo, ignoreClosed(evL.Close))
 
 	devs := []Device{
 		o.Machine,
@@ -126,6 +127,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	}
 	args := CommandLine(devs, o.Cmdline)
 	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = cleanup.SysProcAttr() // QEMU never outlives the harness
 	var stderr strings.Builder
 	cmd.Stderr = &limitWriter{w: &stderr, n: 64 << 10}
 	start := time.Now()
@@ -133,11 +135,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		return out, fmt.Errorf("start %s: %w", bin, err)
 	}
 	// exited is closed when QEMU is gone; waitErr is then how it ended.
+	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
+	go func() { waitErr = cmd.Wait(); forget(); close(exited) }()
 	var mon qmp.Monitor
-	cleanup = append(cleanup, func() error { return stop(cmd, exited, mon) })
+	undo = append(undo, func() error { return stop(cmd, exited, mon) })
 
 	// Console and events arrive on their own goroutines; the main loop
 	// below only selects on channels and deadlines.
@@ -200,7 +203,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	if m, err := connectQMP(qmpSock, exited, min(10*time.Second, o.BootTimeout)); err == nil {
 		mon = m
 		qctx, cancel := context.WithCancel(context.Background())
-		cleanup = append(cleanup, func() error { cancel(); return nil })
+		undo = append(undo, func() error { cancel(); return nil })
 		if ch, err := mon.Events(qctx); err == nil {
 			go func() {
 				for ev := range ch {
@@ -235,7 +238,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return finish(fmt.Errorf("interrupted: %w", ctx.Err()))
+			return finish(interrupted(ctx))
 		case <-exited:
 			werr := waitErr
 			// Let the readers take what QEMU wrote before it went. Closing
@@ -328,6 +331,18 @@ func CheckSocketDir(dir string) error {
 	}
 	return nil
 }
+
+// interrupted is the error of a boot stopped by ctx: its cause (such as
+// the signal) when it has one.
+func interrupted(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+		return c
+	}
+	return fmt.Errorf("interrupted: %w", ctx.Err())
+}
+
+// Interrupted is interrupted, for the other backends.
+func Interrupted(ctx context.Context) error { return interrupted(ctx) }
 
 func findQEMU(bin string) (string, error) {
 	if bin == "" {

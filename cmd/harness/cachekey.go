@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/run"
 )
 
@@ -39,16 +37,20 @@ options:
 		fmt.Fprintln(os.Stderr, "harness cache key: --tree is required")
 		return 2
 	}
-	dir, err := os.MkdirTemp("", "harness-key-")
+	if err := run.CheckBuild(o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		return 2
+	}
+	dir, remove, err := cleanup.TempDir("harness-key-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
 		return 2
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
+	ctx := signalContext()
+	defer ctx.stop()
 	// Only the key goes to stdout, for $(harness cache key ...).
-	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), os.Stderr
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), ctx.watch(os.Stderr, "standard error")
 	_, b, err := run.BuildKernel(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/report"
@@ -68,9 +64,6 @@ options:
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
-	if o.Out == "" {
-		o.Out = defaultOut()
-	}
 	if o.Kernel != "" && o.Build.Tree != "" {
 		fmt.Fprintln(os.Stderr, "harness run: give --kernel or --tree, not both")
 		return 2
@@ -81,11 +74,21 @@ options:
 	}
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
-	o.Progress = os.Stderr
+	// Cheap checks before any output folder, build or boot.
+	if err := run.CheckRun(o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		return 2
+	}
+	out, ok := claimOut("run", &o.Out, false)
+	if !ok {
+		return 2
+	}
+	defer out.Close()
+	ctx := signalContext()
+	defer ctx.stop()
+	o.Progress = ctx.watch(os.Stderr, "standard error")
 	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
@@ -105,8 +108,4 @@ options:
 		return 2
 	}
 	return report.Exit(rep.Verdict)
-}
-
-func defaultOut() string {
-	return filepath.Join("harness-out", time.Now().Format("20060102-150405"))
 }

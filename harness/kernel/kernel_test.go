@@ -1,12 +1,14 @@
 package kernel
 
 import (
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // bzImage makes the smallest file image.KernelRelease accepts.
@@ -142,4 +144,29 @@ func TestCacheDirIgnoresRelative(t *testing.T) {
 	if d, _ := CacheDir(); d != "/abs/harness" {
 		t.Errorf("absolute: %q", d)
 	}
+}
+
+// A second build of a tree says whom it waits for, and stops waiting when
+// told to.
+func TestLockWait(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tree.lock")
+	unlock, err := LockWait(context.Background(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	var got []int
+	if _, err := LockWait(ctx, p, func(pid int) { got = append(got, pid) }); err == nil {
+		t.Fatal("took a held lock")
+	}
+	if len(got) != 1 || got[0] != os.Getpid() {
+		t.Errorf("waiting called with %v, want once with %d", got, os.Getpid())
+	}
+	unlock()
+	unlock2, err := LockWait(context.Background(), p, func(int) { t.Error("waited for a free lock") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock2()
 }

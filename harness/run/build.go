@@ -111,11 +111,18 @@ func BuildKernel(ctx context.Context, o BuildOptions) (kernel.Kernel, *report.Bu
 	if err := os.MkdirAll(treeDir, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
-	unlockTree, err := kernel.Lock(treeDir + ".lock")
+	unlockTree, err := kernel.LockWait(ctx, treeDir+".lock", func(pid int) {
+		holder := ""
+		if pid > 0 {
+			holder = fmt.Sprintf(" (pid %d)", pid)
+		}
+		say("waiting for another harness build of this tree%s", holder)
+	})
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
 	defer unlockTree()
+	warnDirty(ctx, tree, say)
 	say("series: applying %d patches on %s in %s", len(s.Patches), baseName(o.Base), wt)
 	applied, err := series.Apply(ctx, tree, o.Base, wt, s, logw)
 	if err != nil {
@@ -217,6 +224,17 @@ func (o BuildOptions) withTree(wt string, k kernel.Kernel) error {
 func shortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])[:12]
+}
+
+// warnDirty says when the tree has local edits: the build is of commits,
+// in a worktree of its own, and leaves them out.
+func warnDirty(ctx context.Context, tree string, say func(string, ...any)) {
+	out, err := exec.CommandContext(ctx, "git", "-C", tree, "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil || len(strings.TrimSpace(string(out))) == 0 {
+		return
+	}
+	n := len(strings.Split(strings.TrimSpace(string(out)), "\n"))
+	say("warning: %s has %d changed files that are not built: the harness builds commits (commit them, or pass them as --series)", tree, n)
 }
 
 func baseName(base string) string {

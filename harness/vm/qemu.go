@@ -269,6 +269,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			if werr != nil && stderr.Len() > 0 {
 				return finish(fmt.Errorf("qemu exited (%v): %s", werr, strings.TrimSpace(stderr.String())))
 			}
+			if first && lastLine(tail.lines()) == "(nothing)" {
+				// Not one console line: the kernel never got as far as
+				// its console.
+				return finish(fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
+					ErrNoDone, exitText(werr), o.Kernel, o.Machine.MemoryMB))
+			}
 			return finish(fmt.Errorf("%w: qemu exited (%v) %s", ErrNoDone, exitText(werr), lastLine(tail.lines())))
 		case m, ok := <-events:
 			if !ok {

@@ -438,3 +438,17 @@ func TestDeadlineNote(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// A QEMU that ends before the kernel printed a line (a cut-off image, too
+// little memory) says what to check rather than "(nothing)".
+func TestBootNothingOnConsole(t *testing.T) {
+	r := bootWithin(t, bootOptions(t, writeScript(t, "exit 0\n")), 10*time.Second)
+	if !errors.Is(r.err, ErrNoDone) {
+		t.Fatalf("err = %v, want ErrNoDone", r.err)
+	}
+	for _, want := range []string{"before the kernel printed anything", "/nonexistent/bzImage is a whole x86_64 bzImage", "--memory 128 MiB"} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.err, want)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	kernelconfig "github.com/kernel-harness/harness/kernel-config"
+
+	"github.com/kernel-harness/harness/harness/input"
+	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// MinMemoryMB is the least guest memory a run boots with: the kernel,
+// and the initramfs (the harness binary, modules) unpacked into it.
+// Below it the kernel dies before its console says anything.
+const MinMemoryMB = 128
+
+// CheckBuild refuses build options that are wrong on their face, before
+// a worktree is checked out (which takes a minute): the tree a folder, a
+// known profile, the series a file or a folder when it names one, every
+// --config a fragment, every --config-item CONFIG_X=value.
+func CheckBuild(o BuildOptions) error {
+	var errs []error
+	if fi, err := os.Stat(o.Tree); err != nil {
+		errs = append(errs, fmt.Errorf("--tree: %w", err))
+	} else if !fi.IsDir() {
+		errs = append(errs, fmt.Errorf("--tree %s is not a folder: give a kernel git checkout", o.Tree))
+	}
+	if _, ok := kernelconfig.Profiles[o.Profile]; o.Profile != "" && !ok {
+		errs = append(errs, fmt.Errorf("unknown --profile %q (want %s)", o.Profile, kernelconfig.Names()))
+	}
+	if o.Series != "" && !strings.HasPrefix(o.Series, "lore:") {
+		if _, err := os.Lstat(o.Series); err == nil {
+			if err := input.RegularOrDir(o.Series); err != nil {
+				errs = append(errs, fmt.Errorf("--series: %w", err))
+			}
+		}
+	}
+	if err := kbuild.CheckInputs(o.Configs, o.Items); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckRun refuses a run's options that are wrong on their face, before
+// anything is built, fetched or booted.
+func CheckRun(o Options) error {
+	var errs []error
+	if o.Build.Tree != "" {
+		if err := CheckBuild(o.Build); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch {
+	case o.Kernel != "":
+		if _, err := kernel.FromFile(o.Kernel, o.Modules); err != nil {
+			errs = append(errs, err)
+		}
+	case o.Modules != "":
+		errs = append(errs, errors.New("--modules goes with --kernel: the modules of the kernel given"))
+	}
+	for _, f := range o.ScenarioFiles {
+		if err := input.Regular(f); err != nil {
+			errs = append(errs, fmt.Errorf("--scenarios: %w", err))
+		}
+	}
+	if o.BPFObject != "" {
+		if err := input.Regular(o.BPFObject); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-object: %w", err))
+		}
+	}
+	if o.BPFSource != "" && o.Build.Tree == "" { // with a tree, it may be the tree's
+		if err := input.Regular(o.BPFSource); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-source: %w", err))
+		}
+	}
+	if o.MemoryMB < MinMemoryMB {
+		errs = append(errs, fmt.Errorf("--memory %d: the guest needs at least %d MiB (the kernel and the initramfs unpack into it)", o.MemoryMB, MinMemoryMB))
+	}
+	if o.CPUs < 1 {
+		errs = append(errs, fmt.Errorf("--cpus %d: at least 1", o.CPUs))
+	}
+	for _, d := range []struct {
+		name string
+		v    int64
+	}{{"--boot-timeout", int64(o.Deadlines.Boot)}, {"--idle-timeout", int64(o.Deadlines.Idle)}, {"--timeout", int64(o.Deadlines.Run)}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be above 0", d.name))
+		}
+	}
+	if o.Backend != BackendVNG {
+		// As the run's temporary folder will be named.
+		if err := vm.CheckSocketDir(filepath.Join(os.TempDir(), "harness-1234567890")); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/run"
 	"github.com/kernel-harness/harness/harness/vm"
@@ -102,7 +103,7 @@ options:
 		fmt.Println()
 		rep.EachPatch.Table(os.Stdout)
 	}
-	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
+	fmt.Fprintf(os.Stderr, "output: %s\n", input.Quote(o.Out))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2

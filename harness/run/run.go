@@ -24,6 +24,7 @@ import (
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
@@ -187,7 +188,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		}
 	}
 	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
-	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
+	say("kernel: %s (%s, %s)", input.Quote(k.Release), input.Quote(k.Image), k.Source)
 
 	// Step: image.
 	// Registered, so that even a harness that exits at once removes it.

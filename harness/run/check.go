@@ -12,6 +12,7 @@ import (
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/vm"
 )
 
@@ -64,9 +65,15 @@ func CheckRun(o Options) error {
 	case o.Modules != "":
 		errs = append(errs, errors.New("--modules goes with --kernel: the modules of the kernel given"))
 	}
+	// Loaded here as the run will (they are small): a mistake in one is
+	// refused before an output folder is made.
+	taken := map[string]bool{}
+	for _, sc := range scenario.All() {
+		taken[sc.Name] = true
+	}
 	for _, f := range o.ScenarioFiles {
-		if err := input.Regular(f); err != nil {
-			errs = append(errs, fmt.Errorf("--scenarios: %w", err))
+		if _, err := scenario.LoadFile(f, taken); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if o.BPFObject != "" {

@@ -259,3 +259,29 @@ func TestE2EOutputFolders(t *testing.T) {
 	}
 	empty(t, "TMPDIR", sb.tmp)
 }
+
+// Debian's own kernel, cut off as a failed copy leaves it, is refused
+// before booting; whole, with its own modules, it passes the checks (its
+// modules' vermagic, read from .ko.xz files, is its release).
+func TestE2EDebianKernelChecks(t *testing.T) {
+	k := debianKernel(t)
+	if k.Modules == "" {
+		t.Fatalf("Debian kernel %s without modules", k.Image)
+	}
+	whole, err := os.ReadFile(k.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "vmlinuz")
+	os.WriteFile(cut, whole[:len(whole)/2], 0o644)
+	sb := newSandbox(t)
+	code, _, stderr := sb.run(t, 30*time.Second, nil, "run", "--kernel", cut)
+	if code != 2 || !strings.Contains(stderr, "is cut off") || !strings.Contains(stderr, "copy the image again") {
+		t.Errorf("cut-off kernel: exit %d, stderr:\n%s", code, stderr)
+	}
+	empty(t, "working folder", sb.cwd)
+	code, _, stderr = sb.run(t, 30*time.Second, nil, "run", "--kernel", k.Image, "--modules", k.Modules, "--scenario", "^nothing$", "--out", filepath.Join(sb.cwd, "out"))
+	if code != 2 || !strings.Contains(stderr, "no scenario matches") {
+		t.Errorf("whole kernel with its modules: exit %d, stderr:\n%s\nwant the checks passed and the plan refused", code, stderr)
+	}
+}

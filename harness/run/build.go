@@ -234,7 +234,7 @@ func warnDirty(ctx context.Context, tree string, say func(string, ...any)) {
 		return
 	}
 	n := len(strings.Split(strings.TrimSpace(string(out)), "\n"))
-	say("warning: %s has %d changed files that are not built: the harness builds commits (commit them, or pass them as --series)", tree, n)
+	say("warning: %s has local changes (%d files) that are not built: the harness builds commits (commit them, or pass them as --series)", tree, n)
 }
 
 func baseName(base string) string {

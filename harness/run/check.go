@@ -9,6 +9,7 @@ import (
 
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 
+	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
@@ -79,6 +80,8 @@ func CheckRun(o Options) error {
 	if o.BPFObject != "" {
 		if err := input.Regular(o.BPFObject); err != nil {
 			errs = append(errs, fmt.Errorf("--bpf-object: %w", err))
+		} else if _, err := bpfprog.Inspect(o.BPFObject); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-object %w", err))
 		}
 	}
 	if o.BPFSource != "" && o.Build.Tree == "" { // with a tree, it may be the tree's

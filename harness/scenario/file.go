@@ -31,6 +31,10 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 		return nil, fmt.Errorf("%s: the file is empty (want {\"scenarios\": [...]}, docs/scenarios.md)", path)
 	}
 	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		// YAMLToJSON takes the first document and drops the others.
+		if line := secondDocument(raw); line > 0 {
+			return nil, fmt.Errorf("%s:%d: a second YAML document: one document per file", path, line)
+		}
 		if raw, err = yaml.YAMLToJSON(raw); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -63,4 +67,22 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 		return nil, err
 	}
 	return f.Scenarios, nil
+}
+
+// secondDocument is the line of a YAML document marker (---) that follows
+// content, which starts a second document; 0 when there is none.
+func secondDocument(raw []byte) int {
+	content := false
+	for i, line := range strings.Split(string(raw), "\n") {
+		t := strings.TrimRight(line, " \t\r")
+		switch {
+		case t == "---" || strings.HasPrefix(t, "--- "):
+			if content {
+				return i + 1
+			}
+		case strings.TrimSpace(t) != "" && !strings.HasPrefix(strings.TrimSpace(t), "#"):
+			content = true
+		}
+	}
+	return 0
 }

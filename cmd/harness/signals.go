@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -24,7 +25,7 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 // process at once, after killing the VMs and removing those folders.
 //
 // A closed standard output or error (`harness run | head`) is a stop too:
-// SIGPIPE is ignored so that the write fails, and progress goes through
+// SIGPIPE is caught so that the write fails, and progress goes through
 // watch, which cancels the context on that failure.
 type runContext struct {
 	context.Context
@@ -32,8 +33,21 @@ type runContext struct {
 	ch     chan os.Signal
 }
 
+// catchPipe makes a write to a closed standard output or error fail with
+// EPIPE instead of killing the process. The signal is caught, not
+// ignored: an ignored one would stay ignored in git, make and their
+// shells, whose pipelines count on it.
+var catchPipe = sync.OnceFunc(func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGPIPE)
+	go func() {
+		for range ch {
+		}
+	}()
+})
+
 func signalContext() *runContext {
-	signal.Ignore(syscall.SIGPIPE)
+	catchPipe()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	rc := &runContext{Context: ctx, cancel: cancel, ch: make(chan os.Signal, 2)}
 	signal.Notify(rc.ch, stopSignals...)

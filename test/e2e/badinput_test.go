@@ -264,6 +264,7 @@ func TestE2EOutputFolders(t *testing.T) {
 // before booting; whole, with its own modules, it passes the checks (its
 // modules' vermagic, read from .ko.xz files, is its release).
 func TestE2EDebianKernelChecks(t *testing.T) {
+	needQEMU(t) // the kernel is fetched: not a -short test
 	k := debianKernel(t)
 	if k.Modules == "" {
 		t.Fatalf("Debian kernel %s without modules", k.Image)

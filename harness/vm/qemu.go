@@ -260,6 +260,10 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			if out.Done {
 				return finish(nil)
 			}
+			select {
+			case panicLine = <-panicked: // seen as QEMU went
+			default:
+			}
 			if panicLine != "" {
 				return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
 			}

@@ -12,11 +12,9 @@ import (
 	"unicode"
 )
 
-// Limits for the files users give.
-const (
-	TextLimit = 64 << 20  // scenarios, config fragments, patch series
-	BlobLimit = 512 << 20 // kernel images, BPF objects
-)
+// TextLimit bounds the files users give that are read whole: scenarios,
+// config fragments, patch series.
+const TextLimit = 64 << 20
 
 // Regular says why path cannot be read as a file, or nil.
 func Regular(path string) error {

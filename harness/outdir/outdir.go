@@ -123,7 +123,7 @@ func claim(path string, o Options) (*Dir, error) {
 	}
 	if len(stale) > 0 && !o.Keep {
 		if !previousOutput(path) {
-			return fail(fmt.Errorf("--out %s is not empty and holds no harness output (no %s or report.json): give an empty or new folder, so that nothing of yours is removed", path, Marker))
+			return fail(fmt.Errorf("--out %s is not empty and holds no harness output (no %s, no harness report.json): give an empty or new folder, so that nothing of yours is removed", path, Marker))
 		}
 		for _, name := range stale {
 			if err := os.RemoveAll(filepath.Join(path, name)); err != nil {
@@ -142,14 +142,26 @@ func claim(path string, o Options) (*Dir, error) {
 }
 
 // previousOutput says whether path holds what a harness left there: its
-// marker, or (from before the marker) a report.json or a bisect.log.
+// marker, or (from before the marker) a harness report.json or a
+// bisect.log of JSON lines. Anything else is the user's and stays.
 func previousOutput(path string) bool {
-	for _, name := range []string{Marker, "report.json", "bisect.log"} {
-		if fi, err := os.Lstat(filepath.Join(path, name)); err == nil && fi.Mode().IsRegular() {
-			return true
-		}
+	if fi, err := os.Lstat(filepath.Join(path, Marker)); err == nil && fi.Mode().IsRegular() {
+		return true
 	}
-	return false
+	head := func(name string) string {
+		f, err := os.Open(filepath.Join(path, name))
+		if err != nil {
+			return ""
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return ""
+		}
+		b := make([]byte, 512)
+		n, _ := f.Read(b)
+		return string(b[:n])
+	}
+	return strings.Contains(head("report.json"), `"harness.report/`) || strings.HasPrefix(head("bisect.log"), "{")
 }
 
 // Close releases the folder to other runs.

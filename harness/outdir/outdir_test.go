@@ -58,7 +58,8 @@ func TestClaim(t *testing.T) {
 	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), fmt.Sprintf("(pid %d)", os.Getpid())) {
 		t.Errorf("second claim: %v", err)
 	}
-	write(filepath.Join(fresh, "report.json"), "{}")
+	os.Remove(filepath.Join(fresh, Marker)) // as a harness before the marker left it
+	write(filepath.Join(fresh, "report.json"), `{"schema": "harness.report/v1"}`)
 	write(filepath.Join(fresh, "run-3", "report.json"), "{}")
 	d.Close()
 	// A previous output is replaced: nothing stale is kept.
@@ -86,9 +87,11 @@ func TestClaim(t *testing.T) {
 	}
 	d.Close()
 
-	// A folder of the user's is refused and left as it was.
+	// A folder of the user's is refused and left as it was, even with a
+	// report.json of another program.
 	mine := filepath.Join(dir, "mine")
 	write(filepath.Join(mine, "notes.txt"), "keep me")
+	write(filepath.Join(mine, "report.json"), `{"tool": "other"}`)
 	if _, err := Claim(mine, Options{}); err == nil || !strings.Contains(err.Error(), "is not empty and holds no harness output") {
 		t.Errorf("claim of a user's folder: %v", err)
 	}

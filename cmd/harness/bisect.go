@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/bisect"
@@ -62,16 +59,22 @@ options:
 		fmt.Fprintln(os.Stderr, "harness bisect: --resume needs the --out of the bisect to continue")
 		return 2
 	}
-	if o.Out == "" {
-		o.Out = defaultOut()
-	}
 	bo.BuildFailure, bo.BootFailure = bisect.Verdict(*buildFailure), bisect.Verdict(*bootFailure)
 	o.Deadlines = vm.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
-	o.Progress = os.Stderr
+	// Cheap checks before any output folder or checkout.
+	if err := run.CheckRun(*o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness bisect: %v\n", err)
+		return 2
+	}
+	out, ok := claimOut("bisect", &o.Out, bo.Resume)
+	if !ok {
+		return 2
+	}
+	defer out.Close()
+	ctx := signalContext()
+	defer ctx.stop()
+	o.Progress = ctx.watch(os.Stderr, "standard error")
 	o.Command = os.Args
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	rep, err := run.Bisect(ctx, bo)
 	if rep != nil {
 		rep.Print(os.Stdout)

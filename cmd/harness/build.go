@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"github.com/kernel-harness/harness/harness/build"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/kernel-harness/harness/harness/kbuild"
 )
@@ -56,18 +53,19 @@ options:
 		fmt.Fprintln(os.Stderr, "harness build: --tree is required")
 		return 2
 	}
-	dir := *out
-	if dir == "" {
-		dir = defaultOut()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Cheap checks before any output folder or checkout.
+	if err := build.Check(o); err != nil {
 		fmt.Fprintf(os.Stderr, "harness build: %v\n", err)
 		return 2
 	}
-	o.LogFile, o.Progress = filepath.Join(dir, "build.log"), os.Stderr
-	os.Remove(o.LogFile)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	d, ok := claimOut("build", out, false)
+	if !ok {
+		return 2
+	}
+	defer d.Close()
+	ctx := signalContext()
+	defer ctx.stop()
+	o.LogFile, o.Progress = filepath.Join(d.Path, "build.log"), ctx.watch(os.Stderr, "standard error")
 	k, _, err := build.Kernel(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness build: %v\n", err)

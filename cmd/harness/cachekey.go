@@ -1,14 +1,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"github.com/kernel-harness/harness/harness/build"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+
+	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/cleanup"
 )
 
 // cacheKeyCmd prints the artifact key a build of these options would be
@@ -38,16 +37,20 @@ options:
 		fmt.Fprintln(os.Stderr, "harness cache key: --tree is required")
 		return 2
 	}
-	dir, err := os.MkdirTemp("", "harness-key-")
+	if err := build.Check(o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		return 2
+	}
+	dir, remove, err := cleanup.TempDir("harness-key-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
 		return 2
 	}
-	defer os.RemoveAll(dir)
+	defer remove()
+	ctx := signalContext()
+	defer ctx.stop()
 	// Only the key goes to stdout, for $(harness cache key ...).
-	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), os.Stderr
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), ctx.watch(os.Stderr, "standard error")
 	_, b, err := build.Kernel(ctx, o)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)

@@ -2,7 +2,7 @@
 // kernel in QEMU with itself as the guest agent, drives TCP traffic through
 // the paths the series touches, and reports what the kernel did.
 //
-// Started as PID 1 it is that guest agent.
+// Started as PID 1 of the initramfs it makes, it is that guest agent.
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/image"
 )
 
 const usage = `usage: harness <command> [options]
@@ -28,7 +29,7 @@ commands:
 `
 
 func main() {
-	if os.Getpid() == 1 {
+	if isAgent() {
 		guest.Main()
 		return
 	}
@@ -59,6 +60,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "harness: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
+}
+
+// isAgent says whether this process is the guest agent: PID 1 of an
+// initramfs the harness built, which holds the marker. PID 1 alone is
+// also a harness started as a container's command.
+func isAgent() bool {
+	if os.Getpid() != 1 {
+		return false
+	}
+	_, err := os.Lstat(image.AgentMarker)
+	return err == nil
 }
 
 // parseFlags parses a verb's flags, none of which take arguments after

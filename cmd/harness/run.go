@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/run"
 	"github.com/kernel-harness/harness/harness/vm"
@@ -70,9 +67,6 @@ options:
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
-	if o.Out == "" {
-		o.Out = defaultOut()
-	}
 	if o.Kernel != "" && o.Build.Tree != "" {
 		fmt.Fprintln(os.Stderr, "harness run: give --kernel or --tree, not both")
 		return 2
@@ -83,12 +77,22 @@ options:
 	}
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
-	o.Progress = os.Stderr
+	// Cheap checks before any output folder, build or boot.
+	if err := run.CheckRun(o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		return 2
+	}
+	out, ok := claimOut("run", &o.Out, false)
+	if !ok {
+		return 2
+	}
+	defer out.Close()
+	ctx := signalContext()
+	defer ctx.stop()
+	o.Progress = ctx.watch(os.Stderr, "standard error")
 	o.Command = os.Args
 	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
@@ -102,7 +106,7 @@ options:
 		fmt.Println()
 		rep.EachPatch.Table(os.Stdout)
 	}
-	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
+	fmt.Fprintf(os.Stderr, "output: %s\n", input.Quote(o.Out))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
@@ -115,8 +119,4 @@ options:
 		return 1
 	}
 	return 0
-}
-
-func defaultOut() string {
-	return filepath.Join("harness-out", time.Now().Format("20060102-150405"))
 }

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/report"
@@ -56,17 +53,24 @@ options:
 	if code, done := parseFlags(fs, args, "selftests"); done {
 		return code
 	}
-	if o.Out == "" {
-		o.Out = defaultOut()
-	}
 	o.Append = strings.Fields(*appendArgs)
 	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
-	o.Progress = os.Stderr
+	// Cheap checks before any output folder, build or boot.
+	if err := run.CheckRun(o.Options); err != nil {
+		fmt.Fprintf(os.Stderr, "harness selftests: %v\n", err)
+		return 2
+	}
+	out, ok := claimOut("selftests", &o.Out, false)
+	if !ok {
+		return 2
+	}
+	defer out.Close()
+	ctx := signalContext()
+	defer ctx.stop()
+	o.Progress = ctx.watch(os.Stderr, "standard error")
 	o.Command = os.Args
 	finish := githubActions("selftests", &o.Options) // step summary and annotations, as harness run
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	rep, err := run.RunSelftests(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/vmlinux"
@@ -214,6 +215,7 @@ func (o BuildOptions) make(ctx context.Context, log io.Writer, m kbuild.Meter, s
 		name = "nice"
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // not outliving a killed harness
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	fmt.Fprintf(log, "$ %s %s\n", name, strings.Join(args, " "))

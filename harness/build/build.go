@@ -113,6 +113,7 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
+	warnDirty(ctx, tree, say)
 	// Step: the index of inputs already built, which needs no checkout.
 	// A caller that wants the worktree (WithTree) takes the whole way.
 	baseHash, _, err := series.Resolve(ctx, tree, o.Base)
@@ -149,7 +150,13 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	if err := os.MkdirAll(treeDir, 0o755); err != nil {
 		return kernel.Kernel{}, nil, err
 	}
-	unlockTree, err := kernel.Lock(treeDir + ".lock")
+	unlockTree, err := kernel.LockWait(ctx, treeDir+".lock", func(pid int) {
+		holder := ""
+		if pid > 0 {
+			holder = fmt.Sprintf(" (pid %d)", pid)
+		}
+		say("waiting for another harness build of this tree%s", holder)
+	})
 	if err != nil {
 		return kernel.Kernel{}, nil, err
 	}
@@ -266,6 +273,17 @@ func (o Options) withTree(wt string, k kernel.Kernel) error {
 func ShortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])[:12]
+}
+
+// warnDirty says when the tree has local edits: the build is of commits,
+// in a worktree of its own, and leaves them out.
+func warnDirty(ctx context.Context, tree string, say func(string, ...any)) {
+	out, err := exec.CommandContext(ctx, "git", "-C", tree, "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil || len(strings.TrimSpace(string(out))) == 0 {
+		return
+	}
+	n := len(strings.Split(strings.TrimSpace(string(out)), "\n"))
+	say("warning: %s has local changes (%d files) that are not built: the harness builds commits (commit them, or pass them as --series)", tree, n)
 }
 
 func baseName(base string) string {

@@ -107,7 +107,11 @@ func cases(runs []*Run, labels []string) []caseView {
 			}
 		}
 	}
+	// Indexes by scenario ID, so that the page is linear in the cases: a
+	// large run's page is built while the user waits, even after Ctrl-C.
 	byRun := make([]map[string][]trace.Event, len(runs))
+	scenarios := make([]map[string]*report.Scenario, len(runs))
+	splats := make([]map[string][]report.Splat, len(runs))
 	for i, r := range runs {
 		byRun[i] = map[string][]trace.Event{}
 		for _, e := range r.Events {
@@ -115,17 +119,21 @@ func cases(runs []*Run, labels []string) []caseView {
 				byRun[i][e.Scenario] = append(byRun[i][e.Scenario], e)
 			}
 		}
+		scenarios[i] = make(map[string]*report.Scenario, len(r.Report.Scenarios))
+		for j := range r.Report.Scenarios {
+			s := &r.Report.Scenarios[j]
+			scenarios[i][s.ID()] = s // the last of a repeated ID, as before
+		}
+		splats[i] = map[string][]report.Splat{}
+		for _, sp := range r.Report.Splats {
+			splats[i][sp.Scenario] = append(splats[i][sp.Scenario], sp)
+		}
 	}
 	var out []caseView
 	for n, id := range order {
 		c := caseView{ID: id, Anchor: fmt.Sprintf("case-%d-%s", n+1, anchorRE.ReplaceAllString(id, "-"))}
 		for i, r := range runs {
-			sv := sideView{Label: labels[i], Release: r.Report.Kernel.Release}
-			for j := range r.Report.Scenarios {
-				if s := &r.Report.Scenarios[j]; s.ID() == id {
-					sv.S = s
-				}
-			}
+			sv := sideView{Label: labels[i], Release: r.Report.Kernel.Release, S: scenarios[i][id]}
 			if sv.S == nil {
 				sv.Note = "not run on this kernel"
 				c.Sides = append(c.Sides, sv)
@@ -157,7 +165,7 @@ func cases(runs []*Run, labels []string) []caseView {
 			for _, f := range tl.Failures {
 				sv.Failures = append(sv.Failures, failView{Text: describe(f.Check), Where: where(f)})
 			}
-			sv.Splats = splatsOf(r.Report, *s)
+			sv.Splats = splatsOf(splats[i][id], *s)
 			c.Sides = append(c.Sides, sv)
 		}
 		drawSides(c)
@@ -213,14 +221,10 @@ func where(f Failure) string {
 }
 
 // splatsOf is the kernel's reports while the scenario ran: from the
-// run's list, which has their kinds, else the scenario's own quotes.
-func splatsOf(r *report.Report, s report.Scenario) []report.Splat {
-	var out []report.Splat
-	for _, sp := range r.Splats {
-		if sp.Scenario == s.ID() {
-			out = append(out, sp)
-		}
-	}
+// run's list (given here already picked for the scenario), which has
+// their kinds, else the scenario's own quotes.
+func splatsOf(run []report.Splat, s report.Scenario) []report.Splat {
+	out := append([]report.Splat(nil), run...)
 	if len(out) == 0 {
 		for _, text := range s.Splats {
 			out = append(out, report.Splat{Kind: "splat", Scenario: s.ID(), Text: text})

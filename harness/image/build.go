@@ -26,6 +26,11 @@ type Result struct {
 	Bytes   int64    // size of the archive
 }
 
+// AgentMarker is a file of every initramfs Build writes: the binary at
+// /init is the guest agent only where it finds it, never for being PID 1
+// alone (in a container the harness is PID 1 too, and a command).
+const AgentMarker = "/harness-agent"
+
 // Guest paths the agent reads modules from.
 const (
 	GuestModulesDir = "/lib/modules"
@@ -71,7 +76,8 @@ func Build(path string, spec Spec) (Result, error) {
 	}
 	// Always present, so the guest can tell "nothing to load" from a
 	// broken image.
-	files = append(files, File{Path: GuestLoadList, Mode: 0o644, Data: []byte(list.String())})
+	files = append(files, File{Path: GuestLoadList, Mode: 0o644, Data: []byte(list.String())},
+		File{Path: AgentMarker, Mode: 0o644, Data: []byte("the harness binary at /init runs as the guest agent\n")})
 	files = append(files, spec.Extra...)
 
 	n, err := writeAtomic(path, func(w io.Writer) error { return Write(w, files) })

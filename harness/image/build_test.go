@@ -119,6 +119,7 @@ func TestBuild(t *testing.T) {
 		baseRecs["dev"],
 		baseRecs["dev/console"],
 		dir("harness", 0o755),
+		file("harness-agent", 0o644, "the harness binary at /init runs as the guest agent\n"),
 		file("harness/plan.json", 0o644, `{"plan":true}`),
 		file("init", 0o755, string(initBytes)),
 		dir("lib", 0o755),

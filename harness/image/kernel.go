@@ -5,13 +5,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Offsets in the x86 boot protocol's setup header
 // (Documentation/arch/x86/boot.rst).
 const (
+	setupSectsOff    = 0x1F1 // u8: 512-byte sectors of real-mode setup (0 means 4)
+	sysSizeOff       = 0x1F4 // u32: size of the protected-mode code in 16-byte paragraphs
 	setupBase        = 0x200 // kernel_version is relative to this
 	hdrMagicOff      = 0x202 // "HdrS"
 	kernelVersionOff = 0x20E // u16 pointer to the version string
@@ -23,7 +26,7 @@ const (
 // from the version string its setup header points to, so a kernel can be
 // matched with its /lib/modules/<release> without booting it.
 func KernelRelease(bzImage string) (string, error) {
-	f, err := os.Open(bzImage)
+	f, err := input.Open(bzImage) // never a FIFO that blocks
 	if err != nil {
 		return "", err
 	}
@@ -39,6 +42,13 @@ func KernelRelease(bzImage string) (string, error) {
 	}
 	if string(hdr[hdrMagicOff:hdrMagicOff+4]) != "HdrS" {
 		return "", fmt.Errorf("%s: not an x86 bzImage (no HdrS magic)", bzImage)
+	}
+	// A cut-off image boots into nothing at all: QEMU ends without a
+	// word on the console. The header says how long the image is.
+	if fi, err := f.Stat(); err == nil {
+		if want := imageSize(hdr); want > 0 && fi.Size() < want {
+			return "", fmt.Errorf("%s is cut off: %d bytes where its header says %d: copy the image again", bzImage, fi.Size(), want)
+		}
 	}
 	ptr := binary.LittleEndian.Uint16(hdr[kernelVersionOff:])
 	if ptr == 0 {
@@ -64,4 +74,19 @@ func KernelRelease(bzImage string) (string, error) {
 		return "", fmt.Errorf("%s: kernel_version string at %#x is empty", bzImage, off)
 	}
 	return fields[0], nil
+}
+
+// imageSize is the least size of the image the setup header describes:
+// the boot sector and setup sectors, then the protected-mode code; 0 when
+// the header does not say (syssize 0).
+func imageSize(hdr []byte) int64 {
+	sys := int64(binary.LittleEndian.Uint32(hdr[sysSizeOff:])) * 16
+	if sys == 0 {
+		return 0
+	}
+	setup := int64(hdr[setupSectsOff])
+	if setup == 0 {
+		setup = 4
+	}
+	return (setup+1)*512 + sys
 }

@@ -44,6 +44,9 @@ func TestKernelReleaseErrors(t *testing.T) {
 	binary.LittleEndian.PutUint16(noPtr[kernelVersionOff:], 0)
 	pastEnd := fakeBzImage("HdrS", "6.1.0")
 	binary.LittleEndian.PutUint16(pastEnd[kernelVersionOff:], 0x1000)
+	cutOff := fakeBzImage("HdrS", "6.1.0")
+	cutOff[setupSectsOff] = 2
+	binary.LittleEndian.PutUint32(cutOff[sysSizeOff:], 0x100) // 4096 bytes after 3 sectors
 	unterminated := fakeBzImage("HdrS", "")
 	for i := 0x300; i < len(unterminated); i++ {
 		unterminated[i] = 'x'
@@ -55,6 +58,7 @@ func TestKernelReleaseErrors(t *testing.T) {
 		want string
 	}{
 		{"bad magic", fakeBzImage("ELF!", "6.1.0"), "not an x86 bzImage (no HdrS magic)"},
+		{"cut off", cutOff, "is cut off: 1024 bytes where its header says 5632"},
 		{"short file", []byte("MZ short"), "not an x86 bzImage (file too short: 8 bytes)"},
 		{"empty file", nil, "file too short: 0 bytes"},
 		{"no version pointer", noPtr, "has no kernel_version string"},
@@ -72,5 +76,23 @@ func TestKernelReleaseErrors(t *testing.T) {
 
 	if _, err := KernelRelease(filepath.Join(t.TempDir(), "nope")); !os.IsNotExist(err) {
 		t.Errorf("missing file: err = %v, want not-exist", err)
+	}
+}
+
+// The release of a modules folder comes from its first module's
+// vermagic, the module compressed or not.
+func TestModulesRelease(t *testing.T) {
+	got, err := ModulesRelease(filepath.Join("testdata", "modules-6.12.9"))
+	if err != nil || got != "6.12.9-test" {
+		t.Errorf("ModulesRelease = %q, %v; want 6.12.9-test", got, err)
+	}
+	magic, err := vermagic(filepath.Join("testdata", "modules-6.12.9", "kernel", "a.ko"))
+	if err != nil || !strings.HasPrefix(magic, "6.12.9-test SMP") {
+		t.Errorf("vermagic = %q, %v", magic, err)
+	}
+	empty := t.TempDir()
+	os.WriteFile(filepath.Join(empty, "modules.dep"), nil, 0o644)
+	if got, err := ModulesRelease(empty); err != nil || got != "" {
+		t.Errorf("no modules: %q, %v", got, err)
 	}
 }

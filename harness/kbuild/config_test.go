@@ -80,7 +80,7 @@ func TestParseFragmentValues(t *testing.T) {
 }
 
 func TestItemsFragment(t *testing.T) {
-	f, err := itemsFragment([]string{"CONFIG_A=y", "B=m", " CONFIG_C=\"x\" "})
+	f, err := itemsFragment([]string{"CONFIG_A=y", "CONFIG_B=m", " CONFIG_C=\"x\" "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +91,35 @@ func TestItemsFragment(t *testing.T) {
 	for _, bad := range []string{"CONFIG_A", "CONFIG_A=maybe", "", "# CONFIG_A is not set"} {
 		if _, err := itemsFragment([]string{bad}); err == nil {
 			t.Errorf("%q was taken", bad)
+		}
+	}
+	// Without CONFIG_ it is refused, naming what to write.
+	if _, err := itemsFragment([]string{"FOO=y"}); err == nil || !strings.Contains(err.Error(), "write CONFIG_FOO=y") {
+		t.Errorf("FOO=y: %v", err)
+	}
+}
+
+func TestCheckInputs(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.config")
+	os.WriteFile(good, []byte("CONFIG_A=y\n# CONFIG_B is not set\n"), 0o644)
+	bad := filepath.Join(dir, "bad.config")
+	os.WriteFile(bad, []byte("CONFIG_A=maybe\n"), 0o644)
+	if err := CheckInputs([]string{good}, []string{"CONFIG_X=y"}); err != nil {
+		t.Error(err)
+	}
+	for _, tt := range []struct {
+		configs, items []string
+		want           string
+	}{
+		{[]string{filepath.Join(dir, "none.config")}, nil, "no such file"},
+		{[]string{"/dev/zero"}, nil, "not a regular file"},
+		{[]string{bad}, nil, bad + ":1"},
+		{nil, []string{"FOO=y"}, "write CONFIG_FOO=y"},
+		{nil, []string{"CONFIG_FOO"}, "want CONFIG_X=y"},
+	} {
+		if err := CheckInputs(tt.configs, tt.items); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v %v: %v, want %q", tt.configs, tt.items, err, tt.want)
 		}
 	}
 }

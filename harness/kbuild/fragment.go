@@ -7,11 +7,14 @@ package kbuild
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Fragment is a config fragment: options and the values it asks for.
@@ -51,7 +54,7 @@ func parseLine(line string) (name, value string, ok bool, err error) {
 // ParseFragment reads a config fragment. A line that is not an option,
 // a comment or blank is an error naming file:line.
 func ParseFragment(path string) (Fragment, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.TextLimit)
 	if err != nil {
 		return Fragment{}, fmt.Errorf("config fragment: %w", err)
 	}
@@ -76,14 +79,17 @@ func ParseFragment(path string) (Fragment, error) {
 // ItemsPath names the fragment made of --config-item options in messages.
 const ItemsPath = "--config-item"
 
-// itemsFragment turns --config-item values into a fragment. CONFIG_ may
-// be left out.
+// itemsFragment turns --config-item values into a fragment.
 func itemsFragment(items []string) (Fragment, error) {
 	f := Fragment{Path: ItemsPath, Items: map[string]string{}}
 	for _, it := range items {
 		s := strings.TrimSpace(it)
 		if !strings.HasPrefix(s, "CONFIG_") {
-			s = "CONFIG_" + s
+			// Not guessed: a typo would be taken as another option.
+			if name, _, ok := strings.Cut(s, "="); ok && configName.MatchString("CONFIG_"+name) {
+				return Fragment{}, fmt.Errorf("--config-item %q: options are named with CONFIG_: write CONFIG_%s", it, s)
+			}
+			return Fragment{}, fmt.Errorf("--config-item %q: want CONFIG_X=y, m, n, \"string\" or a number", it)
 		}
 		name, value, ok, err := parseLine(s)
 		if err != nil || !ok {
@@ -92,6 +98,24 @@ func itemsFragment(items []string) (Fragment, error) {
 		f.Items[name] = value
 	}
 	return f, nil
+}
+
+var configName = regexp.MustCompile(`^CONFIG_[A-Za-z0-9_]+$`)
+
+// CheckInputs checks --config files and --config-item values, before
+// anything is checked out or built: each file a readable fragment, each
+// item CONFIG_X=value.
+func CheckInputs(configs, items []string) error {
+	var errs []error
+	for _, p := range configs {
+		if _, err := ParseFragment(p); err != nil {
+			errs = append(errs, fmt.Errorf("--config %w", err))
+		}
+	}
+	if _, err := itemsFragment(items); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // text renders the fragment in .config syntax, options sorted.

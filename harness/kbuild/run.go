@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/cleanup"
 )
 
 // Fixed build identity, so that building the same tree and config twice
@@ -106,7 +108,9 @@ func runEnv(ctx context.Context, dir string, env []string, name string, args []s
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(makeEnv(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A harness that dies (even by SIGKILL) stops make: SIGTERM, so that
+	// it still deletes half-written targets.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	cmd.Cancel = func() error {
 		// SIGTERM lets make delete half-written targets.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
@@ -114,7 +118,12 @@ func runEnv(ctx context.Context, dir string, env []string, name string, args []s
 	cmd.WaitDelay = 30 * time.Second
 	lw := &lineWriter{out: out, line: line}
 	cmd.Stdout, cmd.Stderr = lw, lw
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		forget := cleanup.Group(cmd.Process.Pid) // killed by a second Ctrl-C
+		err = cmd.Wait()
+		forget()
+	}
 	lw.flush()
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,11 +11,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Sources of a kernel, as report.json names them.
@@ -33,9 +37,10 @@ type Kernel struct {
 }
 
 // CacheDir is where the harness keeps what it downloads and builds:
-// $XDG_CACHE_HOME/harness or ~/.cache/harness.
+// $XDG_CACHE_HOME/harness or ~/.cache/harness. A relative XDG_CACHE_HOME
+// is ignored, as the XDG spec says: it would move with the working folder.
 func CacheDir() (string, error) {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "harness"), nil
 	}
 	home, err := os.UserHomeDir()
@@ -48,8 +53,8 @@ func CacheDir() (string, error) {
 // FromFile describes a kernel image the user gave, finding its modules
 // beside it (an unpacked package's lib/modules) when modules is empty.
 func FromFile(path, modules string) (Kernel, error) {
-	if _, err := os.Stat(path); err != nil {
-		return Kernel{}, fmt.Errorf("kernel %s: %w", path, err)
+	if err := input.Regular(path); err != nil {
+		return Kernel{}, fmt.Errorf("kernel: %w", err)
 	}
 	rel, err := image.KernelRelease(path)
 	if err != nil {
@@ -59,6 +64,15 @@ func FromFile(path, modules string) (Kernel, error) {
 	if modules != "" {
 		if _, err := os.Stat(filepath.Join(modules, "modules.dep")); err != nil {
 			return Kernel{}, fmt.Errorf("modules %s: no modules.dep (run depmod, or point --modules at lib/modules/%s): %w", modules, rel, err)
+		}
+		// Modules of another build do not load, and the guest would only
+		// say that a module such as tun is missing.
+		mrel, err := image.ModulesRelease(modules)
+		if err != nil {
+			return Kernel{}, err
+		}
+		if mrel != "" && mrel != rel {
+			return Kernel{}, fmt.Errorf("--modules %s holds modules of %s, but the kernel is %s: point --modules at lib/modules/%s of the same build", modules, mrel, rel, rel)
 		}
 		return k, nil
 	}
@@ -207,6 +221,45 @@ func Lock(path string) (func(), error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+}
+
+// LockWait is Lock for a wait that may be long (another build of the
+// same tree): when the lock is taken it calls waiting with the holder's
+// pid (0 when unknown) once, then waits until it is free or ctx ends.
+// The holder's pid is written into the file.
+func LockWait(ctx context.Context, path string, waiting func(pid int)) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	told := false
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !told && waiting != nil {
+			told = true
+			b := make([]byte, 32)
+			n, _ := f.ReadAt(b, 0)
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+			waiting(pid)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for %s: %w", path, context.Cause(ctx))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
 }

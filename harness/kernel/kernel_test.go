@@ -1,11 +1,14 @@
 package kernel
 
 import (
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // bzImage makes the smallest file image.KernelRelease accepts.
@@ -106,4 +109,64 @@ func TestCacheDir(t *testing.T) {
 	if d, _ := CacheDir(); d != "/home/u/.cache/harness" {
 		t.Fatalf("CacheDir %q", d)
 	}
+}
+
+// Modules of another release are refused naming both releases.
+func TestFromFileModulesOfAnotherRelease(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "bzImage")
+	bzImage(t, img, "6.12.2")
+	mods, _ := filepath.Abs(filepath.Join("..", "image", "testdata", "modules-6.12.9"))
+	_, err := FromFile(img, mods)
+	if err == nil || !strings.Contains(err.Error(), "holds modules of 6.12.9-test, but the kernel is 6.12.2") {
+		t.Errorf("%v", err)
+	}
+}
+
+// A kernel that is not a regular file is refused at once: a FIFO would
+// block the open.
+func TestFromFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromFile(fifo, ""); err == nil || !strings.Contains(err.Error(), "is a named pipe, not a regular file") {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestCacheDirIgnoresRelative(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	t.Setenv("XDG_CACHE_HOME", "rel/cache")
+	if d, err := CacheDir(); err != nil || d != "/home/u/.cache/harness" {
+		t.Errorf("relative XDG_CACHE_HOME: %q %v", d, err)
+	}
+	t.Setenv("XDG_CACHE_HOME", "/abs")
+	if d, _ := CacheDir(); d != "/abs/harness" {
+		t.Errorf("absolute: %q", d)
+	}
+}
+
+// A second build of a tree says whom it waits for, and stops waiting when
+// told to.
+func TestLockWait(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tree.lock")
+	unlock, err := LockWait(context.Background(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	var got []int
+	if _, err := LockWait(ctx, p, func(pid int) { got = append(got, pid) }); err == nil {
+		t.Fatal("took a held lock")
+	}
+	if len(got) != 1 || got[0] != os.Getpid() {
+		t.Errorf("waiting called with %v, want once with %d", got, os.Getpid())
+	}
+	unlock()
+	unlock2, err := LockWait(context.Background(), p, func(int) { t.Error("waited for a free lock") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock2()
 }

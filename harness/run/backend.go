@@ -30,10 +30,11 @@ const BackendEnv = "HARNESS_BACKEND"
 
 // ConfigPath is the user's config file: $XDG_CONFIG_HOME/harness/config,
 // else ~/.config/harness/config. Lines are "key = value"; # starts a
-// comment. The only key is backend.
+// comment. The only key is backend. A relative XDG_CONFIG_HOME is
+// ignored, as the XDG spec says.
 func ConfigPath() string {
 	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
+	if dir == "" || !filepath.IsAbs(dir) {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			return ""
@@ -234,7 +235,7 @@ func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, 
 		out.res.Attempts++
 		d := sameBootDeadlines(o)
 		if accel == vm.AccelTCG {
-			d = vm.Deadlines{Boot: d.Boot * vm.TCGStretch, Idle: d.Idle * vm.TCGStretch, Run: d.Run * vm.TCGStretch}
+			d = d.ForTCG()
 		}
 		out.res.Accel, out.res.AccelNote = accel, note
 		out.res.Outcome, bootErr = vng.Run(ctx, vng.Boot{

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kernel-harness/harness/harness/bisect"
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/series"
@@ -105,7 +106,7 @@ func Bisect(ctx context.Context, bo BisectOptions) (*BisectReport, error) {
 	}
 	rep := &BisectReport{Tree: tree, Good: good, Bad: bad, Commits: len(commits), Scenario: o.Scenario, Series: o.Build.Series,
 		Log: filepath.Join(o.Out, "bisect.log")}
-	say("bisect: %d commits after %s (%s) up to %s (%s): a search of about %d step(s)", len(commits), good.Short(), good.Subject,
+	say("bisect: %d commits after %s (%s) up to %s (%s): a search of about %d step(s)", len(commits), good.Short(), input.Quote(good.Subject),
 		bad.Short(), bad.Subject, int(math.Ceil(math.Log2(float64(len(commits))))))
 
 	step := func(ctx context.Context, c bisect.Commit) (bisect.Result, error) {
@@ -235,7 +236,7 @@ func stepLine(e bisect.Entry) string {
 	if e.Confirm {
 		what += " (checks an end)"
 	}
-	return fmt.Sprintf("%s: %s %s: %s, %s in %.0fs: %s", what, e.Commit.Short(), e.Subject, build, e.Verdict, e.Seconds, e.Reason)
+	return fmt.Sprintf("%s: %s %s: %s, %s in %.0fs: %s", what, e.Commit.Short(), input.Quote(e.Subject), build, e.Verdict, e.Seconds, e.Reason)
 }
 
 // Print writes the answer for people.
@@ -263,18 +264,18 @@ func (r *BisectReport) Print(w io.Writer) {
 		if e.Confirm {
 			step += " (end)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", step, e.Commit.Short(), trunc(e.Subject, 50), build, e.Verdict, trunc(e.Reason, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", step, e.Commit.Short(), trunc(input.Quote(e.Subject), 50), build, e.Verdict, trunc(e.Reason, 80))
 	}
 	tw.Flush()
 	if out.FirstBad == nil {
 		fmt.Fprintf(w, "the first bad commit could be any of (the others were skipped):\n")
 		for _, c := range out.Candidates {
-			fmt.Fprintf(w, "  %s %s\n", c.Hash, c.Subject)
+			fmt.Fprintf(w, "  %s %s\n", c.Hash, input.Quote(c.Subject))
 		}
 		return
 	}
-	fmt.Fprintf(w, "first bad commit: %s %s\n", out.FirstBad.Hash, out.FirstBad.Subject)
-	fmt.Fprintf(w, "last good commit: %s %s\n", out.LastGood.Hash, out.LastGood.Subject)
+	fmt.Fprintf(w, "first bad commit: %s %s\n", out.FirstBad.Hash, input.Quote(out.FirstBad.Subject))
+	fmt.Fprintf(w, "last good commit: %s %s\n", out.LastGood.Hash, input.Quote(out.LastGood.Subject))
 	if len(r.Flips) > 0 {
 		fmt.Fprintln(w)
 		report.FlipTable(w, out.LastGood.Short(), out.FirstBad.Short(), r.Flips)

@@ -19,11 +19,13 @@ import (
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/perfetto"
@@ -191,14 +193,15 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		}
 	}
 	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
-	say("kernel: %s (%s, %s)", k.Release, k.Image, k.Source)
+	say("kernel: %s (%s, %s)", input.Quote(k.Release), input.Quote(k.Image), k.Source)
 
 	// Step: image.
-	work, err := os.MkdirTemp("", "harness-")
+	// Registered, so that even a harness that exits at once removes it.
+	work, removeWork, err := cleanup.TempDir("harness-")
 	if err != nil {
 		return fail(err)
 	}
-	defer os.RemoveAll(work)
+	defer removeWork()
 	initBin := o.Init
 	if initBin == "" {
 		if initBin, err = os.Executable(); err != nil {
@@ -319,6 +322,9 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	if bootErr != nil {
 		for _, s := range rep.Splats {
+			if errors.Is(bootErr, vm.ErrPanic) {
+				break // it quotes the panic already
+			}
 			if s.Kind == "panic" || s.Kind == "oops" {
 				// The kernel's own words come first: they are the cause.
 				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, firstLine(s.Text), bootErr)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/bpftests"
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
@@ -190,11 +191,12 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 			return fail(fmt.Errorf("find own binary: %w", err))
 		}
 	}
-	work, err := os.MkdirTemp("", "harness-")
+	// Registered, so that even a harness that exits at once removes it.
+	work, removeWork, err := cleanup.TempDir("harness-")
 	if err != nil {
 		return fail(err)
 	}
-	defer os.RemoveAll(work)
+	defer removeWork()
 
 	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
 	if err != nil {

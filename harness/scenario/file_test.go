@@ -46,6 +46,18 @@ func TestLoadFileErrors(t *testing.T) {
 		{"taken name", "c.yaml", "scenarios:\n  - name: split-frame\n    path: in-order\n    frames: [{header: 1, payload: 1}]\n    sends: [10]\n", `name "split-frame" is already taken`},
 		{"empty", "d.json", `{}`, "no scenarios"},
 		{"not yaml", "e.yaml", "scenarios: [", "e.yaml"},
+		{"empty file", "f.json", " \n", "the file is empty"},
+		{"empty yaml", "f.yaml", "", "the file is empty"},
+		{"second yaml document", "o.yaml", "---\nscenarios:\n  - name: x\n    path: in-order\n    frames: [{header: 1, payload: 1}]\n    sends: [10]\n---\nmore: 1\n", "o.yaml:7: a second YAML document"},
+		{"trailing garbage", "g.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":1,"payload":1}],"sends":[10]}]} trailing`, "more after the scenarios"},
+		{"second object", "h.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":1,"payload":1}],"sends":[10]}]}{}`, "more after the scenarios"},
+		// 2^62 + 2^62 + 8 overflows to a small number: each part is bounded alone.
+		{"huge frame", "i.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":4611686018427387904,"payload":4611686018427387904}],"sends":[8]}]}`, "must be between 0 and 1 MiB"},
+		{"too many bytes", "j.yaml", "scenarios:\n  - name: x\n    path: in-order\n    frames: [" + strings.Repeat("{header: 1000000, payload: 0},", 17) + "]\n    sends: [17000136]\n", "at most 16 MiB"},
+		{"huge segment", "k.json", `{"scenarios":[{"name":"x","path":"ofo","frames":[{"header":1,"payload":1}],"segments":[{"offset":4611686018427387904,"len":4611686018427387904}]}]}`, "outside the 10-byte stream"},
+		{"huge sends", "l.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":1,"payload":1}],"sends":[9223372036854775807, 9223372036854775807, 2]}]}`, "sends add up to"},
+		{"huge step", "m.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":1,"payload":1}],"steps":[{"send":9223372036854775807},{"send":9223372036854775807},{"recv":9223372036854775807}]}]}`, "a number outside the 10-byte stream"},
+		{"escape in name", "n.json", `{"scenarios":[{"name":"x\u001b[2J","path":"in-order","frames":[{"header":1,"payload":1}],"sends":[10]}]}`, `scenario "x\x1b[2J": name has control characters`},
 	} {
 		taken := map[string]bool{"split-frame": true}
 		_, err := LoadFile(write(tt.file, tt.body), taken)
@@ -136,5 +148,13 @@ func TestLoadFileBadSteps(t *testing.T) {
 				t.Errorf("error %q\nwant the file, the scenario and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A device or a FIFO is refused at once, not read until memory runs out.
+func TestLoadFileNotRegular(t *testing.T) {
+	_, err := LoadFile("/dev/zero", map[string]bool{})
+	if err == nil || !strings.Contains(err.Error(), "/dev/zero is a character device, not a regular file") {
+		t.Errorf("%v", err)
 	}
 }

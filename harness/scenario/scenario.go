@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Modes a scenario runs in. The traffic is the same; the expectation differs.
@@ -156,8 +158,16 @@ func (s Scenario) Stream() []byte {
 // Validate reports what is wrong with a scenario, naming it.
 func (s Scenario) Validate() error {
 	var errs []error
-	if s.Name == "" {
+	switch {
+	case s.Name == "":
 		errs = append(errs, errors.New("no name"))
+	case input.HasControl(s.Name):
+		// Names reach terminals, file names and GitHub annotations.
+		errs = append(errs, errors.New("name has control characters"))
+	}
+	// Sizes first: everything after adds them up and allocates by them.
+	if err := s.validateSizes(); err != nil {
+		return fmt.Errorf("scenario %q: %w", s.Name, errors.Join(append(errs, err)...))
 	}
 	switch s.Path {
 	case PathInOrder:
@@ -182,14 +192,6 @@ func (s Scenario) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown fastopen mode %q (want cookie or no-cookie)", s.FastOpen))
 	}
-	if len(s.Frames) == 0 {
-		errs = append(errs, errors.New("no frames"))
-	}
-	for i, f := range s.Frames {
-		if f.Header < 0 || f.Payload < 0 || f.Len() > 1<<20 {
-			errs = append(errs, fmt.Errorf("frame %d: header %d and payload %d must be between 0 and 1 MiB", i, f.Header, f.Payload))
-		}
-	}
 	switch {
 	case s.Scripted():
 		if len(s.Sends) > 0 || len(s.Segments) > 0 {
@@ -200,7 +202,7 @@ func (s Scenario) Validate() error {
 		errs = append(errs, errors.New("give sends or segments, not both"))
 	case len(s.Segments) > 0:
 		for i, g := range s.Segments {
-			if g.Len <= 0 || g.Offset < 0 || g.Offset+g.Len > s.StreamLen() {
+			if g.Len <= 0 || g.Offset < 0 || g.Offset > s.StreamLen() || g.Len > s.StreamLen()-g.Offset {
 				errs = append(errs, fmt.Errorf("segment %d: bytes %d..%d outside the %d-byte stream", i, g.Offset, g.Offset+g.Len, s.StreamLen()))
 			}
 			if g.SynData && i != 0 {
@@ -216,7 +218,7 @@ func (s Scenario) Validate() error {
 			if n <= 0 {
 				errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, n))
 			}
-			sum += n
+			sum += min(max(n, 0), s.StreamLen()+1) // bounded: no overflow
 		}
 		if sum != s.StreamLen() {
 			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, s.StreamLen()))
@@ -229,6 +231,46 @@ func (s Scenario) Validate() error {
 		return fmt.Errorf("scenario %q: %w", s.Name, err)
 	}
 	return nil
+}
+
+// Bounds of a scenario. Frames are RPC messages, not bulk data, and the
+// guest holds the whole stream in memory; the bounds also keep every sum
+// of offsets and lengths far from overflowing.
+const (
+	MaxFrameBytes  = 1 << 20  // header + payload + descriptor of one frame
+	MaxFrames      = 4096     // frames of one scenario
+	MaxStreamBytes = 16 << 20 // all the frames of one scenario
+	MaxSteps       = 1 << 16  // sends, segments or script steps
+)
+
+// validateSizes checks the counts and sizes that the rest of Validate
+// adds up, so that a huge number is refused rather than overflowing.
+func (s Scenario) validateSizes() error {
+	var errs []error
+	switch {
+	case len(s.Frames) == 0:
+		errs = append(errs, errors.New("no frames"))
+	case len(s.Frames) > MaxFrames:
+		errs = append(errs, fmt.Errorf("%d frames: at most %d", len(s.Frames), MaxFrames))
+	}
+	total := 0
+	for i, f := range s.Frames {
+		// Each part alone first: their sum could overflow.
+		if f.Header < 0 || f.Payload < 0 || f.Header > MaxFrameBytes || f.Payload > MaxFrameBytes || f.Len() > MaxFrameBytes {
+			errs = append(errs, fmt.Errorf("frame %d: header %d and payload %d must be between 0 and 1 MiB together", i, f.Header, f.Payload))
+			continue
+		}
+		total += f.Len()
+	}
+	if total > MaxStreamBytes {
+		errs = append(errs, fmt.Errorf("the frames are %d bytes: at most %d MiB a scenario", total, MaxStreamBytes>>20))
+	}
+	for what, n := range map[string]int{"sends": len(s.Sends), "segments": len(s.Segments), "steps": len(s.Script)} {
+		if n > MaxSteps {
+			errs = append(errs, fmt.Errorf("%d %s: at most %d", n, what, MaxSteps))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Peer says whether the scenario's segments go through the TCP peer.

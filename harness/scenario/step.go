@@ -178,6 +178,12 @@ func (s Scenario) validateScript() []error {
 			errs = append(errs, fmt.Errorf("step %d: %w", i+1, st.err))
 			continue
 		}
+		// Numbers beyond the stream are wrong anyway; refusing them here
+		// keeps the sums below from overflowing.
+		if st.N < -streamLen-1 || st.N > streamLen+1 || st.Segment.Offset < 0 || st.Segment.Offset > streamLen || st.Segment.Len > streamLen+1 {
+			bad("%s: a number outside the %d-byte stream", st, streamLen)
+			continue
+		}
 		switch st.Kind {
 		case StepSend:
 			sends++

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	tmpdirs "github.com/kernel-harness/harness/harness/cleanup"
 )
 
 // Bounds of the commands this package runs. A checkout of a kernel tree
@@ -127,11 +129,11 @@ func loadLore(ctx context.Context, id string) ([]message, error) {
 	if err != nil {
 		return nil, errNoB4
 	}
-	tmp, err := os.MkdirTemp("", "harness-b4-")
+	tmp, remove, err := tmpdirs.TempDir("harness-b4-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer remove()
 	ctx, cancel := context.WithTimeout(ctx, b4Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b4, "am", "-o", tmp, id)

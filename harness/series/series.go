@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Sources of a series, as Series.Source names them.
@@ -94,7 +96,7 @@ func Load(ctx context.Context, spec, tree string) (*Series, error) {
 }
 
 func loadFile(path string) ([]message, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.TextLimit)
 	if err != nil {
 		return nil, err
 	}

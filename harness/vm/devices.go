@@ -88,7 +88,7 @@ type SerialConsole struct {
 }
 
 func (c SerialConsole) QEMUArgs() []string {
-	return []string{"-chardev", "socket,id=console,path=" + c.Socket, "-serial", "chardev:console"}
+	return []string{"-chardev", "socket,id=console,path=" + optValue(c.Socket), "-serial", "chardev:console"}
 }
 
 func (c SerialConsole) KernelArgs() []string {
@@ -109,7 +109,7 @@ func (p EventsPort) QEMUArgs() []string {
 	}
 	return []string{
 		"-device", bus + ",id=vser",
-		"-chardev", "socket,id=events,path=" + p.Socket,
+		"-chardev", "socket,id=events,path=" + optValue(p.Socket),
 		"-device", "virtserialport,bus=vser.0,chardev=events,name=" + p.Name,
 	}
 }
@@ -122,10 +122,15 @@ type Monitor struct {
 }
 
 func (m Monitor) QEMUArgs() []string {
-	return []string{"-qmp", "unix:" + m.Socket + ",server=on,wait=off"}
+	return []string{"-qmp", "unix:" + optValue(m.Socket) + ",server=on,wait=off"}
 }
 
 func (Monitor) KernelArgs() []string { return nil }
+
+// optValue escapes a value inside a QEMU option list, where a comma
+// would end it and start an option of the user's choosing: QEMU reads
+// ",," as one comma.
+func optValue(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 
 // CommandLine joins the devices into QEMU's arguments, the kernel
 // command line last so that devices can add to it.

@@ -138,3 +138,35 @@ func TestCommandLineExtraLast(t *testing.T) {
 		t.Errorf("got %q, want %q", args, want)
 	}
 }
+
+// A comma in a path cannot end QEMU's option and start another one.
+func TestCommandLineEscapesCommas(t *testing.T) {
+	dir := "/tmp/x,server=off,y"
+	args := strings.Join(CommandLine([]Device{
+		SerialConsole{Socket: dir + "/console.sock"},
+		EventsPort{Socket: dir + "/events.sock", Name: "e"},
+		Monitor{Socket: dir + "/qmp.sock"},
+	}, nil), " ")
+	for _, want := range []string{
+		"socket,id=console,path=/tmp/x,,server=off,,y/console.sock ",
+		"socket,id=events,path=/tmp/x,,server=off,,y/events.sock ",
+		"unix:/tmp/x,,server=off,,y/qmp.sock,server=on,wait=off",
+	} {
+		if !strings.Contains(args, want) {
+			t.Errorf("command line lacks %q:\n%s", want, args)
+		}
+	}
+}
+
+// A folder too long for a unix socket is refused naming TMPDIR.
+func TestCheckSocketDir(t *testing.T) {
+	if err := CheckSocketDir("/tmp/harness-123"); err != nil {
+		t.Error(err)
+	}
+	long := "/tmp/" + strings.Repeat("d", 100)
+	t.Setenv("TMPDIR", long)
+	err := CheckSocketDir(long + "/harness-123")
+	if err == nil || !strings.Contains(err.Error(), "set TMPDIR to a shorter folder") || !strings.Contains(err.Error(), "more than the 107") {
+		t.Errorf("%v", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/trace"
 )
 
@@ -34,7 +35,14 @@ var (
 	ErrSilent      = errors.New("guest fell silent")
 	ErrNoDone      = errors.New("guest ended without a done event")
 	ErrDeadline    = errors.New("run deadline passed")
+	// ErrPanic is a kernel panic seen on the console: nothing more will
+	// come, whatever the kernel's panic= says, so the boot ends at once.
+	ErrPanic = errors.New("kernel panic")
 )
+
+// panicGrace is how long the console is still read after a panic line,
+// for the backtrace that follows it.
+const panicGrace = 2 * time.Second
 
 // Options is one boot.
 type Options struct {
@@ -55,6 +63,7 @@ type Options struct {
 	BootTimeout time.Duration // start to first event
 	IdleTimeout time.Duration // longest gap between events
 	RunTimeout  time.Duration // start to done
+	Stretch     int           // how much TCG stretched them, for messages
 }
 
 // Outcome is how one boot ended.
@@ -77,6 +86,9 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	if err != nil {
 		return out, err
 	}
+	if err := CheckSocketDir(o.Dir); err != nil {
+		return out, err
+	}
 	conSock := filepath.Join(o.Dir, "console.sock")
 	evSock := filepath.Join(o.Dir, "events.sock")
 	qmpSock := filepath.Join(o.Dir, "qmp.sock")
@@ -84,11 +96,11 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		os.Remove(s)
 	}
 
-	var cleanup []func() error
+	var undo []func() error
 	defer func() {
 		var result *multierror.Error
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			result = multierror.Append(result, cleanup[i]())
+		for i := len(undo) - 1; i >= 0; i-- {
+			result = multierror.Append(result, undo[i]())
 		}
 		if cerr := result.ErrorOrNil(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("clean up: %w", cerr))
@@ -99,12 +111,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	if err != nil {
 		return out, fmt.Errorf("console socket: %w", err)
 	}
-	cleanup = append(cleanup, ignoreClosed(conL.Close))
+	undo = append(undo, ignoreClosed(conL.Close))
 	evL, err := net.Listen("unix", evSock)
 	if err != nil {
 		return out, fmt.Errorf("events socket: %w", err)
 	}
-	cleanup = append(cleanup, ignoreClosed(evL.Close))
+	undo = append(undo, ignoreClosed(evL.Close))
 
 	devs := []Device{
 		o.Machine,
@@ -115,6 +127,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	}
 	args := CommandLine(devs, o.Cmdline)
 	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = cleanup.SysProcAttr() // QEMU never outlives the harness
 	var stderr strings.Builder
 	cmd.Stderr = &limitWriter{w: &stderr, n: 64 << 10}
 	start := time.Now()
@@ -122,15 +135,17 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		return out, fmt.Errorf("start %s: %w", bin, err)
 	}
 	// exited is closed when QEMU is gone; waitErr is then how it ended.
+	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
+	go func() { waitErr = cmd.Wait(); forget(); close(exited) }()
 	var mon qmp.Monitor
-	cleanup = append(cleanup, func() error { return stop(cmd, exited, mon) })
+	undo = append(undo, func() error { return stop(cmd, exited, mon) })
 
 	// Console and events arrive on their own goroutines; the main loop
 	// below only selects on channels and deadlines.
 	var tail consoleTail
+	panicked := make(chan string, 1)
 	conDone := make(chan struct{})
 	go func() {
 		defer close(conDone)
@@ -141,6 +156,12 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		defer c.Close()
 		readConsole(c, o.Console, func(line string) {
 			tail.add(line)
+			if i := strings.Index(line, "Kernel panic - not syncing"); i >= 0 {
+				select {
+				case panicked <- line[i:]:
+				default:
+				}
+			}
 			if o.OnConsoleLine != nil {
 				o.OnConsoleLine(line)
 			}
@@ -182,7 +203,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	if m, err := connectQMP(qmpSock, exited, min(10*time.Second, o.BootTimeout)); err == nil {
 		mon = m
 		qctx, cancel := context.WithCancel(context.Background())
-		cleanup = append(cleanup, func() error { cancel(); return nil })
+		undo = append(undo, func() error { cancel(); return nil })
 		if ch, err := mon.Events(qctx); err == nil {
 			go func() {
 				for ev := range ch {
@@ -194,11 +215,17 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		}
 	}
 
-	idle := time.NewTimer(o.RunTimeout)
+	// The idle deadline runs from the first event on; before it the boot
+	// deadline does.
+	idle := time.NewTimer(o.IdleTimeout)
+	idle.Stop()
 	defer idle.Stop()
+	dl := Deadlines{Stretch: o.Stretch}
 	total := time.NewTimer(o.RunTimeout)
 	defer total.Stop()
 	first := true
+	var panicLine string
+	var grace <-chan time.Time // after a panic line
 	finish := func(err error) (*Outcome, error) {
 		out.Duration = time.Since(start)
 		out.Stderr = stderr.String()
@@ -211,7 +238,7 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return finish(fmt.Errorf("interrupted: %w", ctx.Err()))
+			return finish(interrupted(ctx))
 		case <-exited:
 			werr := waitErr
 			// Let the readers take what QEMU wrote before it went. Closing
@@ -233,11 +260,24 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			if out.Done {
 				return finish(nil)
 			}
+			select {
+			case panicLine = <-panicked: // seen as QEMU went
+			default:
+			}
+			if panicLine != "" {
+				return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
+			}
 			if kvmFailure(stderr.String()) {
 				return finish(fmt.Errorf("%w: %s", ErrKVMUnusable, firstLine(stderr.String())))
 			}
 			if werr != nil && stderr.Len() > 0 {
 				return finish(fmt.Errorf("qemu exited (%v): %s", werr, strings.TrimSpace(stderr.String())))
+			}
+			if first && lastLine(tail.lines()) == "(nothing)" {
+				// Not one console line: the kernel never got as far as
+				// its console.
+				return finish(fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
+					ErrNoDone, exitText(werr), o.Kernel, o.Machine.MemoryMB))
 			}
 			return finish(fmt.Errorf("%w: qemu exited (%v) %s", ErrNoDone, exitText(werr), lastLine(tail.lines())))
 		case m, ok := <-events:
@@ -269,15 +309,50 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 				}
 				return finish(nil)
 			}
+		case line := <-panicked:
+			// With panic=0 (or a kernel that ignores panic=-1) QEMU runs
+			// on forever: take the backtrace and what QEMU still says for
+			// a moment, then stop.
+			panicLine = line
+			grace = time.After(panicGrace)
+		case <-grace:
+			return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
 		case <-boot.C:
-			return finish(fmt.Errorf("%w (%v); console ended with: %s", ErrBootHang, o.BootTimeout, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w (%s); console ended with: %s", ErrBootHang, dl.Note(o.BootTimeout, "--boot-timeout"), lastLine(tail.lines())))
 		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %v; console ended with: %s", ErrSilent, o.IdleTimeout, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w: no event for %s; console ended with: %s", ErrSilent, dl.Note(o.IdleTimeout, "--idle-timeout"), lastLine(tail.lines())))
 		case <-total.C:
-			return finish(fmt.Errorf("%w (%v)", ErrDeadline, o.RunTimeout))
+			return finish(fmt.Errorf("%w (%s)", ErrDeadline, dl.Note(o.RunTimeout, "--timeout")))
 		}
 	}
 }
+
+// maxSocketPath is the longest path a unix socket takes (sun_path holds
+// 108 bytes with the final NUL).
+const maxSocketPath = 107
+
+// CheckSocketDir says why QEMU's sockets cannot live in dir, or nil. The
+// folder comes from TMPDIR, which the message names.
+func CheckSocketDir(dir string) error {
+	p := filepath.Join(dir, "console.sock") // the longest of the names
+	if len(p) > maxSocketPath {
+		return fmt.Errorf("the sockets for QEMU would be %s, %d bytes, more than the %d a unix socket path takes: set TMPDIR to a shorter folder (now %s)",
+			p, len(p), maxSocketPath, os.TempDir())
+	}
+	return nil
+}
+
+// interrupted is the error of a boot stopped by ctx: its cause (such as
+// the signal) when it has one.
+func interrupted(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+		return c
+	}
+	return fmt.Errorf("interrupted: %w", ctx.Err())
+}
+
+// Interrupted is interrupted, for the other backends.
+func Interrupted(ctx context.Context) error { return interrupted(ctx) }
 
 func findQEMU(bin string) (string, error) {
 	if bin == "" {

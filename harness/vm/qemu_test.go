@@ -40,12 +40,13 @@ func fakeQEMU(mode string, args []string) int {
 		case "-chardev":
 			for _, id := range []string{"console", "events"} {
 				if p, ok := strings.CutPrefix(args[i+1], "socket,id="+id+",path="); ok {
-					paths[id] = p
+					paths[id] = strings.ReplaceAll(p, ",,", ",")
 				}
 			}
 		case "-qmp":
 			p := strings.TrimPrefix(args[i+1], "unix:")
-			paths["qmp"], _, _ = strings.Cut(p, ",")
+			p = strings.TrimSuffix(p, ",server=on,wait=off")
+			paths["qmp"] = strings.ReplaceAll(p, ",,", ",")
 		}
 	}
 	fail := func(err error) int {
@@ -75,11 +76,22 @@ func fakeQEMU(mode string, args []string) int {
 	case "no-done":
 		// The guest dies: the events port closes first and QEMU exits a
 		// little later, as with panic=-1 and -no-reboot.
-		fmt.Fprint(con, "booted\nKernel panic - not syncing: test\n")
+		fmt.Fprint(con, "booted\nreboot: Restarting system\n")
 		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
 		con.Close()
 		ev.Close()
 		time.Sleep(300 * time.Millisecond)
+	case "panic", "panic-hang":
+		// A panic before init; with panic=0 the kernel then idles on.
+		fmt.Fprint(con, "booted\n[    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs\n[    1.1] Call Trace:\n")
+		if mode == "panic" {
+			time.Sleep(300 * time.Millisecond)
+			break
+		}
+		select {
+		case <-quit:
+		case <-time.After(30 * time.Second):
+		}
 	case "silent", "wedged":
 		// The guest says hello and nothing more; only QMP quit (or a
 		// signal) ends QEMU.
@@ -304,11 +316,41 @@ func TestBootNoDone(t *testing.T) {
 	if !errors.Is(r.err, ErrNoDone) {
 		t.Fatalf("err = %v, want ErrNoDone", r.err)
 	}
-	if !strings.Contains(r.err.Error(), "Kernel panic - not syncing: test") {
+	if !strings.Contains(r.err.Error(), "reboot: Restarting system") {
 		t.Errorf("error %q does not quote the console's last line", r.err)
 	}
 	if r.out.Done {
 		t.Error("Outcome.Done is true without a done event")
+	}
+}
+
+// A panic on the console ends the boot at once with the panic quoted,
+// whether QEMU exits after it (panic=-1) or idles on (panic=0), and is
+// not a hang worth another try.
+func TestBootPanic(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"panic", "panic-hang"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Setenv(fakeEnv, mode)
+			o := bootOptions(t, exe)
+			o.BootTimeout = 20 * time.Second
+			r := bootWithin(t, o, 15*time.Second)
+			if !errors.Is(r.err, ErrPanic) || errors.Is(r.err, ErrBootHang) {
+				t.Fatalf("err = %v, want ErrPanic", r.err)
+			}
+			if !strings.Contains(r.err.Error(), "Kernel panic - not syncing: VFS: Unable to mount root fs") {
+				t.Errorf("error %q does not quote the panic", r.err)
+			}
+			if r.d > panicGrace+5*time.Second {
+				t.Errorf("took %v after a panic", r.d)
+			}
+			if tail := strings.Join(r.out.ConsoleTail, "\n"); !strings.Contains(tail, "Call Trace") {
+				t.Errorf("console tail %q lacks the lines after the panic", tail)
+			}
+		})
 	}
 }
 
@@ -353,5 +395,60 @@ func TestBootWedgedQMPIsKilled(t *testing.T) {
 	// 3s for quit, then SIGKILL.
 	if r.d < 3*time.Second || r.d > 6*time.Second {
 		t.Errorf("Boot took %v, want the idle deadline plus stop's 3s quit wait", r.d)
+	}
+}
+
+// Each deadline names itself: a short --timeout is the run deadline, not
+// the idle one, and the idle deadline does not run before the first
+// event (the boot deadline does).
+func TestBootDeadlinesNameThemselves(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "silent")
+	o := bootOptions(t, exe)
+	o.IdleTimeout, o.RunTimeout, o.Stretch = 2*time.Minute, 800*time.Millisecond, 4
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, ErrDeadline) || errors.Is(r.err, ErrSilent) {
+		t.Fatalf("err = %v, want ErrDeadline", r.err)
+	}
+	if want := "run deadline passed (800ms: --timeout 200ms, 4x under TCG)"; !strings.Contains(r.err.Error(), want) {
+		t.Errorf("error %q, want %q", r.err, want)
+	}
+
+	t.Setenv(fakeEnv, "panic-hang") // no event at all
+	o = bootOptions(t, exe)
+	o.Kernel = "/nonexistent/bzImage"
+	o.BootTimeout, o.IdleTimeout = 5*time.Second, 200*time.Millisecond
+	o.OnConsoleLine = nil
+	r = bootWithin(t, o, 15*time.Second)
+	if errors.Is(r.err, ErrSilent) {
+		t.Errorf("the idle deadline ran before the first event: %v", r.err)
+	}
+}
+
+func TestDeadlineNote(t *testing.T) {
+	d := Deadlines{Boot: time.Second, Idle: 30 * time.Second}
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "30s: --idle-timeout" {
+		t.Error(got)
+	}
+	d = d.ForTCG()
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "2m0s: --idle-timeout 30s, 4x under TCG" {
+		t.Error(got)
+	}
+}
+
+// A QEMU that ends before the kernel printed a line (a cut-off image, too
+// little memory) says what to check rather than "(nothing)".
+func TestBootNothingOnConsole(t *testing.T) {
+	r := bootWithin(t, bootOptions(t, writeScript(t, "exit 0\n")), 10*time.Second)
+	if !errors.Is(r.err, ErrNoDone) {
+		t.Fatalf("err = %v, want ErrNoDone", r.err)
+	}
+	for _, want := range []string{"before the kernel printed anything", "/nonexistent/bzImage is a whole x86_64 bzImage", "--memory 128 MiB"} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.err, want)
+		}
 	}
 }

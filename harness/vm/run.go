@@ -11,6 +11,22 @@ import (
 // Deadlines for a boot under KVM; TCG gets TCGStretch times each.
 type Deadlines struct {
 	Boot, Idle, Run time.Duration
+	// Stretch is the factor TCG applied (0: none), for the messages.
+	Stretch int
+}
+
+// ForTCG is d stretched for TCG.
+func (d Deadlines) ForTCG() Deadlines {
+	return Deadlines{Boot: d.Boot * TCGStretch, Idle: d.Idle * TCGStretch, Run: d.Run * TCGStretch, Stretch: TCGStretch}
+}
+
+// Note names a deadline for a message: its length, the option that sets
+// it, and the TCG stretch, as "1m0s: --boot-timeout 15s, 4x under TCG".
+func (d Deadlines) Note(v time.Duration, option string) string {
+	if d.Stretch > 1 {
+		return fmt.Sprintf("%v: %s %v, %dx under TCG", v, option, v/time.Duration(d.Stretch), d.Stretch)
+	}
+	return fmt.Sprintf("%v: %s", v, option)
 }
 
 // TCGStretch is how much longer every deadline is under TCG, which
@@ -67,9 +83,9 @@ func Run(ctx context.Context, p Plan) (Result, error) {
 		o.Machine.Accel = res.Accel
 		d := p.Deadlines
 		if res.Accel == AccelTCG {
-			d = Deadlines{Boot: d.Boot * TCGStretch, Idle: d.Idle * TCGStretch, Run: d.Run * TCGStretch}
+			d = d.ForTCG()
 		}
-		o.BootTimeout, o.IdleTimeout, o.RunTimeout = d.Boot, d.Idle, d.Run
+		o.BootTimeout, o.IdleTimeout, o.RunTimeout, o.Stretch = d.Boot, d.Idle, d.Run, d.Stretch
 		out, err := Boot(ctx, o)
 		res.Outcome = out
 		switch {

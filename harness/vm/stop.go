@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
@@ -37,8 +38,11 @@ func stop(cmd *exec.Cmd, exited <-chan struct{}, mon qmp.Monitor) error {
 		}
 		mon.Disconnect()
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		return fmt.Errorf("kill qemu: %w", err)
+	// The whole group: QEMU leads one of its own (cleanup.SysProcAttr).
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		if err := cmd.Process.Kill(); err != nil {
+			return fmt.Errorf("kill qemu: %w", err)
+		}
 	}
 	select {
 	case <-exited:

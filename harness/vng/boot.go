@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/vm"
 )
@@ -48,7 +49,9 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	cmdline := bin + " " + shellJoin(args)
 	os.Remove(b.EventsFile)
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // vng starts QEMU: stop them together
+	// vng starts QEMU: stop them together. The parent-death signal reaches
+	// vng only; its QEMU outlives a harness killed with SIGKILL.
+	cmd.SysProcAttr = cleanup.SysProcAttr()
 	var tail tailLines
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -56,9 +59,10 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	if err := cmd.Start(); err != nil {
 		return out, fmt.Errorf("start %s: %w", cmdline, err)
 	}
+	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); pw.Close(); close(exited) }()
+	go func() { waitErr = cmd.Wait(); forget(); pw.Close(); close(exited) }()
 	conDone := make(chan struct{})
 	go func() {
 		defer close(conDone)
@@ -106,7 +110,10 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	d := b.Deadlines
 	boot := time.NewTimer(d.Boot)
 	defer boot.Stop()
-	idle := time.NewTimer(d.Run)
+	// The idle deadline runs from the first event on; before it the
+	// boot deadline does.
+	idle := time.NewTimer(d.Idle)
+	idle.Stop()
 	defer idle.Stop()
 	total := time.NewTimer(d.Run)
 	defer total.Stop()
@@ -115,7 +122,7 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return finish(fmt.Errorf("interrupted: %w", ctx.Err()))
+			return finish(vm.Interrupted(ctx))
 		case <-exited:
 			<-conDone
 			done, err := deliver()
@@ -146,11 +153,11 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 				return finish(nil)
 			}
 		case <-boot.C:
-			return finish(fmt.Errorf("%w (%v); vng ended with: %s", vm.ErrBootHang, d.Boot, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w (%s); vng ended with: %s", vm.ErrBootHang, d.Note(d.Boot, "--boot-timeout"), lastLine(tail.lines())))
 		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %v; vng ended with: %s", vm.ErrSilent, d.Idle, lastLine(tail.lines())))
+			return finish(fmt.Errorf("%w: no event for %s; vng ended with: %s", vm.ErrSilent, d.Note(d.Idle, "--idle-timeout"), lastLine(tail.lines())))
 		case <-total.C:
-			return finish(fmt.Errorf("%w (%v)", vm.ErrDeadline, d.Run))
+			return finish(fmt.Errorf("%w (%s)", vm.ErrDeadline, d.Note(d.Run, "--timeout")))
 		}
 	}
 }

@@ -1,0 +1,40 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	kernelconfig "github.com/kernel-harness/harness/kernel-config"
+
+	"github.com/kernel-harness/harness/harness/input"
+	"github.com/kernel-harness/harness/harness/kbuild"
+)
+
+// Check refuses build options that are wrong on their face, before
+// a worktree is checked out (which takes a minute): the tree a folder, a
+// known profile, the series a file or a folder when it names one, every
+// --config a fragment, every --config-item CONFIG_X=value.
+func Check(o Options) error {
+	var errs []error
+	if fi, err := os.Stat(o.Tree); err != nil {
+		errs = append(errs, fmt.Errorf("--tree: %w", err))
+	} else if !fi.IsDir() {
+		errs = append(errs, fmt.Errorf("--tree %s is not a folder: give a kernel git checkout", o.Tree))
+	}
+	if _, ok := kernelconfig.Profiles[o.Profile]; o.Profile != "" && !ok {
+		errs = append(errs, fmt.Errorf("unknown --profile %q (want %s)", o.Profile, kernelconfig.Names()))
+	}
+	if o.Series != "" && !strings.HasPrefix(o.Series, "lore:") {
+		if _, err := os.Lstat(o.Series); err == nil {
+			if err := input.RegularOrDir(o.Series); err != nil {
+				errs = append(errs, fmt.Errorf("--series: %w", err))
+			}
+		}
+	}
+	if err := kbuild.CheckInputs(o.Configs, o.Items); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

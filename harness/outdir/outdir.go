@@ -1,0 +1,175 @@
+// Package outdir gives one harness process an output folder of its own:
+// a default name no other run gets, a lock held for the whole run so
+// that two runs never write one folder, and a previous output replaced
+// as a whole rather than mixed with the new one.
+package outdir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Files the harness keeps in every output folder.
+const (
+	// Marker says the folder is a harness output, which a later run
+	// given it as --out may replace.
+	Marker = ".harness-out"
+	// LockName is held locked by the run that writes the folder; it is
+	// never removed, so that two runs always lock the same file.
+	LockName = ".harness.lock"
+)
+
+// Parent is where default output folders go.
+const Parent = "harness-out"
+
+// ErrInUse is a folder another harness is writing.
+var ErrInUse = errors.New("in use by another harness")
+
+// Dir is a claimed output folder.
+type Dir struct {
+	Path string
+	// Replaced says a previous output was removed from it.
+	Replaced bool
+	lock     *os.File
+}
+
+// Options of Claim.
+type Options struct {
+	// Keep leaves a previous output in place (bisect --resume reads it).
+	Keep bool
+}
+
+// New claims a fresh folder under parent named by the time, with a
+// suffix when another run took that name in the same second. The folder
+// is made with mkdir, which fails when it exists: no two runs share it.
+func New(parent string, now time.Time) (*Dir, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	base := now.Format("20060102-150405")
+	for i := 1; i <= 1000; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		p := filepath.Join(parent, name)
+		err := os.Mkdir(p, 0o755)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
+		}
+		return claim(p, Options{})
+	}
+	return nil, fmt.Errorf("output folder: %s has 1000 folders named %s-*: clean it up", parent, base)
+}
+
+// Claim takes path as the output folder: made when missing, taken when
+// empty, replaced when it holds a previous harness output, refused when
+// it holds anything else or another harness writes it.
+func Claim(path string, o Options) (*Dir, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("--out: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("--out %s is a file, not a folder: give a folder", path)
+	}
+	return claim(path, o)
+}
+
+func claim(path string, o Options) (*Dir, error) {
+	f, err := os.OpenFile(filepath.Join(path, LockName), os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("output folder %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		owner := ""
+		b := make([]byte, 32)
+		n, _ := f.ReadAt(b, 0)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b[:n]))); err == nil {
+			owner = fmt.Sprintf(" (pid %d)", pid)
+		}
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("output folder %s is %w%s: give another --out, or wait for it to end", path, ErrInUse, owner)
+		}
+		return nil, fmt.Errorf("output folder %s: lock: %w", path, err)
+	}
+	d := &Dir{Path: path, lock: f}
+	fail := func(err error) (*Dir, error) { d.Close(); return nil, err }
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return fail(fmt.Errorf("output folder: %w", err))
+	}
+	var stale []string
+	for _, e := range ents {
+		if e.Name() != LockName {
+			stale = append(stale, e.Name())
+		}
+	}
+	if len(stale) > 0 && !o.Keep {
+		if !previousOutput(path) {
+			return fail(fmt.Errorf("--out %s is not empty and holds no harness output (no %s, no harness report.json): give an empty or new folder, so that nothing of yours is removed", path, Marker))
+		}
+		for _, name := range stale {
+			if err := os.RemoveAll(filepath.Join(path, name)); err != nil {
+				return fail(fmt.Errorf("replace the previous output in %s: %w", path, err))
+			}
+		}
+		d.Replaced = true
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	if err := os.WriteFile(filepath.Join(path, Marker), []byte("harness output folder: a harness run given it as --out replaces it\n"), 0o644); err != nil {
+		return fail(fmt.Errorf("output folder: %w", err))
+	}
+	return d, nil
+}
+
+// previousOutput says whether path holds what a harness left there: its
+// marker, or (from before the marker) a harness report.json or a
+// bisect.log of JSON lines. Anything else is the user's and stays.
+func previousOutput(path string) bool {
+	if fi, err := os.Lstat(filepath.Join(path, Marker)); err == nil && fi.Mode().IsRegular() {
+		return true
+	}
+	head := func(name string) string {
+		f, err := os.Open(filepath.Join(path, name))
+		if err != nil {
+			return ""
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return ""
+		}
+		b := make([]byte, 512)
+		n, _ := f.Read(b)
+		return string(b[:n])
+	}
+	return strings.Contains(head("report.json"), `"harness.report/`) || strings.HasPrefix(head("bisect.log"), "{")
+}
+
+// Close releases the folder to other runs.
+func (d *Dir) Close() error {
+	if d == nil || d.lock == nil {
+		return nil
+	}
+	err := d.lock.Close() // closing drops the flock
+	d.lock = nil
+	return err
+}

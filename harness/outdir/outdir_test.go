@@ -1,0 +1,112 @@
+package outdir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Runs started in the same second get folders of their own.
+func TestNewUnique(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), Parent)
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := New(parent, now)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[d.Path] {
+				t.Errorf("%s given twice", d.Path)
+			}
+			seen[d.Path] = true
+		}()
+	}
+	wg.Wait()
+	if !seen[filepath.Join(parent, "20260102-150405")] || !seen[filepath.Join(parent, "20260102-150405-8")] {
+		t.Errorf("names %v", seen)
+	}
+}
+
+func TestClaim(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, body string) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	// Missing: made.
+	fresh := filepath.Join(dir, "a", "b")
+	d, err := Claim(fresh, Options{})
+	if err != nil || d.Replaced {
+		t.Fatalf("%v %+v", err, d)
+	}
+	// Another claim while it is held is refused, naming the owner.
+	_, err = Claim(fresh, Options{})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Errorf("second claim: %v", err)
+	}
+	os.Remove(filepath.Join(fresh, Marker)) // as a harness before the marker left it
+	write(filepath.Join(fresh, "report.json"), `{"schema": "harness.report/v1"}`)
+	write(filepath.Join(fresh, "run-3", "report.json"), "{}")
+	d.Close()
+	// A previous output is replaced: nothing stale is kept.
+	d, err = Claim(fresh, Options{})
+	if err != nil || !d.Replaced {
+		t.Fatalf("%v %+v", err, d)
+	}
+	ents, _ := os.ReadDir(fresh)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != Marker+" "+LockName {
+		t.Errorf("after replacing: %v", names)
+	}
+	write(filepath.Join(fresh, "bisect.log"), "{}")
+	d.Close()
+	// --resume keeps it.
+	d, err = Claim(fresh, Options{Keep: true})
+	if err != nil || d.Replaced {
+		t.Fatalf("%v %+v", err, d)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "bisect.log")); err != nil {
+		t.Error("Keep removed the bisect log")
+	}
+	d.Close()
+
+	// A folder of the user's is refused and left as it was, even with a
+	// report.json of another program.
+	mine := filepath.Join(dir, "mine")
+	write(filepath.Join(mine, "notes.txt"), "keep me")
+	write(filepath.Join(mine, "report.json"), `{"tool": "other"}`)
+	if _, err := Claim(mine, Options{}); err == nil || !strings.Contains(err.Error(), "is not empty and holds no harness output") {
+		t.Errorf("claim of a user's folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(mine, "notes.txt")); err != nil {
+		t.Error("the user's file is gone")
+	}
+	// An empty one is taken; a file is refused.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	if d, err := Claim(empty, Options{}); err != nil {
+		t.Error(err)
+	} else {
+		d.Close()
+	}
+	if _, err := Claim(filepath.Join(mine, "notes.txt"), Options{}); err == nil || !strings.Contains(err.Error(), "is a file, not a folder") {
+		t.Errorf("claim of a file: %v", err)
+	}
+}

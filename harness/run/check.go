@@ -1,0 +1,83 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kernel-harness/harness/harness/bpfprog"
+	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/input"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// MinMemoryMB is the least guest memory a run boots with: the kernel,
+// and the initramfs (the harness binary, modules) unpacked into it.
+// Below it the kernel dies before its console says anything.
+const MinMemoryMB = 128
+
+// CheckRun refuses a run's options that are wrong on their face, before
+// anything is built, fetched or booted.
+func CheckRun(o Options) error {
+	var errs []error
+	if o.Build.Tree != "" {
+		if err := build.Check(o.Build); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch {
+	case o.Kernel != "":
+		if _, err := kernel.FromFile(o.Kernel, o.Modules); err != nil {
+			errs = append(errs, err)
+		}
+	case o.Modules != "":
+		errs = append(errs, errors.New("--modules goes with --kernel: the modules of the kernel given"))
+	}
+	// Loaded here as the run will (they are small): a mistake in one is
+	// refused before an output folder is made.
+	taken := map[string]bool{}
+	for _, sc := range scenario.All() {
+		taken[sc.Name] = true
+	}
+	for _, f := range o.ScenarioFiles {
+		if _, err := scenario.LoadFile(f, taken); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.BPFObject != "" {
+		if err := input.Regular(o.BPFObject); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-object: %w", err))
+		} else if _, err := bpfprog.Inspect(o.BPFObject); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-object %w", err))
+		}
+	}
+	if o.BPFSource != "" && o.Build.Tree == "" { // with a tree, it may be the tree's
+		if err := input.Regular(o.BPFSource); err != nil {
+			errs = append(errs, fmt.Errorf("--bpf-source: %w", err))
+		}
+	}
+	if o.MemoryMB < MinMemoryMB {
+		errs = append(errs, fmt.Errorf("--memory %d: the guest needs at least %d MiB (the kernel and the initramfs unpack into it)", o.MemoryMB, MinMemoryMB))
+	}
+	if o.CPUs < 1 {
+		errs = append(errs, fmt.Errorf("--cpus %d: at least 1", o.CPUs))
+	}
+	for _, d := range []struct {
+		name string
+		v    int64
+	}{{"--boot-timeout", int64(o.Deadlines.Boot)}, {"--idle-timeout", int64(o.Deadlines.Idle)}, {"--timeout", int64(o.Deadlines.Run)}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be above 0", d.name))
+		}
+	}
+	if o.Backend != BackendVNG {
+		// As the run's temporary folder will be named.
+		if err := vm.CheckSocketDir(filepath.Join(os.TempDir(), "harness-1234567890")); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

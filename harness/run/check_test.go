@@ -1,0 +1,79 @@
+package run
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/vm"
+)
+
+// fakeKernel writes the header of a bzImage of release rel.
+func fakeKernel(t *testing.T, rel string) string {
+	b := make([]byte, 0x400)
+	copy(b[0x202:], "HdrS")
+	binary.LittleEndian.PutUint16(b[0x20e:], 0x100)
+	copy(b[0x300:], rel+" (x) #1\x00")
+	p := filepath.Join(t.TempDir(), "bzImage")
+	os.WriteFile(p, b, 0o644)
+	return p
+}
+
+// Every mistake a look at the options finds is refused, naming the fix,
+// before anything is built or booted; what is right passes.
+func TestCheckRun(t *testing.T) {
+	dir := t.TempDir()
+	good := Options{Kernel: fakeKernel(t, "6.12.2"), CPUs: 2, MemoryMB: 512, Deadlines: vm.Deadlines{Boot: time.Second, Idle: time.Second, Run: time.Second}}
+	if err := CheckRun(good); err != nil {
+		t.Fatalf("good options refused: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o644)
+	garbage := filepath.Join(dir, "g.json")
+	os.WriteFile(garbage, []byte(`{"scenarios":[]} x`), 0o644)
+	frag := filepath.Join(dir, "bad.config")
+	os.WriteFile(frag, []byte("CONFIG_A=maybe\n"), 0o644)
+	for _, tt := range []struct {
+		name string
+		edit func(*Options)
+		want string
+	}{
+		{"kernel fifo", func(o *Options) { o.Kernel = fifo }, "is a named pipe, not a regular file"},
+		{"modules without kernel", func(o *Options) { o.Kernel, o.Modules = "", dir }, "--modules goes with --kernel"},
+		{"scenarios device", func(o *Options) { o.ScenarioFiles = []string{"/dev/zero"} }, "/dev/zero is a character device"},
+		{"scenarios garbage", func(o *Options) { o.ScenarioFiles = []string{garbage} }, "more after the scenarios"},
+		{"memory", func(o *Options) { o.MemoryMB = 48 }, "--memory 48: the guest needs at least 128 MiB"},
+		{"cpus", func(o *Options) { o.CPUs = 0 }, "--cpus 0: at least 1"},
+		{"timeout", func(o *Options) { o.Deadlines.Run = 0 }, "--timeout must be above 0"},
+		{"bpf object", func(o *Options) { o.BPFObject = fifo }, "--bpf-object: " + fifo + " is a named pipe"},
+		{"tree missing", func(o *Options) { o.Kernel, o.Build.Tree = "", filepath.Join(dir, "none") }, "--tree: stat"},
+		{"tree file", func(o *Options) { o.Kernel, o.Build.Tree = "", frag }, "is not a folder"},
+		{"profile", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Profile = "", dir, "huge" }, `unknown --profile "huge"`},
+		{"series device", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Series = "", dir, "/dev/zero" }, "--series: /dev/zero is a character device"},
+		{"config", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Configs = "", dir, []string{frag} }, frag + ":1"},
+		{"config item", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Items = "", dir, []string{"TUN=y"} }, "write CONFIG_TUN=y"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := good
+			tt.edit(&o)
+			if err := CheckRun(o); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("long TMPDIR", func(t *testing.T) {
+		t.Setenv("TMPDIR", "/tmp/"+strings.Repeat("x", 100))
+		if err := CheckRun(good); err == nil || !strings.Contains(err.Error(), "set TMPDIR to a shorter folder") {
+			t.Errorf("%v", err)
+		}
+		o := good
+		o.Backend = BackendVNG
+		if err := CheckRun(o); err != nil {
+			t.Errorf("vng makes no sockets: %v", err)
+		}
+	})
+}

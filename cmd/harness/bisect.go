@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/bisect"
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/run"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 func bisectCmd(args []string) int {
@@ -44,7 +44,7 @@ options:
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.StringVar(&o.Scenario, "scenario", "", "the scenarios that decide, by name or name/family/mode (a regular expression)")
 	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable)")
-	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto")
+	fs.StringVar(&o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto")
 	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
@@ -60,7 +60,7 @@ options:
 		return 2
 	}
 	bo.BuildFailure, bo.BootFailure = bisect.Verdict(*buildFailure), bisect.Verdict(*bootFailure)
-	o.Deadlines = vm.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
+	o.Deadlines = driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
 	// Cheap checks before any output folder or checkout.
 	if err := run.CheckRun(*o); err != nil {
 		fmt.Fprintf(os.Stderr, "harness bisect: %v\n", err)

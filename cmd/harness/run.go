@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/run"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 func runCmd(args []string) int {
@@ -47,7 +47,7 @@ options:
 	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable; docs/scenarios.md)")
 	fs.StringVar(&o.BPFObject, "bpf-object", "", "load this compiled BPF `FILE` in place of the harness's autolowat programs, each program attached by its section to the cases' cgroup")
 	fs.StringVar(&o.BPFSource, "bpf-source", "", "compile this BPF C `FILE` against the kernel under test (its vmlinux.h; with --tree, the tree's libbpf and selftests headers, and a relative path is looked up in the tree) and load it as --bpf-object")
-	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
+	fs.StringVar(&o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
 	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
 	fs.StringVar(&o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: vng when $HARNESS_BACKEND or the config file ($XDG_CONFIG_HOME/harness/config: backend = vng) asks for it and vng is installed, else qemu")
@@ -76,7 +76,7 @@ options:
 		return 2
 	}
 	o.Append = strings.Fields(*appendArgs)
-	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
+	o.Deadlines = driver.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	// Cheap checks before any output folder, build or boot.
 	if err := run.CheckRun(o); err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)

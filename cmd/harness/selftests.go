@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/run"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 func selftestsCmd(args []string) int {
@@ -41,7 +41,7 @@ options:
 	fs.IntVar(&o.Nice, "nice", 10, "build the selftests under nice -n `N` (0: not niced)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.StringVar(&o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: as harness run")
-	fs.StringVar(&o.Accel, "accel", vm.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
+	fs.StringVar(&o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
 	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: from the kernel's config)")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
 	appendArgs := fs.String("append", "", "more kernel command-line arguments")
@@ -54,7 +54,7 @@ options:
 		return code
 	}
 	o.Append = strings.Fields(*appendArgs)
-	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
+	o.Deadlines = driver.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
 	// Cheap checks before any output folder, build or boot.
 	if err := run.CheckRun(o.Options); err != nil {
 		fmt.Fprintf(os.Stderr, "harness selftests: %v\n", err)

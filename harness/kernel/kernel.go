@@ -282,3 +282,30 @@ func depmod(root string) error {
 	}
 	return nil
 }
+
+// ConfigOf finds the .config of a kernel image, or returns "": a file
+// named config beside it (the artifact cache), config-<release> beside it
+// (/boot, an unpacked Debian package), or the .config of the build folder
+// that made it (obj/arch/x86/boot/bzImage).
+func ConfigOf(image, release string) string {
+	dir := filepath.Dir(image)
+	cands := []string{filepath.Join(dir, "config")}
+	if release != "" {
+		cands = append(cands, filepath.Join(dir, "config-"+release))
+	}
+	if v, ok := strings.CutPrefix(filepath.Base(image), "vmlinuz-"); ok {
+		cands = append(cands, filepath.Join(dir, "config-"+v))
+	}
+	if filepath.Base(dir) == "boot" && filepath.Base(filepath.Dir(dir)) == "x86" {
+		cands = append(cands, filepath.Join(dir, "..", "..", "..", ".config"))
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
+			return filepath.Clean(c)
+		}
+	}
+	return ""
+}
+
+// Config is the .config of k's image, or "" (ConfigOf).
+func (k Kernel) Config() string { return ConfigOf(k.Image, k.Release) }

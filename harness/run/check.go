@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // MinMemoryMB is the least guest memory a run boots with: the kernel,
@@ -75,7 +75,7 @@ func CheckRun(o Options) error {
 	}
 	if o.Backend != BackendVNG {
 		// As the run's temporary folder will be named.
-		if err := vm.CheckSocketDir(filepath.Join(os.TempDir(), "harness-1234567890")); err != nil {
+		if err := boot.CheckSocketDir(filepath.Join(os.TempDir(), "harness-1234567890")); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/vm"
+	"github.com/kernel-harness/harness/harness/boot/driver"
 )
 
 // fakeKernel writes the header of a bzImage of release rel.
@@ -27,7 +27,7 @@ func fakeKernel(t *testing.T, rel string) string {
 // before anything is built or booted; what is right passes.
 func TestCheckRun(t *testing.T) {
 	dir := t.TempDir()
-	good := Options{Kernel: fakeKernel(t, "6.12.2"), CPUs: 2, MemoryMB: 512, Deadlines: vm.Deadlines{Boot: time.Second, Idle: time.Second, Run: time.Second}}
+	good := Options{Kernel: fakeKernel(t, "6.12.2"), CPUs: 2, MemoryMB: 512, Deadlines: driver.Deadlines{Boot: time.Second, Idle: time.Second, Run: time.Second}}
 	if err := CheckRun(good); err != nil {
 		t.Fatalf("good options refused: %v", err)
 	}

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // checkModes refuses combinations of the run modes that make no sense
@@ -35,7 +35,7 @@ func checkModes(o Options) error {
 
 // sameBootDeadlines gives a boot that repeats every case N times N times
 // the run deadline; the boot and idle deadlines do not grow.
-func sameBootDeadlines(o Options) vm.Deadlines {
+func sameBootDeadlines(o Options) driver.Deadlines {
 	d := o.Deadlines
 	if o.Repeat > 1 && !o.RepeatBoot {
 		d.Run *= time.Duration(o.Repeat)

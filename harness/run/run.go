@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/build"
 	"io"
 	"os"
@@ -33,7 +34,6 @@ import (
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/version"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // Options is one `harness run`.
@@ -53,11 +53,10 @@ type Options struct {
 	CPUs          int
 	MemoryMB      int
 
-	// Backend boots through QEMU or virtme-ng (backend.go).
-	Backend    string
-	backendWhy string // what chose Backend, once resolved
+	// Backend boots through QEMU or virtme-ng (boot.ChooseBackend).
+	Backend string
 	// Deadlines under KVM; TCG stretches them.
-	Deadlines vm.Deadlines
+	Deadlines driver.Deadlines
 	// Build makes the kernel from a tree when Build.Tree is set.
 	Build build.Options
 	// Baseline runs the scenarios on the base too, and compares.
@@ -92,7 +91,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := checkModes(o); err != nil {
 		return nil, err
 	}
-	if err := resolveBackend(&o); err != nil { // before any kernel is built
+	if _, err := resolveBackend(o); err != nil { // before any kernel is built
 		return nil, err
 	}
 	switch {
@@ -281,12 +280,16 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		mu.Unlock()
 		splats.Feed(line, cur)
 	}
-	booted, setupErr, bootErr := boot(ctx, o, bootIn{k: k, initBin: initBin, extra: extra, work: work,
+	be, err := resolveBackend(o)
+	if err != nil {
+		return fail(err)
+	}
+	booted, setupErr, bootErr := bootKernel(ctx, o, be, bootIn{k: k, initBin: initBin, extra: extra, work: work,
 		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: lv.status})
 	if setupErr != nil {
 		return fail(setupErr)
 	}
-	booted.record(rep)
+	record(booted, rep)
 
 	// Step: analysis. Whatever the guest said is used, even when it
 	// stopped early, so that nothing it reported is lost.
@@ -322,7 +325,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	if bootErr != nil {
 		for _, s := range rep.Splats {
-			if errors.Is(bootErr, vm.ErrPanic) {
+			if errors.Is(bootErr, driver.ErrPanic) {
 				break // it quotes the panic already
 			}
 			if s.Kind == "panic" || s.Kind == "oops" {
@@ -364,35 +367,6 @@ func chooseKernel(ctx context.Context, o Options, say func(string, ...any)) (ker
 	}
 	k, err := kernel.Default(cache, func(s string) { say("%s", s) })
 	return k, nil, err
-}
-
-// chooseMachine is the board a kernel boots on: the one asked for, else
-// what the kernel's config needs (microvm without PCI), else q35. A board
-// the kernel cannot use is refused before booting.
-func chooseMachine(asked string, k kernel.Kernel) (vm.Machine, string, error) {
-	switch asked {
-	case "", vm.Q35, vm.MicroVM:
-	default:
-		return vm.Machine{}, "", fmt.Errorf("--machine %q: want q35 or microvm", asked)
-	}
-	config := vm.KernelConfig(k.Image, k.Release)
-	if config == "" {
-		if asked == "" {
-			return vm.Machine{Type: vm.Q35}, "the default: no config beside the kernel", nil
-		}
-		return vm.Machine{Type: asked}, "--machine", nil
-	}
-	b, err := vm.BoardFor(config)
-	if err != nil {
-		return vm.Machine{}, "", fmt.Errorf("kernel config: %w", err)
-	}
-	switch {
-	case asked == "":
-		return vm.Machine{Type: b.Type, NoACPI: b.NoACPI}, b.Why + ", " + config, nil
-	case asked == vm.Q35 && b.Type == vm.MicroVM:
-		return vm.Machine{}, "", fmt.Errorf("--machine q35: the kernel has no PCI (%s), so it cannot reach q35's virtio devices; leave --machine out, or use microvm", config)
-	}
-	return vm.Machine{Type: asked, NoACPI: b.NoACPI}, "--machine", nil
 }
 
 // compileSource compiles --bpf-source for kernel k, into the output

@@ -24,7 +24,6 @@ import (
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/testprogs"
 	"github.com/kernel-harness/harness/harness/trace"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // SelftestsOptions is one `harness selftests`: the tree's test_progs,
@@ -67,7 +66,8 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fail(err)
 	}
-	if err := resolveBackend(&o.Options); err != nil {
+	be, err := resolveBackend(o.Options)
+	if err != nil {
 		return fail(err)
 	}
 	// Requirements first: a missing tool stops the run before minutes of
@@ -87,7 +87,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		}
 		// The kernel's config against the selftests' own list, before
 		// minutes of building programs the kernel has no types for.
-		if kc := vm.KernelConfig(k.Image, k.Release); kc != "" {
+		if kc := k.Config(); kc != "" {
 			gaps, err := bpftests.ConfigGaps(wt, kc)
 			if err != nil {
 				return err
@@ -230,12 +230,12 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		}
 	}
 	onLine := func(line string) { splats.Feed(line, "test_progs") }
-	booted, setupErr, bootErr := boot(ctx, o.Options, bootIn{k: k, initBin: initBin, extra: extra, work: work,
+	booted, setupErr, bootErr := bootKernel(ctx, o.Options, be, bootIn{k: k, initBin: initBin, extra: extra, work: work,
 		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: func(string) {}})
 	if setupErr != nil {
 		return fail(setupErr)
 	}
-	booted.record(rep)
+	record(booted, rep)
 
 	// Analysis: test_progs' output, as scenarios.
 	mu.Lock()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -13,30 +12,6 @@ const (
 	Q35     = "q35"
 	MicroVM = "microvm"
 )
-
-// KernelConfig finds the .config of a kernel image, or returns "": a file
-// named config beside it (the artifact cache), config-<release> beside it
-// (/boot, an unpacked Debian package), or the .config of the build folder
-// that made it (obj/arch/x86/boot/bzImage).
-func KernelConfig(image, release string) string {
-	dir := filepath.Dir(image)
-	cands := []string{filepath.Join(dir, "config")}
-	if release != "" {
-		cands = append(cands, filepath.Join(dir, "config-"+release))
-	}
-	if v, ok := strings.CutPrefix(filepath.Base(image), "vmlinuz-"); ok {
-		cands = append(cands, filepath.Join(dir, "config-"+v))
-	}
-	if filepath.Base(dir) == "boot" && filepath.Base(filepath.Dir(dir)) == "x86" {
-		cands = append(cands, filepath.Join(dir, "..", "..", "..", ".config"))
-	}
-	for _, c := range cands {
-		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
-			return filepath.Clean(c)
-		}
-	}
-	return ""
-}
 
 // Board is the machine a kernel needs, as its .config tells.
 type Board struct {

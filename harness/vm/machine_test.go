@@ -17,36 +17,6 @@ func write(t *testing.T, path, text string) {
 	}
 }
 
-func TestKernelConfig(t *testing.T) {
-	dir := t.TempDir()
-	// The artifact cache: config beside bzImage.
-	write(t, filepath.Join(dir, "art/bzImage"), "k")
-	write(t, filepath.Join(dir, "art/config"), "")
-	// /boot: config-<release> beside vmlinuz-<release>.
-	write(t, filepath.Join(dir, "boot/vmlinuz-6.12.57+deb13-cloud-amd64"), "k")
-	write(t, filepath.Join(dir, "boot/config-6.12.57+deb13-cloud-amd64"), "")
-	// A build folder: obj/.config for obj/arch/x86/boot/bzImage.
-	write(t, filepath.Join(dir, "obj/arch/x86/boot/bzImage"), "k")
-	write(t, filepath.Join(dir, "obj/.config"), "")
-	// An image alone.
-	write(t, filepath.Join(dir, "alone/bzImage"), "k")
-	for _, tc := range []struct{ image, release, want string }{
-		{"art/bzImage", "6.12.57", "art/config"},
-		{"boot/vmlinuz-6.12.57+deb13-cloud-amd64", "", "boot/config-6.12.57+deb13-cloud-amd64"},
-		{"boot/vmlinuz-6.12.57+deb13-cloud-amd64", "6.12.57+deb13-cloud-amd64", "boot/config-6.12.57+deb13-cloud-amd64"},
-		{"obj/arch/x86/boot/bzImage", "6.12.57", "obj/.config"},
-		{"alone/bzImage", "6.12.57", ""},
-	} {
-		want := tc.want
-		if want != "" {
-			want = filepath.Join(dir, want)
-		}
-		if got := KernelConfig(filepath.Join(dir, tc.image), tc.release); got != want {
-			t.Errorf("KernelConfig(%s) = %q, want %q", tc.image, got, want)
-		}
-	}
-}
-
 func TestBoardFor(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {

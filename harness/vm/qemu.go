@@ -16,35 +16,25 @@ import (
 	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/trace"
 )
 
 // Accelerators.
 const (
-	AccelKVM  = "kvm"
-	AccelTCG  = "tcg"
-	AccelAuto = "auto"
+	AccelKVM  = driver.AccelKVM
+	AccelTCG  = driver.AccelTCG
+	AccelAuto = driver.AccelAuto
 )
 
-// Errors a boot can end in. Each is wrapped with what was seen.
-var (
-	ErrQEMUMissing = errors.New("qemu not found")
-	ErrKVMUnusable = errors.New("kvm unusable")
-	ErrBootHang    = errors.New("guest sent nothing before the boot deadline")
-	ErrSilent      = errors.New("guest fell silent")
-	ErrNoDone      = errors.New("guest ended without a done event")
-	ErrDeadline    = errors.New("run deadline passed")
-	// ErrPanic is a kernel panic seen on the console: nothing more will
-	// come, whatever the kernel's panic= says, so the boot ends at once.
-	ErrPanic = errors.New("kernel panic")
-)
+// ErrQEMUMissing is returned when the QEMU binary is not found.
+var ErrQEMUMissing = errors.New("qemu not found")
 
-// panicGrace is how long the console is still read after a panic line,
-// for the backtrace that follows it.
-const panicGrace = 2 * time.Second
+// qmpWait bounds the wait for QEMU's QMP socket.
+const qmpWait = 10 * time.Second
 
-// Options is one boot.
+// Options is one QEMU boot.
 type Options struct {
 	QEMU           string // binary; empty: qemu-system-x86_64 from PATH
 	Kernel         string
@@ -53,41 +43,20 @@ type Options struct {
 	Cmdline        []string // more kernel arguments
 	Dir            string   // where the sockets go
 	EventsPortName string
-
-	// Console receives every console byte; OnConsoleLine each line.
-	Console       io.Writer
-	OnConsoleLine func(line string)
-	// OnEvent receives every event with its raw JSON line.
-	OnEvent func(e trace.Event, raw []byte)
-
-	BootTimeout time.Duration // start to first event
-	IdleTimeout time.Duration // longest gap between events
-	RunTimeout  time.Duration // start to done
-	Stretch     int           // how much TCG stretched them, for messages
+	// Console receives every console byte, as the guest wrote it.
+	Console io.Writer
 }
 
-// Outcome is how one boot ended.
-type Outcome struct {
-	FirstEvent time.Duration
-	Duration   time.Duration
-	Done       bool
-	QMPEvents  []string
-	// Stderr is what QEMU printed on its standard error.
-	Stderr string
-	// ConsoleTail holds the last console lines, for error messages.
-	ConsoleTail []string
-}
-
-// Boot starts QEMU, follows the guest until its done event or a deadline,
-// then stops QEMU and cleans up, gathering every cleanup error.
-func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
-	out = &Outcome{}
+// Start starts QEMU and hands back the guest as a driver.Instance: its
+// console lines and its events, each read on a goroutine of its own, and
+// a Stop that ends QEMU over QMP, then by force, and frees the sockets.
+func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	bin, err := findQEMU(o.QEMU)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	if err := CheckSocketDir(o.Dir); err != nil {
-		return out, err
+		return nil, err
 	}
 	conSock := filepath.Join(o.Dir, "console.sock")
 	evSock := filepath.Join(o.Dir, "events.sock")
@@ -95,26 +64,30 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 	for _, s := range []string{conSock, evSock, qmpSock} {
 		os.Remove(s)
 	}
-
+	// Undone in reverse order by Stop, or here when the start fails.
 	var undo []func() error
-	defer func() {
+	stopAll := func() error {
 		var result *multierror.Error
 		for i := len(undo) - 1; i >= 0; i-- {
 			result = multierror.Append(result, undo[i]())
 		}
-		if cerr := result.ErrorOrNil(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("clean up: %w", cerr))
+		return result.ErrorOrNil()
+	}
+	defer func() {
+		if err != nil {
+			if cerr := stopAll(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("clean up: %w", cerr))
+			}
 		}
 	}()
-
 	conL, err := net.Listen("unix", conSock)
 	if err != nil {
-		return out, fmt.Errorf("console socket: %w", err)
+		return nil, fmt.Errorf("console socket: %w", err)
 	}
 	undo = append(undo, ignoreClosed(conL.Close))
 	evL, err := net.Listen("unix", evSock)
 	if err != nil {
-		return out, fmt.Errorf("events socket: %w", err)
+		return nil, fmt.Errorf("events socket: %w", err)
 	}
 	undo = append(undo, ignoreClosed(evL.Close))
 
@@ -125,54 +98,39 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 		EventsPort{Socket: evSock, Name: o.EventsPortName, MMIO: o.Machine.Type == "microvm"},
 		Monitor{Socket: qmpSock},
 	}
-	args := CommandLine(devs, o.Cmdline)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, CommandLine(devs, o.Cmdline)...)
 	cmd.SysProcAttr = cleanup.SysProcAttr() // QEMU never outlives the harness
 	var stderr strings.Builder
 	cmd.Stderr = &limitWriter{w: &stderr, n: 64 << 10}
-	start := time.Now()
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
-		return out, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	// exited is closed when QEMU is gone; waitErr is then how it ended.
+	// The listeners close with it: a reader whose socket QEMU never
+	// connected to ends then too.
 	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); forget(); close(exited) }()
-	var mon qmp.Monitor
-	undo = append(undo, func() error { return stop(cmd, exited, mon) })
-
-	// Console and events arrive on their own goroutines; the main loop
-	// below only selects on channels and deadlines.
-	var tail consoleTail
-	panicked := make(chan string, 1)
-	conDone := make(chan struct{})
 	go func() {
-		defer close(conDone)
+		waitErr = cmd.Wait()
+		forget()
+		conL.Close()
+		evL.Close()
+		close(exited)
+	}()
+
+	lines := make(chan string, 256)
+	go func() {
+		defer close(lines)
 		c, err := conL.Accept()
 		if err != nil {
 			return
 		}
 		defer c.Close()
-		readConsole(c, o.Console, func(line string) {
-			tail.add(line)
-			if i := strings.Index(line, "Kernel panic - not syncing"); i >= 0 {
-				select {
-				case panicked <- line[i:]:
-				default:
-				}
-			}
-			if o.OnConsoleLine != nil {
-				o.OnConsoleLine(line)
-			}
-		})
+		readConsole(c, o.Console, func(l string) { lines <- l })
 	}()
-	type evMsg struct {
-		e   trace.Event
-		raw []byte
-		err error
-	}
-	events := make(chan evMsg, 256)
+	events := make(chan driver.Event, 256)
 	go func() {
 		defer close(events)
 		c, err := evL.Accept()
@@ -186,25 +144,33 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 			if err == io.EOF {
 				return
 			}
-			events <- evMsg{e, raw, err}
 			if err != nil {
+				events <- driver.Event{Err: fmt.Errorf("events port: %w", err)}
 				return
 			}
+			events <- driver.Event{E: e, Raw: raw}
 		}
 	}()
 
-	// QMP events are drained on their own goroutine so QEMU never blocks
-	// on them; finish copies what arrived.
-	var qmpMu sync.Mutex
-	var qmpEvents []string
-	// The boot deadline runs from QEMU's start, the QMP wait included.
-	boot := time.NewTimer(o.BootTimeout)
-	defer boot.Stop()
-	if m, err := connectQMP(qmpSock, exited, min(10*time.Second, o.BootTimeout)); err == nil {
+	// QMP: connected on a goroutine, so that a QEMU that never makes its
+	// socket does not hold up the boot deadline; its events are drained
+	// so that QEMU never blocks on them.
+	var (
+		qmpMu     sync.Mutex
+		qmpEvents []string
+		mon       qmp.Monitor
+	)
+	giveUp := make(chan struct{})
+	qmpDone := make(chan struct{})
+	qctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(qmpDone)
+		m, err := connectQMP(qmpSock, exited, giveUp, qmpWait)
+		if err != nil {
+			return
+		}
 		mon = m
-		qctx, cancel := context.WithCancel(context.Background())
-		undo = append(undo, func() error { cancel(); return nil })
-		if ch, err := mon.Events(qctx); err == nil {
+		if ch, err := m.Events(qctx); err == nil {
 			go func() {
 				for ev := range ch {
 					qmpMu.Lock()
@@ -213,118 +179,42 @@ func Boot(ctx context.Context, o Options) (out *Outcome, err error) {
 				}
 			}()
 		}
-	}
+	}()
+	undo = append(undo, func() error {
+		close(giveUp)
+		<-qmpDone
+		defer cancel()
+		return stop(cmd, exited, mon)
+	})
 
-	// The idle deadline runs from the first event on; before it the boot
-	// deadline does.
-	idle := time.NewTimer(o.IdleTimeout)
-	idle.Stop()
-	defer idle.Stop()
-	dl := Deadlines{Stretch: o.Stretch}
-	total := time.NewTimer(o.RunTimeout)
-	defer total.Stop()
-	first := true
-	var panicLine string
-	var grace <-chan time.Time // after a panic line
-	finish := func(err error) (*Outcome, error) {
-		out.Duration = time.Since(start)
-		out.Stderr = stderr.String()
-		out.ConsoleTail = tail.lines()
-		qmpMu.Lock()
-		out.QMPEvents = append([]string(nil), qmpEvents...)
-		qmpMu.Unlock()
-		return out, err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return finish(interrupted(ctx))
-		case <-exited:
-			werr := waitErr
-			// Let the readers take what QEMU wrote before it went. Closing
-			// the listeners ends a reader whose socket QEMU never connected
-			// to; events is nil once it has been read to the end.
-			conL.Close()
-			evL.Close()
-			<-conDone
-			if events != nil {
-				for m := range events {
-					if m.err == nil && o.OnEvent != nil {
-						o.OnEvent(m.e, m.raw)
-					}
-					if m.e.Kind == trace.Done {
-						out.Done = true
-					}
-				}
-			}
-			if out.Done {
-				return finish(nil)
-			}
-			select {
-			case panicLine = <-panicked: // seen as QEMU went
-			default:
-			}
-			if panicLine != "" {
-				return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
-			}
-			if kvmFailure(stderr.String()) {
-				return finish(fmt.Errorf("%w: %s", ErrKVMUnusable, firstLine(stderr.String())))
-			}
-			if werr != nil && stderr.Len() > 0 {
-				return finish(fmt.Errorf("qemu exited (%v): %s", werr, strings.TrimSpace(stderr.String())))
-			}
-			if first && lastLine(tail.lines()) == "(nothing)" {
+	return &driver.Instance{
+		Started: started,
+		Events:  events,
+		Lines:   lines,
+		Exited:  exited,
+		Ended: func(tail []string, early bool) error {
+			msg := stderr.String()
+			switch {
+			case kvmFailure(msg):
+				return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, firstLine(msg))
+			case waitErr != nil && len(msg) > 0:
+				return fmt.Errorf("qemu exited (%v): %s", waitErr, strings.TrimSpace(msg))
+			case early && driver.LastLine(tail) == "(nothing)":
 				// Not one console line: the kernel never got as far as
 				// its console.
-				return finish(fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
-					ErrNoDone, exitText(werr), o.Kernel, o.Machine.MemoryMB))
+				return fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
+					driver.ErrNoDone, driver.ExitText(waitErr), o.Kernel, o.Machine.MemoryMB)
 			}
-			return finish(fmt.Errorf("%w: qemu exited (%v) %s", ErrNoDone, exitText(werr), lastLine(tail.lines())))
-		case m, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			if m.err != nil {
-				return finish(fmt.Errorf("events port: %w", m.err))
-			}
-			if first {
-				first = false
-				out.FirstEvent = time.Since(start)
-				boot.Stop()
-			}
-			idle.Reset(o.IdleTimeout)
-			if o.OnEvent != nil {
-				o.OnEvent(m.e, m.raw)
-			}
-			if m.e.Kind == trace.Done {
-				out.Done = true
-				// The agent powers off next; give it a moment, then stop.
-				select {
-				case <-exited:
-					// Take the console's last lines before returning.
-					conL.Close()
-					<-conDone
-				case <-time.After(5 * time.Second):
-				}
-				return finish(nil)
-			}
-		case line := <-panicked:
-			// With panic=0 (or a kernel that ignores panic=-1) QEMU runs
-			// on forever: take the backtrace and what QEMU still says for
-			// a moment, then stop.
-			panicLine = line
-			grace = time.After(panicGrace)
-		case <-grace:
-			return finish(fmt.Errorf("%w: %s", ErrPanic, panicLine))
-		case <-boot.C:
-			return finish(fmt.Errorf("%w (%s); console ended with: %s", ErrBootHang, dl.Note(o.BootTimeout, "--boot-timeout"), lastLine(tail.lines())))
-		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %s; console ended with: %s", ErrSilent, dl.Note(o.IdleTimeout, "--idle-timeout"), lastLine(tail.lines())))
-		case <-total.C:
-			return finish(fmt.Errorf("%w (%s)", ErrDeadline, dl.Note(o.RunTimeout, "--timeout")))
-		}
-	}
+			return fmt.Errorf("%w: qemu exited (%v) %s", driver.ErrNoDone, driver.ExitText(waitErr), driver.LastLine(tail))
+		},
+		Stop: stopAll,
+		Finish: func(out *driver.Outcome) {
+			out.Stderr = stderr.String()
+			qmpMu.Lock()
+			out.QMPEvents = append([]string(nil), qmpEvents...)
+			qmpMu.Unlock()
+		},
+	}, nil
 }
 
 // maxSocketPath is the longest path a unix socket takes (sun_path holds
@@ -342,18 +232,6 @@ func CheckSocketDir(dir string) error {
 	return nil
 }
 
-// interrupted is the error of a boot stopped by ctx: its cause (such as
-// the signal) when it has one.
-func interrupted(ctx context.Context) error {
-	if c := context.Cause(ctx); c != nil && c != ctx.Err() {
-		return c
-	}
-	return fmt.Errorf("interrupted: %w", ctx.Err())
-}
-
-// Interrupted is interrupted, for the other backends.
-func Interrupted(ctx context.Context) error { return interrupted(ctx) }
-
 func findQEMU(bin string) (string, error) {
 	if bin == "" {
 		bin = "qemu-system-x86_64"
@@ -365,8 +243,9 @@ func findQEMU(bin string) (string, error) {
 	return p, nil
 }
 
-// connectQMP waits for QEMU to create its QMP socket and connects to it.
-func connectQMP(sock string, exited <-chan struct{}, wait time.Duration) (qmp.Monitor, error) {
+// connectQMP waits for QEMU to create its QMP socket and connects to it,
+// until QEMU exits, the caller gives up or wait passes.
+func connectQMP(sock string, exited, giveUp <-chan struct{}, wait time.Duration) (qmp.Monitor, error) {
 	deadline := time.Now().Add(wait)
 	for {
 		if _, err := os.Stat(sock); err == nil {
@@ -386,6 +265,8 @@ func connectQMP(sock string, exited <-chan struct{}, wait time.Duration) (qmp.Mo
 		select {
 		case <-exited:
 			return nil, errors.New("qmp: qemu exited")
+		case <-giveUp:
+			return nil, errors.New("qmp: given up")
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

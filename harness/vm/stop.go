@@ -7,13 +7,13 @@ import (
 	"io"
 	"net"
 	"os/exec"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
+
+	"github.com/kernel-harness/harness/harness/boot/driver"
 )
 
 // stop ends QEMU: politely over QMP, then by force. Nothing is left running.
@@ -61,10 +61,8 @@ func ignoreClosed(f func() error) func() error {
 	}
 }
 
-var kvmErrors = regexp.MustCompile(`KVM internal error|failed to set MSR|kvm_buf_set_msrs|Could not access KVM kernel module|failed to initialize kvm|KVM_CREATE_VM|kvm: .*(error|failed)`)
-
 // kvmFailure tells whether QEMU died because KVM cannot run this guest.
-func kvmFailure(stderr string) bool { return kvmErrors.MatchString(stderr) }
+func kvmFailure(stderr string) bool { return driver.KVMFailure(stderr) }
 
 func readConsole(r io.Reader, w io.Writer, line func(string)) {
 	rd := bufio.NewReaderSize(r, 64<<10)
@@ -82,49 +80,12 @@ func readConsole(r io.Reader, w io.Writer, line func(string)) {
 	}
 }
 
-// consoleTail keeps the last console lines for error messages.
-type consoleTail struct {
-	mu sync.Mutex
-	l  []string
-}
-
-func (t *consoleTail) add(s string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.l = append(t.l, s)
-	if len(t.l) > 40 {
-		t.l = t.l[len(t.l)-40:]
-	}
-}
-
-func (t *consoleTail) lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.l...)
-}
-
-func lastLine(lines []string) string {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if s := strings.TrimSpace(lines[i]); s != "" {
-			return fmt.Sprintf("%q", s)
-		}
-	}
-	return "(nothing)"
-}
-
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
 	return s
-}
-
-func exitText(err error) string {
-	if err == nil {
-		return "status 0"
-	}
-	return err.Error()
 }
 
 // limitWriter keeps at most n bytes; QEMU's stderr is for messages, not logs.

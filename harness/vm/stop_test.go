@@ -50,23 +50,6 @@ func TestLimitWriter(t *testing.T) {
 	}
 }
 
-func TestLastLine(t *testing.T) {
-	tests := []struct {
-		lines []string
-		want  string
-	}{
-		{nil, "(nothing)"},
-		{[]string{"", "  "}, "(nothing)"},
-		{[]string{"first", "Kernel panic - not syncing: x", "  ", ""}, `"Kernel panic - not syncing: x"`},
-		{[]string{"  padded\t"}, `"padded"`},
-	}
-	for _, tt := range tests {
-		if got := lastLine(tt.lines); got != tt.want {
-			t.Errorf("lastLine(%q) = %s, want %s", tt.lines, got, tt.want)
-		}
-	}
-}
-
 func TestFirstLine(t *testing.T) {
 	if got := firstLine("\n  one\ntwo\n"); got != "one" {
 		t.Errorf("firstLine = %q, want %q", got, "one")

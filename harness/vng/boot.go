@@ -10,156 +10,110 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/trace"
-	"github.com/kernel-harness/harness/harness/vm"
 )
-
-// Boot is one boot through vng, followed to the guest's done event or a
-// deadline.
-type Boot struct {
-	Options
-	// EventsFile is where the agent writes its events, inside RWDir.
-	EventsFile string
-	Deadlines  vm.Deadlines // already stretched for TCG by the caller
-
-	// Console receives vng's output (the guest console with --verbose);
-	// OnConsoleLine each line.
-	Console       io.Writer
-	OnConsoleLine func(string)
-	OnEvent       func(e trace.Event, raw []byte)
-}
 
 // poll is how often the events file is read for new lines.
 const poll = 50 * time.Millisecond
 
-// Run starts vng and follows the events file. Errors from vng carry its
-// command line and what it printed, as they are.
-func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
-	out := &vm.Outcome{}
-	bin, err := Find(b.VNG)
+// Start starts vng and hands back the guest as a driver.Instance: vng's
+// output (the guest console, with --verbose) as console lines, also
+// copied to console, and the events the agent appends to eventsFile,
+// followed every poll. Errors carry vng's command line and what it
+// printed, as they are.
+func Start(ctx context.Context, o Options, eventsFile string, console io.Writer) (*driver.Instance, error) {
+	bin, err := Find(o.VNG)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	args := CommandLine(b.Options)
+	args := CommandLine(o)
 	cmdline := bin + " " + shellJoin(args)
-	os.Remove(b.EventsFile)
+	os.Remove(eventsFile)
 	cmd := exec.Command(bin, args...)
 	// vng starts QEMU: stop them together. The parent-death signal reaches
 	// vng only; its QEMU outlives a harness killed with SIGKILL.
 	cmd.SysProcAttr = cleanup.SysProcAttr()
-	var tail tailLines
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	start := time.Now()
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
-		return out, fmt.Errorf("start %s: %w", cmdline, err)
+		return nil, fmt.Errorf("start %s: %w", cmdline, err)
 	}
 	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); forget(); pw.Close(); close(exited) }()
-	conDone := make(chan struct{})
+
+	lines := make(chan string, 256)
 	go func() {
-		defer close(conDone)
+		defer close(lines)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			if b.Console != nil {
-				fmt.Fprintln(b.Console, line)
+			if console != nil {
+				fmt.Fprintln(console, line)
 			}
-			tail.add(line)
-			if b.OnConsoleLine != nil {
-				b.OnConsoleLine(line)
-			}
+			lines <- line
 		}
 		io.Copy(io.Discard, pr)
 	}()
-	defer stop(cmd, exited)
-
-	f := &follower{path: b.EventsFile}
-	finish := func(err error) (*vm.Outcome, error) {
-		out.Duration = time.Since(start)
-		out.ConsoleTail = tail.lines()
-		if err != nil && !errors.Is(err, ErrMissing) {
-			err = fmt.Errorf("%w\nvng command: %s", err, cmdline)
-		}
-		return out, err
-	}
-	// deliver passes new events on; it says whether done came.
-	deliver := func() (bool, error) {
-		evs, err := f.read()
-		for _, m := range evs {
-			if out.FirstEvent == 0 {
-				out.FirstEvent = time.Since(start)
+	// The events file is read every poll, and once more after vng ended.
+	events := make(chan driver.Event, 256)
+	quit := make(chan struct{})
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		defer close(events)
+		f := &follower{path: eventsFile}
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for {
+			last := false
+			select {
+			case <-tick.C:
+			case <-exited:
+				last = true
+			case <-quit:
+				return
 			}
-			if b.OnEvent != nil {
-				b.OnEvent(m.e, m.raw)
+			evs, err := f.read()
+			for _, m := range evs {
+				events <- driver.Event{E: m.e, Raw: m.raw}
 			}
-			if m.e.Kind == trace.Done {
-				out.Done = true
-			}
-		}
-		return out.Done, err
-	}
-	d := b.Deadlines
-	boot := time.NewTimer(d.Boot)
-	defer boot.Stop()
-	// The idle deadline runs from the first event on; before it the
-	// boot deadline does.
-	idle := time.NewTimer(d.Idle)
-	idle.Stop()
-	defer idle.Stop()
-	total := time.NewTimer(d.Run)
-	defer total.Stop()
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return finish(vm.Interrupted(ctx))
-		case <-exited:
-			<-conDone
-			done, err := deliver()
 			if err != nil {
-				return finish(err)
+				events <- driver.Event{Err: err}
+				return
 			}
-			if done {
-				return finish(nil)
+			if last {
+				return
 			}
-			return finish(fmt.Errorf("%w: vng exited (%v); it printed: %s", vm.ErrNoDone, exitText(waitErr), strings.Join(lastN(tail.lines(), 10), "\n")))
-		case <-tick.C:
-			n := f.seen
-			done, err := deliver()
-			if err != nil {
-				return finish(err)
-			}
-			if f.seen > n {
-				boot.Stop()
-				idle.Reset(d.Idle)
-			}
-			if done {
-				// The command ends next, and vng with it; wait a moment.
-				select {
-				case <-exited:
-					<-conDone
-				case <-time.After(5 * time.Second):
-				}
-				return finish(nil)
-			}
-		case <-boot.C:
-			return finish(fmt.Errorf("%w (%s); vng ended with: %s", vm.ErrBootHang, d.Note(d.Boot, "--boot-timeout"), lastLine(tail.lines())))
-		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %s; vng ended with: %s", vm.ErrSilent, d.Note(d.Idle, "--idle-timeout"), lastLine(tail.lines())))
-		case <-total.C:
-			return finish(fmt.Errorf("%w (%s)", vm.ErrDeadline, d.Note(d.Run, "--timeout")))
 		}
-	}
+	}()
+	return &driver.Instance{
+		Started: started,
+		Events:  events,
+		Lines:   lines,
+		Exited:  exited,
+		Ended: func(tail []string, early bool) error {
+			if KVMFailed(tail) {
+				return fmt.Errorf("%w: vng failed with KVM: %s", driver.ErrKVMUnusable, strings.Join(lastN(tail, 3), "\n"))
+			}
+			return fmt.Errorf("%w: vng exited (%v); it printed: %s", driver.ErrNoDone, driver.ExitText(waitErr), strings.Join(lastN(tail, 10), "\n"))
+		},
+		Stop: func() error {
+			stop(cmd, exited)
+			close(quit)
+			<-followed
+			return nil
+		},
+		Context: "vng command: " + cmdline,
+	}, nil
 }
 
 // stop ends vng and the QEMU it started: SIGTERM to the group, then SIGKILL.
@@ -235,26 +189,6 @@ func (f *follower) read() ([]evMsg, error) {
 	}
 }
 
-type tailLines struct {
-	mu sync.Mutex
-	l  []string
-}
-
-func (t *tailLines) add(s string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.l = append(t.l, s)
-	if len(t.l) > 50 {
-		t.l = t.l[len(t.l)-50:]
-	}
-}
-
-func (t *tailLines) lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.l...)
-}
-
 func lastN(l []string, n int) []string {
 	if len(l) > n {
 		return l[len(l)-n:]
@@ -262,16 +196,3 @@ func lastN(l []string, n int) []string {
 	return l
 }
 
-func lastLine(l []string) string {
-	if len(l) == 0 {
-		return "(nothing)"
-	}
-	return l[len(l)-1]
-}
-
-func exitText(err error) string {
-	if err == nil {
-		return "status 0"
-	}
-	return err.Error()
-}

@@ -11,8 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/boot/driver"
 )
 
 // ErrMissing is returned when vng is not installed.
@@ -129,13 +130,10 @@ func KVMUsable() error {
 	return f.Close()
 }
 
-// kvmErrors are QEMU's words when KVM opens but cannot run the guest.
-var kvmErrors = regexp.MustCompile(`KVM internal error|failed to set MSR|kvm_buf_set_msrs|Could not access KVM kernel module|failed to initialize kvm|KVM_CREATE_VM`)
-
 // KVMFailed says whether vng's last lines show QEMU failing with KVM.
 func KVMFailed(tail []string) bool {
 	for _, l := range tail {
-		if kvmErrors.MatchString(l) {
+		if driver.KVMFailure(l) {
 			return true
 		}
 	}

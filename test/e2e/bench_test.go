@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot"
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/guest"
-	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/trace"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // BenchmarkBoot measures, on the default Debian kernel, the wall time to
@@ -60,24 +60,19 @@ func BenchmarkBoot(b *testing.B) {
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("build poweroff: %v\n%s", err, out)
 		}
-		initrd := filepath.Join(dir, "initramfs.cpio")
-		if _, err := image.Build(initrd, image.Spec{Init: initBin}); err != nil {
-			b.Fatal(err)
-		}
 		var first, total time.Duration
 		for i := 0; i < b.N; i++ {
 			start := time.Now()
 			var seen time.Duration
-			res, err := vm.Run(context.Background(), vm.Plan{
-				Options: vm.Options{Kernel: k.Image, Initrd: initrd, Dir: dir, EventsPortName: guest.EventsPort,
-					Machine: vm.Machine{Type: "q35", CPUs: 2, MemoryMB: 512},
-					OnEvent: func(e trace.Event, _ []byte) {
-						if seen == 0 {
-							seen = time.Since(start)
-						}
-					}},
-				Accel:     vm.AccelAuto,
-				Deadlines: vm.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: time.Minute},
+			res, err := boot.Run(context.Background(), boot.Spec{
+				Backend: boot.BackendQEMU, Kernel: k, Agent: initBin, Work: dir, Out: dir,
+				Machine: "q35", CPUs: 2, MemoryMB: 512, Accel: driver.AccelAuto, EventsPort: guest.EventsPort,
+				Deadlines: driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: time.Minute},
+				Sinks: boot.Sinks{OnEvent: func(e trace.Event, _ []byte) {
+					if seen == 0 {
+						seen = time.Since(start)
+					}
+				}},
 			})
 			if err != nil || !res.Outcome.Done {
 				b.Fatalf("floor boot: %v", err)

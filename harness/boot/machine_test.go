@@ -1,4 +1,4 @@
-package run
+package boot
 
 import (
 	"os"
@@ -39,7 +39,7 @@ func TestChooseMachine(t *testing.T) {
 		{"minimal kernel, q35 asked", "q35", minimal, vm.Machine{}, "no PCI"},
 		{"unknown machine", "pc", pci, vm.Machine{}, "want q35 or microvm"},
 	} {
-		got, why, err := chooseMachine(tc.asked, tc.k)
+		got, why, err := ChooseMachine(tc.asked, tc.k)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: err %v, want one saying %q", tc.name, err, tc.err)

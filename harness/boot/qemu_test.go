@@ -1,4 +1,4 @@
-package vm
+package boot
 
 import (
 	"context"
@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // fakeEnv makes the test binary act as QEMU (see TestMain): its value
@@ -135,26 +137,6 @@ func serveQMP(l net.Listener, quit chan<- struct{}, wedged bool) {
 	}
 }
 
-func TestFindQEMUMissing(t *testing.T) {
-	_, err := findQEMU("qemu-system-does-not-exist")
-	if !errors.Is(err, ErrQEMUMissing) {
-		t.Fatalf("err = %v, want ErrQEMUMissing", err)
-	}
-	for _, s := range []string{"qemu-system-does-not-exist", "apt-get install qemu-system-x86"} {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("error %q does not mention %q", err, s)
-		}
-	}
-}
-
-func TestFindQEMUDefault(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	_, err := findQEMU("")
-	if !errors.Is(err, ErrQEMUMissing) || !strings.Contains(err.Error(), "qemu-system-x86_64") {
-		t.Errorf("err = %v, want ErrQEMUMissing naming qemu-system-x86_64", err)
-	}
-}
-
 // writeScript writes an executable shell script standing in for QEMU.
 func writeScript(t *testing.T, body string) string {
 	t.Helper()
@@ -165,41 +147,62 @@ func writeScript(t *testing.T, body string) string {
 	return p
 }
 
-func bootOptions(t *testing.T, qemu string) Options {
-	return Options{
+// testBoot is a QEMU boot as the tests write it: the QEMU driver's
+// options, the supervisor's deadlines and where the guest's output goes.
+type testBoot struct {
+	vm.Options
+	BootTimeout, IdleTimeout, RunTimeout time.Duration
+	Stretch                              int
+	OnConsoleLine                        func(string)
+	OnEvent                              func(trace.Event, []byte)
+}
+
+func bootOptions(t *testing.T, qemu string) testBoot {
+	return testBoot{Options: vm.Options{
 		QEMU:           qemu,
 		Kernel:         "/nonexistent/bzImage",
 		Initrd:         "/nonexistent/initrd",
-		Machine:        Machine{Type: "q35", Accel: AccelKVM, CPUs: 1, MemoryMB: 128},
+		Machine:        vm.Machine{Type: "q35", Accel: vm.AccelKVM, CPUs: 1, MemoryMB: 128},
 		Dir:            t.TempDir(),
 		EventsPortName: "harness.events",
-		BootTimeout:    5 * time.Second,
-		IdleTimeout:    5 * time.Second,
-		RunTimeout:     10 * time.Second,
+	},
+		BootTimeout: 5 * time.Second,
+		IdleTimeout: 5 * time.Second,
+		RunTimeout:  10 * time.Second,
 	}
 }
 
 type bootResult struct {
-	out *Outcome
+	out *driver.Outcome
 	err error
 	d   time.Duration
 }
 
-// bootWithin runs Boot and fails the test if it has not returned in limit,
+// qemuBoot is one QEMU boot followed by the supervisor.
+func qemuBoot(ctx context.Context, o testBoot) (*driver.Outcome, error) {
+	inst, err := vm.Start(ctx, o.Options)
+	if err != nil {
+		return &driver.Outcome{}, err
+	}
+	d := driver.Deadlines{Boot: o.BootTimeout, Idle: o.IdleTimeout, Run: o.RunTimeout, Stretch: o.Stretch}
+	return Supervise(ctx, inst, d, Sinks{OnConsoleLine: o.OnConsoleLine, OnEvent: o.OnEvent})
+}
+
+// bootWithin boots and fails the test if it has not returned in limit,
 // so that a hang is a failure and not a stuck test binary.
-func bootWithin(t *testing.T, o Options, limit time.Duration) bootResult {
+func bootWithin(t *testing.T, o testBoot, limit time.Duration) bootResult {
 	t.Helper()
 	done := make(chan bootResult, 1)
 	go func() {
 		start := time.Now()
-		out, err := Boot(context.Background(), o)
+		out, err := qemuBoot(context.Background(), o)
 		done <- bootResult{out, err, time.Since(start)}
 	}()
 	select {
 	case r := <-done:
 		return r
 	case <-time.After(limit):
-		t.Fatalf("Boot did not return within %v", limit)
+		t.Fatalf("the boot did not return within %v", limit)
 		return bootResult{}
 	}
 }
@@ -208,8 +211,8 @@ func TestBootKVMUnusable(t *testing.T) {
 	const msg = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69"
 	qemu := writeScript(t, "echo '"+msg+"' >&2\nexit 1\n")
 	r := bootWithin(t, bootOptions(t, qemu), 10*time.Second)
-	if !errors.Is(r.err, ErrKVMUnusable) {
-		t.Fatalf("err = %v, want ErrKVMUnusable", r.err)
+	if !errors.Is(r.err, driver.ErrKVMUnusable) {
+		t.Fatalf("err = %v, want driver.ErrKVMUnusable", r.err)
 	}
 	if !strings.Contains(r.err.Error(), msg) {
 		t.Errorf("error %q does not quote QEMU's message", r.err)
@@ -227,8 +230,8 @@ func TestBootKVMUnusable(t *testing.T) {
 func TestBootQEMUError(t *testing.T) {
 	qemu := writeScript(t, "echo 'qemu-system-x86_64: -foo: invalid option' >&2\nexit 1\n")
 	r := bootWithin(t, bootOptions(t, qemu), 10*time.Second)
-	if r.err == nil || errors.Is(r.err, ErrKVMUnusable) {
-		t.Fatalf("err = %v, want a QEMU error that is not ErrKVMUnusable", r.err)
+	if r.err == nil || errors.Is(r.err, driver.ErrKVMUnusable) {
+		t.Fatalf("err = %v, want a QEMU error that is not driver.ErrKVMUnusable", r.err)
 	}
 	if !strings.Contains(r.err.Error(), "-foo: invalid option") {
 		t.Errorf("error %q does not quote QEMU", r.err)
@@ -242,8 +245,8 @@ func TestBootHangKillsQEMU(t *testing.T) {
 	o := bootOptions(t, qemu)
 	o.BootTimeout = 500 * time.Millisecond
 	r := bootWithin(t, o, 20*time.Second)
-	if !errors.Is(r.err, ErrBootHang) {
-		t.Fatalf("err = %v, want ErrBootHang", r.err)
+	if !errors.Is(r.err, driver.ErrBootHang) {
+		t.Fatalf("err = %v, want driver.ErrBootHang", r.err)
 	}
 	if r.d > 3*time.Second {
 		t.Errorf("Boot took %v with a 500ms boot deadline", r.d)
@@ -313,8 +316,8 @@ func TestBootNoDone(t *testing.T) {
 	}
 	t.Setenv(fakeEnv, "no-done")
 	r := bootWithin(t, bootOptions(t, exe), 15*time.Second)
-	if !errors.Is(r.err, ErrNoDone) {
-		t.Fatalf("err = %v, want ErrNoDone", r.err)
+	if !errors.Is(r.err, driver.ErrNoDone) {
+		t.Fatalf("err = %v, want driver.ErrNoDone", r.err)
 	}
 	if !strings.Contains(r.err.Error(), "reboot: Restarting system") {
 		t.Errorf("error %q does not quote the console's last line", r.err)
@@ -338,8 +341,8 @@ func TestBootPanic(t *testing.T) {
 			o := bootOptions(t, exe)
 			o.BootTimeout = 20 * time.Second
 			r := bootWithin(t, o, 15*time.Second)
-			if !errors.Is(r.err, ErrPanic) || errors.Is(r.err, ErrBootHang) {
-				t.Fatalf("err = %v, want ErrPanic", r.err)
+			if !errors.Is(r.err, driver.ErrPanic) || errors.Is(r.err, driver.ErrBootHang) {
+				t.Fatalf("err = %v, want driver.ErrPanic", r.err)
 			}
 			if !strings.Contains(r.err.Error(), "Kernel panic - not syncing: VFS: Unable to mount root fs") {
 				t.Errorf("error %q does not quote the panic", r.err)
@@ -367,8 +370,8 @@ func TestBootSilentQuitsOverQMP(t *testing.T) {
 	o := bootOptions(t, exe)
 	o.IdleTimeout = 500 * time.Millisecond
 	r := bootWithin(t, o, 15*time.Second)
-	if !errors.Is(r.err, ErrSilent) {
-		t.Fatalf("err = %v, want ErrSilent", r.err)
+	if !errors.Is(r.err, driver.ErrSilent) {
+		t.Fatalf("err = %v, want driver.ErrSilent", r.err)
 	}
 	if !strings.Contains(r.err.Error(), `"booted"`) {
 		t.Errorf("error %q does not quote the console's last line", r.err)
@@ -389,8 +392,8 @@ func TestBootWedgedQMPIsKilled(t *testing.T) {
 	o := bootOptions(t, exe)
 	o.IdleTimeout = 500 * time.Millisecond
 	r := bootWithin(t, o, 15*time.Second)
-	if !errors.Is(r.err, ErrSilent) {
-		t.Fatalf("err = %v, want ErrSilent", r.err)
+	if !errors.Is(r.err, driver.ErrSilent) {
+		t.Fatalf("err = %v, want driver.ErrSilent", r.err)
 	}
 	// 3s for quit, then SIGKILL.
 	if r.d < 3*time.Second || r.d > 6*time.Second {
@@ -410,8 +413,8 @@ func TestBootDeadlinesNameThemselves(t *testing.T) {
 	o := bootOptions(t, exe)
 	o.IdleTimeout, o.RunTimeout, o.Stretch = 2*time.Minute, 800*time.Millisecond, 4
 	r := bootWithin(t, o, 15*time.Second)
-	if !errors.Is(r.err, ErrDeadline) || errors.Is(r.err, ErrSilent) {
-		t.Fatalf("err = %v, want ErrDeadline", r.err)
+	if !errors.Is(r.err, driver.ErrDeadline) || errors.Is(r.err, driver.ErrSilent) {
+		t.Fatalf("err = %v, want driver.ErrDeadline", r.err)
 	}
 	if want := "run deadline passed (800ms: --timeout 200ms, 4x under TCG)"; !strings.Contains(r.err.Error(), want) {
 		t.Errorf("error %q, want %q", r.err, want)
@@ -423,19 +426,8 @@ func TestBootDeadlinesNameThemselves(t *testing.T) {
 	o.BootTimeout, o.IdleTimeout = 5*time.Second, 200*time.Millisecond
 	o.OnConsoleLine = nil
 	r = bootWithin(t, o, 15*time.Second)
-	if errors.Is(r.err, ErrSilent) {
+	if errors.Is(r.err, driver.ErrSilent) {
 		t.Errorf("the idle deadline ran before the first event: %v", r.err)
-	}
-}
-
-func TestDeadlineNote(t *testing.T) {
-	d := Deadlines{Boot: time.Second, Idle: 30 * time.Second}
-	if got := d.Note(d.Idle, "--idle-timeout"); got != "30s: --idle-timeout" {
-		t.Error(got)
-	}
-	d = d.ForTCG()
-	if got := d.Note(d.Idle, "--idle-timeout"); got != "2m0s: --idle-timeout 30s, 4x under TCG" {
-		t.Error(got)
 	}
 }
 
@@ -443,8 +435,8 @@ func TestDeadlineNote(t *testing.T) {
 // little memory) says what to check rather than "(nothing)".
 func TestBootNothingOnConsole(t *testing.T) {
 	r := bootWithin(t, bootOptions(t, writeScript(t, "exit 0\n")), 10*time.Second)
-	if !errors.Is(r.err, ErrNoDone) {
-		t.Fatalf("err = %v, want ErrNoDone", r.err)
+	if !errors.Is(r.err, driver.ErrNoDone) {
+		t.Fatalf("err = %v, want driver.ErrNoDone", r.err)
 	}
 	for _, want := range []string{"before the kernel printed anything", "/nonexistent/bzImage is a whole x86_64 bzImage", "--memory 128 MiB"} {
 		if !strings.Contains(r.err.Error(), want) {

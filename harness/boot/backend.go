@@ -1,0 +1,109 @@
+package boot
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kernel-harness/harness/harness/vng"
+)
+
+// Backends: how the kernel is booted.
+const (
+	BackendQEMU = "qemu" // QEMU started by the harness, the agent as PID 1 of an initramfs
+	BackendVNG  = "vng"  // virtme-ng, the agent a command in a view of the host's root
+	BackendAuto = "auto" // vng when the user's config asks for it and it is installed
+)
+
+// BackendEnv overrides the config file's backend.
+const BackendEnv = "HARNESS_BACKEND"
+
+// ConfigPath is the user's config file: $XDG_CONFIG_HOME/harness/config,
+// else ~/.config/harness/config. Lines are "key = value"; # starts a
+// comment. The only key is backend. A relative XDG_CONFIG_HOME is
+// ignored, as the XDG spec says.
+func ConfigPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "harness", "config")
+}
+
+// configBackend is the backend the user asked for outside the command
+// line ($HARNESS_BACKEND, else the config file), and where it came from.
+func configBackend() (string, string, error) {
+	if v := os.Getenv(BackendEnv); v != "" {
+		return v, "$" + BackendEnv, nil
+	}
+	p := ConfigPath()
+	f, err := os.Open(p)
+	if os.IsNotExist(err) || p == "" {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return parseConfig(f, p)
+}
+
+func parseConfig(r io.Reader, name string) (string, string, error) {
+	sc := bufio.NewScanner(r)
+	backend, n := "", 0
+	for sc.Scan() {
+		n++
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return "", "", fmt.Errorf("%s:%d: want key = value, got %q", name, n, line)
+		}
+		switch k = strings.TrimSpace(k); k {
+		case "backend":
+			backend = strings.TrimSpace(v)
+		default:
+			return "", "", fmt.Errorf("%s:%d: unknown key %q (known: backend)", name, n, k)
+		}
+	}
+	return backend, name, sc.Err()
+}
+
+// ChooseBackend resolves --backend: auto is vng when the config asks for
+// it and vng is installed, QEMU otherwise. why says what decided.
+func ChooseBackend(asked string) (backend, why string, err error) {
+	switch asked {
+	case BackendQEMU:
+		return BackendQEMU, "--backend", nil
+	case BackendVNG:
+		_, err := vng.Find("")
+		return BackendVNG, "--backend", err
+	case BackendAuto, "":
+	default:
+		return "", "", fmt.Errorf("--backend %q: want qemu, vng or auto", asked)
+	}
+	want, from, err := configBackend()
+	if err != nil {
+		return "", "", err
+	}
+	switch want {
+	case "", BackendQEMU, BackendAuto:
+		return BackendQEMU, "the default", nil
+	case BackendVNG:
+		if !vng.Installed() {
+			return BackendQEMU, from + " asks for vng, which is not installed (pip install virtme-ng)", nil
+		}
+		return BackendVNG, from, nil
+	}
+	return "", "", fmt.Errorf("%s: backend %q: want qemu, vng or auto", from, want)
+}

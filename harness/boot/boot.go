@@ -1,0 +1,249 @@
+// Package boot boots a kernel with the harness's agent and follows the
+// guest until it is done, whichever the backend: it chooses the backend
+// (QEMU or virtme-ng), the machine and the accelerator, stretches the
+// deadlines under TCG, falls back from KVM to TCG when KVM cannot run the
+// guest, tries a hung boot once more, and supervises each attempt the
+// same way (Supervise). The backends, vm and vng, only start a guest and
+// hand back its events and console lines (package driver).
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/vm"
+	"github.com/kernel-harness/harness/harness/vng"
+)
+
+// Spec is one boot of a kernel with the agent.
+type Spec struct {
+	// Backend is qemu or vng, as ChooseBackend resolved it.
+	Backend string
+	Kernel  kernel.Kernel
+	// Agent is the harness binary, the guest's agent; Extra are the
+	// host's files it needs in the guest, Modules the modules the
+	// initramfs carries (QEMU).
+	Agent   string
+	Extra   []image.File
+	Modules []string
+	// Work is a scratch folder (sockets, the initramfs); Out the output
+	// folder, whose vng/ folder vng shares with the guest.
+	Work, Out string
+	// Machine is q35, microvm or empty (from the kernel's config).
+	Machine        string
+	CPUs, MemoryMB int
+	Append         []string // more kernel command-line arguments
+	Accel          string   // kvm, tcg or auto
+	QEMU, VNG      string   // binaries; empty: from PATH
+	// EventsPort names the virtio-serial port the agent writes to.
+	EventsPort string
+	Deadlines  driver.Deadlines // under KVM; TCG stretches them
+	// Console receives the guest console as it came.
+	Console io.Writer
+	Sinks
+	// Say gets notes for the user (choices, fallbacks, retries); Status
+	// the live status line.
+	Say    func(format string, args ...any)
+	Status func(string)
+}
+
+// Result is what a boot did.
+type Result struct {
+	Outcome   *driver.Outcome
+	Machine   string // the QEMU machine, or vng
+	Accel     string
+	AccelNote string
+	Attempts  int
+	Retries   []string
+}
+
+// SetupError is a failure before anything booted: the initramfs, the
+// machine, the shared folder.
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// starter starts one attempt with the accelerator given.
+type starter func(ctx context.Context, accel string) (*driver.Instance, error)
+
+// Run boots s. A failure before anything booted is a *SetupError; any
+// other error is how the boot ended.
+func Run(ctx context.Context, s Spec) (Result, error) {
+	if s.Say == nil {
+		s.Say = func(string, ...any) {}
+	}
+	if s.Status == nil {
+		s.Status = func(string) {}
+	}
+	var (
+		start starter
+		res   Result
+		err   error
+	)
+	switch s.Backend {
+	case BackendVNG:
+		start, err = prepareVNG(s)
+		res.Machine = "vng"
+		s.Status("boot (vng): " + s.Kernel.Release + " ...")
+	default:
+		start, res.Machine, err = prepareQEMU(s)
+		s.Status("boot: " + s.Kernel.Release + " ...")
+	}
+	if err != nil {
+		return res, &SetupError{err}
+	}
+	return attempts(ctx, s, res, start)
+}
+
+// attempts boots until one attempt settles it: under auto KVM where
+// /dev/kvm opens, TCG after KVM failed to run the guest, and once more
+// after a boot that hung before its first event.
+func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, error) {
+	switch s.Accel {
+	case driver.AccelKVM, driver.AccelTCG:
+		res.Accel = s.Accel
+	case driver.AccelAuto, "":
+		if err := KVMUsable(); err != nil {
+			res.Accel, res.AccelNote = driver.AccelTCG, fmt.Sprintf("using TCG: %v", err)
+			s.Say("%s: %s", res.Machine, res.AccelNote)
+		} else {
+			res.Accel = driver.AccelKVM
+		}
+	default:
+		return res, &SetupError{fmt.Errorf("unknown accelerator %q (want kvm, tcg or auto)", s.Accel)}
+	}
+	hung := false
+	for {
+		res.Attempts++
+		d := s.Deadlines
+		if res.Accel == driver.AccelTCG {
+			d = d.ForTCG()
+		}
+		var err error
+		inst, err := start(ctx, res.Accel)
+		if err == nil {
+			res.Outcome, err = Supervise(ctx, inst, d, s.Sinks)
+		} else {
+			res.Outcome = &driver.Outcome{}
+		}
+		switch {
+		case errors.Is(err, driver.ErrKVMUnusable) && res.Accel == driver.AccelKVM && s.Accel != driver.AccelKVM:
+			res.Accel = driver.AccelTCG
+			res.AccelNote = fmt.Sprintf("KVM cannot run this kernel here (%v); fell back to TCG, which is slower", err)
+			res.Retries = append(res.Retries, err.Error())
+			s.Say("%s: %s", res.Machine, res.AccelNote)
+		case errors.Is(err, driver.ErrBootHang) && !hung:
+			hung = true
+			res.Retries = append(res.Retries, err.Error())
+			s.Say("%s: boot hung, trying once more: %v", res.Machine, err)
+		default:
+			return res, err
+		}
+	}
+}
+
+// KVMUsable says why KVM cannot be used here, or nil.
+func KVMUsable() error {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("/dev/kvm is not usable (%v)", err)
+	}
+	return f.Close()
+}
+
+// prepareQEMU makes the initramfs and chooses the machine: the harness
+// as PID 1, its events over a virtio-serial port.
+func prepareQEMU(s Spec) (starter, string, error) {
+	initrd := filepath.Join(s.Work, "initramfs.cpio")
+	img, err := image.Build(initrd, image.Spec{Init: s.Agent, ModulesDir: s.Kernel.Modules, Modules: s.Modules, Extra: s.Extra})
+	if err != nil {
+		return nil, "", fmt.Errorf("initramfs: %w", err)
+	}
+	s.Say("initramfs: %d KiB, %d modules", img.Bytes>>10, len(img.Load))
+	machine, why, err := ChooseMachine(s.Machine, s.Kernel)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Say("machine: %s (%s)", machine.Type, why)
+	machine.CPUs, machine.MemoryMB = s.CPUs, s.MemoryMB
+	return func(ctx context.Context, accel string) (*driver.Instance, error) {
+		m := machine
+		m.Accel = accel
+		return vm.Start(ctx, vm.Options{QEMU: s.QEMU, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
+			Cmdline: s.Append, EventsPortName: s.EventsPort, Console: s.Console})
+	}, machine.Type, nil
+}
+
+// prepareVNG lays out the folder vng shares with the guest: the agent's
+// files, the agent itself (the host's binary may sit where the guest
+// cannot see it) and its events file.
+func prepareVNG(s Spec) (starter, error) {
+	shared, err := filepath.Abs(filepath.Join(s.Out, "vng"))
+	if err != nil {
+		return nil, err
+	}
+	os.RemoveAll(shared)
+	for _, f := range s.Extra {
+		p := filepath.Join(shared, f.Path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := writeExtra(p, f); err != nil {
+			return nil, err
+		}
+	}
+	agent := filepath.Join(shared, "harness-agent")
+	if err := copyFile(s.Agent, agent, 0o755); err != nil {
+		return nil, fmt.Errorf("vng: the agent: %w", err)
+	}
+	events := filepath.Join(shared, "events.jsonl")
+	return func(ctx context.Context, accel string) (*driver.Instance, error) {
+		return vng.Start(ctx, vng.Options{VNG: s.VNG, Kernel: vng.KernelArg(s.Kernel.Image), CPUs: s.CPUs, MemoryMB: s.MemoryMB,
+			Append: s.Append, Accel: accel, RWDir: shared, Command: []string{agent, "agent", "--events", events, "--files", shared}},
+			events, s.Console)
+	}, nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// writeExtra puts a file meant for the initramfs into the shared folder.
+func writeExtra(p string, f image.File) error {
+	mode := f.Mode
+	if f.Source != "" {
+		if mode == 0 {
+			st, err := os.Stat(f.Source)
+			if err != nil {
+				return err
+			}
+			mode = st.Mode().Perm()
+		}
+		return copyFile(f.Source, p, mode)
+	}
+	if mode == 0 {
+		mode = 0o644
+	}
+	return os.WriteFile(p, f.Data, mode)
+}

@@ -1,0 +1,144 @@
+// Package driver is the contract between the boot supervisor (package
+// boot) and the backends that start a guest: vm, which starts QEMU, and
+// vng, which starts virtme-ng. A backend starts one attempt and hands
+// back the guest's events and console lines as an Instance; deadlines,
+// panics, retries and the accelerator's fallback are the supervisor's.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kernel-harness/harness/harness/trace"
+)
+
+// Errors a boot can end in. Each is wrapped with what was seen.
+var (
+	ErrKVMUnusable = errors.New("kvm unusable")
+	ErrBootHang    = errors.New("guest sent nothing before the boot deadline")
+	ErrSilent      = errors.New("guest fell silent")
+	ErrNoDone      = errors.New("guest ended without a done event")
+	ErrDeadline    = errors.New("run deadline passed")
+	// ErrPanic is a kernel panic seen on the console: nothing more will
+	// come, whatever the kernel's panic= says, so the boot ends at once.
+	ErrPanic = errors.New("kernel panic")
+)
+
+// Accelerators.
+const (
+	AccelKVM  = "kvm"
+	AccelTCG  = "tcg"
+	AccelAuto = "auto"
+)
+
+// Event is one event line from the guest, or the error that ended the
+// stream.
+type Event struct {
+	E   trace.Event
+	Raw []byte
+	Err error
+}
+
+// Instance is a guest a backend started.
+type Instance struct {
+	// Started is when the backend's process started: the boot deadline
+	// runs from it.
+	Started time.Time
+	// Events carries the guest's events; it is closed when the stream
+	// ends (the guest closed it, or the process is gone and every line
+	// was read).
+	Events <-chan Event
+	// Lines carries the console's lines; closed when the console ends.
+	Lines <-chan string
+	// Exited is closed when the backend's process is gone.
+	Exited <-chan struct{}
+	// Ended says why the process ended without a done event, once Exited
+	// is closed: an error wrapping ErrKVMUnusable when KVM could not run
+	// the guest, else what the backend printed. tail is the console's
+	// last lines; early says no event ever came.
+	Ended func(tail []string, early bool) error
+	// Stop ends the process and frees what the attempt held, whatever
+	// state it is in. The supervisor calls it once.
+	Stop func() error
+	// Finish, when set, adds the backend's own facts to the outcome.
+	Finish func(*Outcome)
+	// Context, when set, is added to every error of the attempt (vng's
+	// command line, say).
+	Context string
+}
+
+// Outcome is how one boot ended.
+type Outcome struct {
+	FirstEvent time.Duration
+	Duration   time.Duration
+	Done       bool
+	QMPEvents  []string
+	// Stderr is what QEMU printed on its standard error.
+	Stderr string
+	// ConsoleTail holds the last console lines, for error messages.
+	ConsoleTail []string
+}
+
+// Deadlines for a boot under KVM; TCG gets TCGStretch times each.
+type Deadlines struct {
+	Boot, Idle, Run time.Duration
+	// Stretch is the factor TCG applied (0: none), for the messages.
+	Stretch int
+}
+
+// TCGStretch is how much longer every deadline is under TCG, which
+// emulates each instruction.
+const TCGStretch = 4
+
+// ForTCG is d stretched for TCG.
+func (d Deadlines) ForTCG() Deadlines {
+	return Deadlines{Boot: d.Boot * TCGStretch, Idle: d.Idle * TCGStretch, Run: d.Run * TCGStretch, Stretch: TCGStretch}
+}
+
+// Note names a deadline for a message: its length, the option that sets
+// it, and the TCG stretch, as "1m0s: --boot-timeout 15s, 4x under TCG".
+func (d Deadlines) Note(v time.Duration, option string) string {
+	if d.Stretch > 1 {
+		return fmt.Sprintf("%v: %s %v, %dx under TCG", v, option, v/time.Duration(d.Stretch), d.Stretch)
+	}
+	return fmt.Sprintf("%v: %s", v, option)
+}
+
+// Interrupted is the error of a boot stopped by ctx: its cause (such as
+// the signal) when it has one.
+func Interrupted(ctx context.Context) error {
+	if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+		return c
+	}
+	return fmt.Errorf("interrupted: %w", ctx.Err())
+}
+
+// LastLine is the last line of the console that says something, quoted,
+// for messages.
+func LastLine(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if s := strings.TrimSpace(lines[i]); s != "" {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return "(nothing)"
+}
+
+// ExitText says how a process ended, for messages.
+func ExitText(err error) string {
+	if err == nil {
+		return "status 0"
+	}
+	return err.Error()
+}
+
+// kvmErrors are QEMU's words when KVM opens but cannot run the guest
+// (as on some nested hosts), or cannot be opened at all.
+var kvmErrors = regexp.MustCompile(`KVM internal error|failed to set MSR|kvm_buf_set_msrs|Could not access KVM kernel module|failed to initialize kvm|KVM_CREATE_VM|kvm: .*(error|failed)`)
+
+// KVMFailure says whether what QEMU printed shows it failing with KVM.
+func KVMFailure(text string) bool { return kvmErrors.MatchString(text) }

@@ -1,0 +1,34 @@
+package driver
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDeadlineNote(t *testing.T) {
+	d := Deadlines{Boot: time.Second, Idle: 30 * time.Second}
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "30s: --idle-timeout" {
+		t.Error(got)
+	}
+	d = d.ForTCG()
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "2m0s: --idle-timeout 30s, 4x under TCG" {
+		t.Error(got)
+	}
+}
+
+func TestLastLine(t *testing.T) {
+	tests := []struct {
+		lines []string
+		want  string
+	}{
+		{nil, "(nothing)"},
+		{[]string{"", "  "}, "(nothing)"},
+		{[]string{"first", "Kernel panic - not syncing: x", "  ", ""}, `"Kernel panic - not syncing: x"`},
+		{[]string{"  padded\t"}, `"padded"`},
+	}
+	for _, tt := range tests {
+		if got := LastLine(tt.lines); got != tt.want {
+			t.Errorf("LastLine(%q) = %s, want %s", tt.lines, got, tt.want)
+		}
+	}
+}

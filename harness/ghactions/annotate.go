@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kernel-harness/harness/harness/text"
+
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 )
@@ -57,7 +59,7 @@ func Annotations(rep *report.Report, src Sources) []Annotation {
 		}
 		a := Annotation{File: "console.log", Title: title, Message: firstLines(sp.Text, splatLines)}
 		for _, c := range src.Consoles {
-			if line, end := lineOf(c.Text, firstLine(sp.Text), found[c.Path]); line > 0 {
+			if line, end := lineOf(c.Text, text.FirstLine(sp.Text), found[c.Path]); line > 0 {
 				a.File, a.Line, found[c.Path] = c.Path, line, end
 				break
 			}
@@ -168,15 +170,6 @@ func lineOf(text, needle string, from int) (line, end int) {
 		end = i + j + 1
 	}
 	return strings.Count(text[:i], "\n") + 1, end
-}
-
-func firstLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return l
-		}
-	}
-	return ""
 }
 
 func firstLines(s string, n int) string {

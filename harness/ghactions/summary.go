@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // verdictOrder is the order of the verdict table: what needs looking at first.
@@ -80,7 +81,7 @@ func Summary(w io.Writer, rep *report.Report, heading string) error {
 			if sp.Scenario != "" {
 				during = " during " + code(sp.Scenario)
 			}
-			fmt.Fprintf(&b, "- **%s**%s: %s\n", md(sp.Kind), during, code(firstLine(sp.Text)))
+			fmt.Fprintf(&b, "- **%s**%s: %s\n", md(sp.Kind), during, code(text.FirstLine(sp.Text)))
 		}
 		b.WriteString("\n")
 	}

@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/text"
 
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
@@ -154,7 +155,7 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 	case c.Mode == scenario.Autolowat && alErr != nil:
 		// The whole log is in the bpf event, once; each case names the cause.
 		end.Value = report.Error
-		end.Message = "the autolowat programs did not load: " + firstLine(alErr.Error()) + " (the verifier's log is in report.json, bpf.log)"
+		end.Message = "the autolowat programs did not load: " + text.FirstLine(alErr.Error()) + " (the verifier's log is in report.json, bpf.log)"
 	case trErr != nil:
 		end.Value = report.Error
 		end.Message = trErr.Error()
@@ -181,13 +182,6 @@ func (a *agent) emitBPF(al *autolowat, err error) {
 		e.Message = err.Error()
 	}
 	a.emit(e)
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 func readPlan(path string) (scenario.Plan, error) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // SummaryOptions say how much the end-of-run text shows.
@@ -96,7 +98,7 @@ func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 		if sp.Scenario != "" {
 			during = " during " + sp.Scenario
 		}
-		fmt.Fprintf(w, "kernel: %s%s: %s\n", sp.Kind, during, firstLine(sp.Text))
+		fmt.Fprintf(w, "kernel: %s%s: %s\n", sp.Kind, during, text.FirstLine(sp.Text))
 	}
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))

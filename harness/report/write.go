@@ -298,15 +298,6 @@ func quote(text string) string {
 	return b.String()
 }
 
-func firstLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return l
-		}
-	}
-	return ""
-}
-
 var newlines = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
 func oneLine(s string) string { return strings.TrimSpace(newlines.Replace(s)) }

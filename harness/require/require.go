@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // Tool is one requirement: a command (with a lowest version) or a
@@ -105,7 +107,7 @@ func find(ctx context.Context, t Tool) (string, *Missing) {
 		switch {
 		case got == nil:
 			if first == nil {
-				first = &Missing{Tool: t, Got: "of unknown version (" + firstLine(string(b)) + ")"}
+				first = &Missing{Tool: t, Got: "of unknown version (" + text.FirstLine(string(b)) + ")"}
 			}
 		case Less(got, t.Min):
 			if first == nil {
@@ -164,12 +166,4 @@ func Version(v []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ".")
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

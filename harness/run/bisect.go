@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kernel-harness/harness/harness/build"
 	"io"
 	"math"
 	"os"
@@ -14,6 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/text"
 
 	"github.com/kernel-harness/harness/harness/bisect"
 	"github.com/kernel-harness/harness/harness/input"
@@ -215,7 +217,7 @@ func classify(rep *report.Report, err error, bootFailure bisect.Verdict) (bisect
 	case len(failed) > 0:
 		return bisect.Bad, "failed: " + strings.Join(ids, ", "), failed
 	case len(rep.Splats) > 0:
-		return bisect.Bad, "kernel " + rep.Splats[0].Kind + ": " + firstLine(rep.Splats[0].Text), nil
+		return bisect.Bad, "kernel " + rep.Splats[0].Kind + ": " + text.FirstLine(rep.Splats[0].Text), nil
 	case len(errored) > 0:
 		return bootFailure, "scenario error: " + errored[0], nil
 	case len(unsupported) > 0:

@@ -2,9 +2,10 @@ package run
 
 import (
 	"errors"
-	"github.com/kernel-harness/harness/harness/build"
 	"strings"
 	"testing"
+
+	"github.com/kernel-harness/harness/harness/build"
 
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/report"

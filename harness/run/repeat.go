@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kernel-harness/harness/harness/build"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/build"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/report"

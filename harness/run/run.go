@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/build"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +15,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/text"
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
@@ -330,7 +332,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			}
 			if s.Kind == "panic" || s.Kind == "oops" {
 				// The kernel's own words come first: they are the cause.
-				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, firstLine(s.Text), bootErr)
+				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, text.FirstLine(s.Text), bootErr)
 				break
 			}
 		}
@@ -473,13 +475,4 @@ func writeOutputs(rep *report.Report, dir string) error {
 		htmlreport.Write(dir, rep),
 		perfetto.Write(dir, rep),
 	)
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kernel-harness/harness/harness/build"
-	"github.com/kernel-harness/harness/harness/require"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/require"
 
 	"github.com/kernel-harness/harness/harness/bpftests"
 	"github.com/kernel-harness/harness/harness/cleanup"

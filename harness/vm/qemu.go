@@ -18,6 +18,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/cleanup"
+	"github.com/kernel-harness/harness/harness/text"
 	"github.com/kernel-harness/harness/harness/trace"
 )
 
@@ -196,7 +197,7 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 			msg := stderr.String()
 			switch {
 			case kvmFailure(msg):
-				return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, firstLine(msg))
+				return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, text.FirstLine(msg))
 			case waitErr != nil && len(msg) > 0:
 				return fmt.Errorf("qemu exited (%v): %s", waitErr, strings.TrimSpace(msg))
 			case early && driver.LastLine(tail) == "(nothing)":

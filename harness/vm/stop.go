@@ -80,14 +80,6 @@ func readConsole(r io.Reader, w io.Writer, line func(string)) {
 	}
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // limitWriter keeps at most n bytes; QEMU's stderr is for messages, not logs.
 type limitWriter struct {
 	w io.Writer

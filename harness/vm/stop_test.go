@@ -50,12 +50,6 @@ func TestLimitWriter(t *testing.T) {
 	}
 }
 
-func TestFirstLine(t *testing.T) {
-	if got := firstLine("\n  one\ntwo\n"); got != "one" {
-		t.Errorf("firstLine = %q, want %q", got, "one")
-	}
-}
-
 // startSleep starts a child that would outlive the test, and a channel
 // closed when it has been reaped, as Boot does for QEMU.
 func startSleep(t *testing.T) (*exec.Cmd, <-chan struct{}) {

@@ -80,7 +80,7 @@ func Compile(ctx context.Context, o CompileOptions) (*Compiled, error) {
 	out, err := cmd.CombinedOutput()
 	c := &Compiled{Object: obj, Command: cmd.Args}
 	if err != nil {
-		return c, fmt.Errorf("--bpf-source %s: clang failed (%v):\n%s\ncommand: %s", o.Source, err, out, strings.Join(cmd.Args, " "))
+		return c, fmt.Errorf("--bpf-source %s: clang failed (%w):\n%s\ncommand: %s", o.Source, err, out, strings.Join(cmd.Args, " "))
 	}
 	c.Programs, err = Inspect(obj)
 	return c, err
@@ -97,7 +97,7 @@ func treeHeaders(ctx context.Context, tree, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "make", "-s", "-C", filepath.Join(tree, "tools/lib/bpf"),
 		"OUTPUT="+build, "DESTDIR="+dest, "prefix=/", "install_headers")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("libbpf headers from %s: %v\n%s", tree, err, out)
+		return "", fmt.Errorf("libbpf headers from %s: %w\n%s", tree, err, out)
 	}
 	return filepath.Join(dest, "include"), nil
 }
@@ -110,7 +110,7 @@ func systemIncludes(ctx context.Context, clang string) ([]string, error) {
 	cmd.Stdin = bytes.NewReader(nil)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("%s -v -E: %v\n%s", clang, err, out)
+		return nil, fmt.Errorf("%s -v -E: %w\n%s", clang, err, out)
 	}
 	var dirs []string
 	in := false

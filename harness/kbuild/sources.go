@@ -59,7 +59,7 @@ func blobs(ctx context.Context, src string) (map[string]string, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("list sources of %s: %v: %s", src, err, strings.TrimSpace(errb.String()))
+		return nil, fmt.Errorf("list sources of %s: %w: %s", src, err, strings.TrimSpace(errb.String()))
 	}
 	m := map[string]string{}
 	for _, rec := range bytes.Split(out.Bytes(), []byte{0}) {

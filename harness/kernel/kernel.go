@@ -141,7 +141,7 @@ func Debian(cache string, log func(string)) (Kernel, error) {
 	cmd := exec.Command("apt-get", "download", pkg)
 	cmd.Dir = tmp
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return Kernel{}, fmt.Errorf("apt-get download %s: %v: %s", pkg, err, strings.TrimSpace(string(out)))
+		return Kernel{}, fmt.Errorf("apt-get download %s: %w: %s", pkg, err, strings.TrimSpace(string(out)))
 	}
 	debs, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
 	if len(debs) != 1 {
@@ -149,7 +149,7 @@ func Debian(cache string, log func(string)) (Kernel, error) {
 	}
 	root := filepath.Join(tmp, "root")
 	if out, err := exec.Command("dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return Kernel{}, fmt.Errorf("dpkg-deb -x %s: %v: %s", debs[0], err, strings.TrimSpace(string(out)))
+		return Kernel{}, fmt.Errorf("dpkg-deb -x %s: %w: %s", debs[0], err, strings.TrimSpace(string(out)))
 	}
 	if err := depmod(root); err != nil {
 		return Kernel{}, err
@@ -277,7 +277,7 @@ func depmod(root string) error {
 			bin = "/sbin/depmod"
 		}
 		if out, err := exec.Command(bin, "-b", root, filepath.Base(dir)).CombinedOutput(); err != nil {
-			return fmt.Errorf("depmod for %s: %v: %s", filepath.Base(dir), err, strings.TrimSpace(string(out)))
+			return fmt.Errorf("depmod for %s: %w: %s", filepath.Base(dir), err, strings.TrimSpace(string(out)))
 		}
 	}
 	return nil

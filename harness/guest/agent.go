@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/text"
+	"github.com/kernel-harness/harness/harness/verdict"
 
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/features"
-	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/trace"
 )
@@ -150,19 +150,19 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 	end := trace.Event{Kind: trace.ScenarioEnd, Scenario: id}
 	switch {
 	case c.Mode == scenario.Autolowat && errors.Is(alErr, features.ErrNotSupported):
-		end.Value = report.Unsupported
+		end.Value = verdict.Unsupported
 		end.Message = alErr.Error()
 	case c.Mode == scenario.Autolowat && alErr != nil:
 		// The whole log is in the bpf event, once; each case names the cause.
-		end.Value = report.Error
+		end.Value = verdict.Error
 		end.Message = "the autolowat programs did not load: " + text.FirstLine(alErr.Error()) + " (the verifier's log is in report.json, bpf.log)"
 	case trErr != nil:
-		end.Value = report.Error
+		end.Value = verdict.Error
 		end.Message = trErr.Error()
 	default:
 		r := &caseRun{c: c, emit: a.emit, tr: tr, al: al, timeout: timeout}
 		if err := inNetns(r.run); err != nil {
-			end.Value = report.Error
+			end.Value = verdict.Error
 			end.Message = err.Error()
 		} else {
 			end.OK = true

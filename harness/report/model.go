@@ -5,17 +5,19 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/verdict"
 )
 
 // Schema names the layout of report.json; bump it on incompatible changes.
 const Schema = "harness.report/v1"
 
-// Verdicts of a scenario and of a whole run.
+// Verdicts of a scenario and of a whole run (package verdict).
 const (
-	Pass        = "pass"
-	Fail        = "fail"
-	Unsupported = "unsupported" // the kernel lacks what the checks need
-	Error       = "error"       // the scenario or run could not be carried out
+	Pass        = verdict.Pass
+	Fail        = verdict.Fail
+	Unsupported = verdict.Unsupported
+	Error       = verdict.Error
 )
 
 // Report is the whole of report.json.

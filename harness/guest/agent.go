@@ -65,6 +65,9 @@ func Main() {
 type agent struct {
 	out      *trace.Writer
 	features features.Set
+	// files is where the host's files (/harness/plan.json, the BPF
+	// object) are: "" in the initramfs, the shared folder under vng.
+	files string
 }
 
 // emit stamps and sends an event; a port that fails leaves nothing to
@@ -99,7 +102,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 		a.emit(trace.Event{Kind: trace.Log, Message: fmt.Sprintf("remove memlock limit: %v", err)})
 	}
 	// harness selftests: the tree's test_progs in place of our scenarios.
-	if sp, ok, err := readSelftests(); ok {
+	if sp, ok, err := readSelftests(a.files); ok {
 		if err != nil {
 			return fmt.Errorf("selftests plan: %w", err)
 		}
@@ -125,7 +128,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 	var al *autolowat
 	alErr := a.features.Autolowat()
 	if alErr == nil {
-		al, alErr = loadAutolowat(a.features)
+		al, alErr = loadAutolowat(a.files, a.features)
 		if al != nil {
 			defer al.Close()
 		}

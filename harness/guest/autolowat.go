@@ -36,8 +36,10 @@ type cgroupProg struct {
 	typ  ebpf.AttachType
 }
 
-func loadAutolowat(set features.Set) (*autolowat, error) {
-	if p := filepath.Join(filesRoot, BPFObjectPath); fileExists(p) {
+// loadAutolowat loads the user's object when the host sent one (under
+// files), else ours.
+func loadAutolowat(files string, set features.Set) (*autolowat, error) {
+	if p := filepath.Join(files, BPFObjectPath); fileExists(p) {
 		return loadObject(p, set)
 	}
 	spec, err := progs.LoadAutolowat()

@@ -32,8 +32,8 @@ type SelftestsPlan struct {
 }
 
 // readSelftests reads the selftests plan; ok is false when there is none.
-func readSelftests() (p SelftestsPlan, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(filesRoot, SelftestsPlanPath))
+func readSelftests(files string) (p SelftestsPlan, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(files, SelftestsPlanPath))
 	if errors.Is(err, os.ErrNotExist) {
 		return p, false, nil
 	}
@@ -47,7 +47,7 @@ func readSelftests() (p SelftestsPlan, ok bool, err error) {
 // (which also tells the host it is alive), then its whole output and -J
 // file in one testprogs.Event.
 func (a *agent) runSelftests(p SelftestsPlan) error {
-	dir := filepath.Join(filesRoot, p.Dir)
+	dir := filepath.Join(a.files, p.Dir)
 	// The tests serve on 127.0.0.1 in the root namespace; an initramfs
 	// boot leaves lo down.
 	if err := linkUp("lo", 0); err != nil {

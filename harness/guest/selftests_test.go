@@ -16,9 +16,6 @@ import (
 // real one, and wants its output, -J file and exit in one event.
 func TestRunSelftests(t *testing.T) {
 	root := t.TempDir()
-	old := filesRoot
-	filesRoot = root
-	t.Cleanup(func() { filesRoot = old })
 	dir := filepath.Join(root, "harness/selftests")
 	os.MkdirAll(dir, 0o755)
 	// Prints its arguments, writes the -J file, and fails as test_progs
@@ -35,12 +32,12 @@ exit 1
 	plan, _ := json.Marshal(SelftestsPlan{Dir: "/harness/selftests", Args: []string{"-t", "tcp_hdr_options"}, TimeoutS: 30})
 	os.WriteFile(filepath.Join(root, SelftestsPlanPath), plan, 0o644)
 
-	sp, ok, err := readSelftests()
+	sp, ok, err := readSelftests(root)
 	if !ok || err != nil {
 		t.Fatalf("plan: ok %v, %v", ok, err)
 	}
 	var buf bytes.Buffer
-	a := &agent{out: trace.NewWriter(&buf)}
+	a := &agent{out: trace.NewWriter(&buf), files: root}
 	if err := a.runSelftests(sp); err != nil {
 		t.Fatal(err)
 	}
@@ -65,10 +62,7 @@ exit 1
 }
 
 func TestNoSelftestsPlan(t *testing.T) {
-	old := filesRoot
-	filesRoot = t.TempDir()
-	t.Cleanup(func() { filesRoot = old })
-	if _, ok, err := readSelftests(); ok || err != nil {
+	if _, ok, err := readSelftests(t.TempDir()); ok || err != nil {
 		t.Fatalf("no plan: ok %v, %v", ok, err)
 	}
 }

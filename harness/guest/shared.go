@@ -12,24 +12,19 @@ import (
 	"github.com/kernel-harness/harness/harness/trace"
 )
 
-// filesRoot is where the host's files (/harness/plan.json, the BPF
-// object) are: "" in the initramfs, the shared folder under vng.
-var filesRoot string
-
 // MainShared is the agent run as a command in a guest that has its own
 // init (virtme-ng): events go to a file in a folder the host shares with
 // the guest, the host's files are read from under files, and the agent
 // returns instead of powering off, since it is not PID 1. The guest init
 // has mounted /proc, /sys and /dev; only what is missing is mounted.
 func MainShared(eventsFile, files string) (err error) {
-	filesRoot = files
 	f, err := os.OpenFile(eventsFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("events file: %w", err)
 	}
 	defer f.Close()
 	out := trace.NewWriter(f)
-	a := &agent{out: out}
+	a := &agent{out: out, files: files}
 	defer func() {
 		if r := recover(); r != nil {
 			a.emit(trace.Event{Kind: trace.Error, Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})

@@ -18,12 +18,9 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/build"
-	"github.com/kernel-harness/harness/harness/text"
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
-	"github.com/kernel-harness/harness/harness/cleanup"
-	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/htmlreport"
@@ -196,19 +193,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	rep.Kernel = report.Kernel{Release: k.Release, Path: k.Image, Modules: k.Modules, Source: k.Source}
 	say("kernel: %s (%s, %s)", input.Quote(k.Release), input.Quote(k.Image), k.Source)
 
-	// Step: image.
-	// Registered, so that even a harness that exits at once removes it.
-	work, removeWork, err := cleanup.TempDir("harness-")
-	if err != nil {
-		return fail(err)
-	}
-	defer removeWork()
-	initBin := o.Init
-	if initBin == "" {
-		if initBin, err = os.Executable(); err != nil {
-			return fail(fmt.Errorf("find own binary: %w", err))
-		}
-	}
+	// Step: image and boot, following the guest.
 	if k.Modules != "" {
 		plan.ModulesList = image.GuestLoadList
 	}
@@ -224,30 +209,14 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 		}
 		extra = append(extra, image.File{Path: guest.BPFObjectPath, Mode: 0o644, Data: obj})
 	}
-	// Step: boot, following the guest.
-	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
-	if err != nil {
-		return fail(err)
-	}
-	defer conLog.Close()
-	evLog, err := os.Create(filepath.Join(o.Out, "events.jsonl"))
-	if err != nil {
-		return fail(err)
-	}
-	defer evLog.Close()
-
 	var (
 		mu      sync.Mutex
-		events  []trace.Event
 		running string
 		done    int
-		splats  console.Detector
 	)
-	onEvent := func(e trace.Event, raw []byte) {
-		evLog.Write(append(raw, '\n'))
+	onEvent := func(e trace.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		events = append(events, e)
 		switch e.Kind {
 		case trace.Hello:
 			say("guest: up, kernel %s", e.Release)
@@ -276,29 +245,17 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			}
 		}
 	}
-	onLine := func(line string) {
-		mu.Lock()
-		cur := running
-		mu.Unlock()
-		splats.Feed(line, cur)
+	ses := session{o: o, k: k, extra: extra, say: say, status: lv.status, onEvent: onEvent,
+		running: func() string { mu.Lock(); defer mu.Unlock(); return running }}.boot(ctx)
+	if ses.setupErr != nil {
+		return fail(ses.setupErr)
 	}
-	be, err := resolveBackend(o)
-	if err != nil {
-		return fail(err)
-	}
-	booted, setupErr, bootErr := bootKernel(ctx, o, be, bootIn{k: k, initBin: initBin, extra: extra, work: work,
-		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: lv.status})
-	if setupErr != nil {
-		return fail(setupErr)
-	}
-	record(booted, rep)
+	record(ses.booted, rep)
 
 	// Step: analysis. Whatever the guest said is used, even when it
 	// stopped early, so that nothing it reported is lost.
-	mu.Lock()
-	evs := append([]trace.Event(nil), events...)
-	mu.Unlock()
-	rep.Splats = splats.Splats()
+	evs := ses.events
+	rep.Splats = ses.splats
 	rep.Features = featureList(evs)
 	rep.BPF = bpfReport(rep.BPF, evs, rep.Features)
 	// The release is what the guest says it runs, not what the image's
@@ -322,21 +279,8 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 			}
 		}
 	}
-	if err := guestError(evs); err != nil && bootErr == nil {
-		bootErr = err
-	}
-	if bootErr != nil {
-		for _, s := range rep.Splats {
-			if errors.Is(bootErr, driver.ErrPanic) {
-				break // it quotes the panic already
-			}
-			if s.Kind == "panic" || s.Kind == "oops" {
-				// The kernel's own words come first: they are the cause.
-				bootErr = fmt.Errorf("kernel %s: %s (%w)", s.Kind, text.FirstLine(s.Text), bootErr)
-				break
-			}
-		}
-		return fail(bootErr)
+	if ses.bootErr != nil {
+		return fail(ses.bootErr)
 	}
 	rep.DurationS = time.Since(start).Seconds()
 	rep.Repeat = report.Aggregate(rep.Scenarios, false)

@@ -8,15 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/require"
 
 	"github.com/kernel-harness/harness/harness/bpftests"
-	"github.com/kernel-harness/harness/harness/cleanup"
-	"github.com/kernel-harness/harness/harness/console"
 	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kbuild"
@@ -67,8 +64,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fail(err)
 	}
-	be, err := resolveBackend(o.Options)
-	if err != nil {
+	if _, err := resolveBackend(o.Options); err != nil { // before anything is built
 		return fail(err)
 	}
 	// Requirements first: a missing tool stops the run before minutes of
@@ -186,39 +182,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON},
 		{Path: guest.SelftestsPlanPath, Mode: 0o644, Data: spJSON},
 	}, files...)
-	initBin := o.Init
-	if initBin == "" {
-		if initBin, err = os.Executable(); err != nil {
-			return fail(fmt.Errorf("find own binary: %w", err))
-		}
-	}
-	// Registered, so that even a harness that exits at once removes it.
-	work, removeWork, err := cleanup.TempDir("harness-")
-	if err != nil {
-		return fail(err)
-	}
-	defer removeWork()
-
-	conLog, err := os.Create(filepath.Join(o.Out, "console.log"))
-	if err != nil {
-		return fail(err)
-	}
-	defer conLog.Close()
-	evLog, err := os.Create(filepath.Join(o.Out, "events.jsonl"))
-	if err != nil {
-		return fail(err)
-	}
-	defer evLog.Close()
-	var (
-		mu     sync.Mutex
-		events []trace.Event
-		splats console.Detector
-	)
-	onEvent := func(e trace.Event, raw []byte) {
-		evLog.Write(append(raw, '\n'))
-		mu.Lock()
-		events = append(events, e)
-		mu.Unlock()
+	onEvent := func(e trace.Event) {
 		switch {
 		case e.Kind == trace.Hello:
 			say("guest: up, kernel %s", e.Release)
@@ -230,19 +194,16 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 			say("guest: error: %s", e.Message)
 		}
 	}
-	onLine := func(line string) { splats.Feed(line, "test_progs") }
-	booted, setupErr, bootErr := bootKernel(ctx, o.Options, be, bootIn{k: k, initBin: initBin, extra: extra, work: work,
-		console: conLog, onLine: onLine, onEvent: onEvent, say: say, status: func(string) {}})
-	if setupErr != nil {
-		return fail(setupErr)
+	ses := session{o: o.Options, k: k, extra: extra, say: say, status: func(string) {}, onEvent: onEvent, label: "test_progs"}.boot(ctx)
+	if ses.setupErr != nil {
+		return fail(ses.setupErr)
 	}
-	record(booted, rep)
+	record(ses.booted, rep)
+	bootErr := ses.bootErr
 
 	// Analysis: test_progs' output, as scenarios.
-	mu.Lock()
-	evs := append([]trace.Event(nil), events...)
-	mu.Unlock()
-	rep.Splats = splats.Splats()
+	evs := ses.events
+	rep.Splats = ses.splats
 	for _, e := range evs {
 		switch e.Kind {
 		case trace.Hello:
@@ -264,9 +225,6 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 				os.WriteFile(filepath.Join(o.Out, "test_progs.json"), []byte(out.JSON), 0o644)
 			}
 		}
-	}
-	if err := guestError(evs); err != nil && bootErr == nil {
-		bootErr = err
 	}
 	if bootErr != nil {
 		return fail(bootErr)

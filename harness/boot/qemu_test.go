@@ -444,3 +444,29 @@ func TestBootNothingOnConsole(t *testing.T) {
 		}
 	}
 }
+
+// Under nested KVM QEMU may print "KVM internal error" and then wait
+// with the vCPU stopped, never exiting: that is KVM failing, said at
+// once, not a boot hang waited out to its deadline.
+func TestBootKVMInternalErrorThenWait(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	qemu := writeScript(t, "echo $$ > "+pidFile+"\necho 'KVM internal error. Suberror: 1' >&2\necho 'emulation failure' >&2\nexec sleep 30\n")
+	o := bootOptions(t, qemu)
+	o.BootTimeout = 20 * time.Second
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, driver.ErrKVMUnusable) || errors.Is(r.err, driver.ErrBootHang) {
+		t.Fatalf("err = %v, want driver.ErrKVMUnusable", r.err)
+	}
+	if r.d > 5*time.Second {
+		t.Errorf("took %v to notice KVM failing", r.d)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("QEMU (pid %d) left running", pid)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
@@ -102,11 +103,13 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	cmd := exec.Command(bin, CommandLine(devs, o.Cmdline)...)
 	cmd.SysProcAttr = cleanup.SysProcAttr() // QEMU never outlives the harness
 	var stderr strings.Builder
-	cmd.Stderr = &limitWriter{w: &stderr, n: 64 << 10}
+	watch := &kvmWatch{w: &limitWriter{w: &stderr, n: 64 << 10}}
+	cmd.Stderr = watch
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
+	watch.arm(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	// exited is closed when QEMU is gone; waitErr is then how it ended.
 	// The listeners close with it: a reader whose socket QEMU never
 	// connected to ends then too.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -96,4 +97,44 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 		l.w.Write(p)
 	}
 	return k, nil
+}
+
+// kvmWatch passes QEMU's standard error on and ends QEMU as soon as it
+// says KVM cannot run the guest: after "KVM internal error" QEMU stops
+// the vCPU and waits, so the boot would only end at its deadline, as a
+// hang, and be tried again the same way.
+type kvmWatch struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tail  []byte // the last bytes, for a message split over writes
+	kill  func()
+	fired bool
+}
+
+func (k *kvmWatch) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.w.Write(p)
+	k.tail = append(k.tail, p...)
+	if len(k.tail) > 4096 {
+		k.tail = k.tail[len(k.tail)-4096:]
+	}
+	k.check()
+	return len(p), nil
+}
+
+// arm sets what ends QEMU, once it runs; a failure already seen ends it
+// at once.
+func (k *kvmWatch) arm(kill func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.kill = kill
+	k.check()
+}
+
+func (k *kvmWatch) check() {
+	if !k.fired && k.kill != nil && kvmFailure(string(k.tail)) {
+		k.fired = true
+		go k.kill()
+	}
 }

@@ -54,10 +54,17 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 		defer close(lines)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		killed := false
 		for sc.Scan() {
 			line := sc.Text()
 			if console != nil {
 				fmt.Fprintln(console, line)
+			}
+			// After "KVM internal error" QEMU waits with the vCPU stopped:
+			// end it now, so that it is KVM failing and not a boot hang.
+			if !killed && driver.KVMFailure(line) {
+				killed = true
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			}
 			lines <- line
 		}

@@ -14,10 +14,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/text"
 	"github.com/kernel-harness/harness/harness/vm"
 	"github.com/kernel-harness/harness/harness/vng"
 )
@@ -111,8 +113,11 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 	case driver.AccelKVM, driver.AccelTCG:
 		res.Accel = s.Accel
 	case driver.AccelAuto, "":
-		if err := KVMUsable(); err != nil {
+		if err := kvmUsable(); err != nil {
 			res.Accel, res.AccelNote = driver.AccelTCG, fmt.Sprintf("using TCG: %v", err)
+			s.Say("%s: %s", res.Machine, res.AccelNote)
+		} else if why := kvmFailedBefore(); why != "" {
+			res.Accel, res.AccelNote = driver.AccelTCG, "using TCG: KVM failed an earlier boot of this run ("+why+")"
 			s.Say("%s: %s", res.Machine, res.AccelNote)
 		} else {
 			res.Accel = driver.AccelKVM
@@ -134,12 +139,23 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 		} else {
 			res.Outcome = &driver.Outcome{}
 		}
+		auto := res.Accel == driver.AccelKVM && s.Accel != driver.AccelKVM
 		switch {
-		case errors.Is(err, driver.ErrKVMUnusable) && res.Accel == driver.AccelKVM && s.Accel != driver.AccelKVM:
+		case errors.Is(err, driver.ErrKVMUnusable) && auto:
 			res.Accel = driver.AccelTCG
 			res.AccelNote = fmt.Sprintf("KVM cannot run this kernel here (%v); fell back to TCG, which is slower", err)
 			res.Retries = append(res.Retries, err.Error())
 			s.Say("%s: %s", res.Machine, res.AccelNote)
+			rememberKVMFailed(err)
+		case errors.Is(err, driver.ErrBootHang) && auto:
+			// Nested KVM can stop a guest without a word (seen with
+			// microvm: not one console line): under auto, TCG next,
+			// rather than the same hang again.
+			res.Accel = driver.AccelTCG
+			res.AccelNote = fmt.Sprintf("the boot hung under KVM (%v); fell back to TCG, which is slower", err)
+			res.Retries = append(res.Retries, err.Error())
+			s.Say("%s: %s", res.Machine, res.AccelNote)
+			rememberKVMFailed(err)
 		case errors.Is(err, driver.ErrBootHang) && !hung:
 			hung = true
 			res.Retries = append(res.Retries, err.Error())
@@ -149,6 +165,32 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 		}
 	}
 }
+
+// kvmFailure remembers, for the rest of the process, that KVM failed a
+// boot: the later boots of a bisect, a --repeat-boot or a --baseline run
+// on the same machine go to TCG at once instead of each losing a boot
+// deadline to it.
+var kvmFailure struct {
+	sync.Mutex
+	why string
+}
+
+func rememberKVMFailed(err error) {
+	kvmFailure.Lock()
+	defer kvmFailure.Unlock()
+	if kvmFailure.why == "" {
+		kvmFailure.why = text.FirstLine(err.Error())
+	}
+}
+
+func kvmFailedBefore() string {
+	kvmFailure.Lock()
+	defer kvmFailure.Unlock()
+	return kvmFailure.why
+}
+
+// kvmUsable is KVMUsable, replaced in tests.
+var kvmUsable = KVMUsable
 
 // KVMUsable says why KVM cannot be used here, or nil.
 func KVMUsable() error {

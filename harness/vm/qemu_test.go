@@ -430,7 +430,7 @@ func TestBootDeadlinesNameThemselves(t *testing.T) {
 
 func TestDeadlineNote(t *testing.T) {
 	d := Deadlines{Boot: time.Second, Idle: 30 * time.Second}
-	if got := d.Note(d.Idle, "--idle-timeout"); got != "30s: --idle-timeout" {
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "--idle-timeout 30s" {
 		t.Error(got)
 	}
 	d = d.ForTCG()

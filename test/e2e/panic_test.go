@@ -27,3 +27,18 @@ func TestE2EPanicBeforeInitPanic0(t *testing.T) {
 	t.Logf("ended %v after the start", time.Since(start).Round(time.Second))
 	empty(t, "TMPDIR", sb.tmp)
 }
+
+// A short --timeout ends the boot naming itself, not the idle deadline.
+func TestE2ETimeoutNamesItself(t *testing.T) {
+	needQEMU(t)
+	k := debianKernel(t)
+	sb := newSandbox(t)
+	code, _, stderr := sb.run(t, 3*time.Minute, nil, "run", "--kernel", k.Image, "--out", filepath.Join(sb.cwd, "out"), "--timeout", "1s")
+	if code != 2 || !strings.Contains(stderr, "run deadline passed") || !strings.Contains(stderr, "--timeout 1s") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and the run deadline named", code, stderr)
+	}
+	if strings.Contains(stderr, "fell silent") {
+		t.Errorf("the idle deadline was blamed:\n%s", stderr)
+	}
+	empty(t, "TMPDIR", sb.tmp)
+}

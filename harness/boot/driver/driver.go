@@ -100,12 +100,13 @@ func (d Deadlines) ForTCG() Deadlines {
 }
 
 // Note names a deadline for a message: its length, the option that sets
-// it, and the TCG stretch, as "1m0s: --boot-timeout 15s, 4x under TCG".
+// it, and the TCG stretch: "--boot-timeout 15s" under KVM, "1m0s:
+// --boot-timeout 15s, 4x under TCG" under TCG.
 func (d Deadlines) Note(v time.Duration, option string) string {
 	if d.Stretch > 1 {
 		return fmt.Sprintf("%v: %s %v, %dx under TCG", v, option, v/time.Duration(d.Stretch), d.Stretch)
 	}
-	return fmt.Sprintf("%v: %s", v, option)
+	return fmt.Sprintf("%s %v", option, v)
 }
 
 // Interrupted is the error of a boot stopped by ctx: its cause (such as

@@ -7,7 +7,7 @@ import (
 
 func TestDeadlineNote(t *testing.T) {
 	d := Deadlines{Boot: time.Second, Idle: 30 * time.Second}
-	if got := d.Note(d.Idle, "--idle-timeout"); got != "30s: --idle-timeout" {
+	if got := d.Note(d.Idle, "--idle-timeout"); got != "--idle-timeout 30s" {
 		t.Error(got)
 	}
 	d = d.ForTCG()

@@ -20,6 +20,7 @@ import (
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 
 	"github.com/kernel-harness/harness/harness/artifact"
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
@@ -134,6 +135,9 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 			return kernel.Kernel{}, &b, nil
 		}
 		if e, ok := cache.Get(ie.Key); ok {
+			if b.Series != nil {
+				sayPatches(say, b.Series.Patches)
+			}
 			b.CacheHit, b.Seconds = true, e.Seconds
 			say("build: cache hit %s (%s, built %s; inputs unchanged, nothing checked out)", b.Key, e.Release, e.Built.Format(time.RFC3339))
 			fmt.Fprintf(logw, "build: inputs %s were built as %s (%s): nothing checked out, configured or compiled\n", inputs, b.Key, e.Image())
@@ -171,10 +175,8 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 		b.Series = &report.Series{Source: o.Series, Version: s.Version, Cover: s.Cover}
 		for _, p := range applied.Patches {
 			b.Series.Patches = append(b.Series.Patches, report.Patch{Number: p.Number, Total: p.Total, Subject: p.Subject, State: p.State})
-			if p.State != "applied" {
-				say("series: %d/%d %q is %s in the base", p.Number, p.Total, p.Subject, p.State)
-			}
 		}
+		sayPatches(say, b.Series.Patches)
 	}
 
 	// Step: config. Checked before anything is compiled.
@@ -246,6 +248,18 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	}
 	say("build: %s in %.0fs, stored as %s", art.Release, b.Seconds, b.Key)
 	return e.Kernel(), b, o.withTree(wt, e.Kernel())
+}
+
+// sayPatches lists the series' patches and what became of each, so that
+// the run's first screen says what it tests.
+func sayPatches(say func(string, ...any), patches []report.Patch) {
+	for _, p := range patches {
+		state := p.State
+		if state != "applied" {
+			state += " in the base"
+		}
+		say("series: [%d/%d] %s: %s", p.Number, p.Total, state, input.Quote(p.Subject))
+	}
 }
 
 // buildFolder names the O= folder of a build: one per profile and user

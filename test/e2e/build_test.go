@@ -75,6 +75,10 @@ func TestE2EBuildSeries(t *testing.T) {
 		if i == 1 && b.CacheHit != wantHit {
 			t.Errorf("run %d: cache hit %v, want %v", i+1, b.CacheHit, wantHit)
 		}
+		// The first screen says what is tested: each patch and its state.
+		if !strings.Contains(stderr, "series: [1/") || !strings.Contains(stderr, "] applied: ") {
+			t.Errorf("run %d: the patches are not listed:\n%s", i+1, stderr)
+		}
 		// A hit needs no checkout: the inputs' index names the kernel.
 		if hit := strings.Contains(stdout+stderr, "nothing checked out"); i == 1 && !hit {
 			t.Errorf("run %d: the cache hit checked the tree out:\n%s", i+1, stderr)

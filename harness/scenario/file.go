@@ -18,6 +18,7 @@ import (
 
 // File is the layout of a --scenarios file, in JSON or YAML.
 type File struct {
+	// Scenarios run beside the built-in ones (docs/scenarios.md).
 	Scenarios []Scenario `json:"scenarios"`
 }
 

@@ -166,7 +166,11 @@ func writeHelp(w io.Writer, cmd *cobra.Command) {
 	})
 	for _, g := range groupOrder {
 		if fs := sections[g]; fs != nil {
-			fmt.Fprintf(w, "\n%s:\n%s", g, fs.FlagUsagesWrapped(helpWidth))
+			heading := g
+			if len(sections) == 1 {
+				heading = "Options" // no sections: "Other" than nothing
+			}
+			fmt.Fprintf(w, "\n%s:\n%s", heading, fs.FlagUsagesWrapped(helpWidth))
 		}
 	}
 }

@@ -104,6 +104,9 @@ kernel did with BPF, and reports a verdict per scenario.`,
 			return exitCode(2)
 		},
 	}
+	// Commands in the order people reach for them, not alphabetical.
+	cobra.EnableCommandSorting = false
+	root.Flags().BoolP("version", "v", false, "print the version (as harness version)")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -112,9 +115,13 @@ kernel did with BPF, and reports a verdict per scenario.`,
 		newReportCmd(), newCacheCmd(), newScenariosCmd(), newVersionCmd(),
 		newAgentCmd(), newGenManCmd())
 	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
-		if c.Name() == "completion" {
+		switch c.Name() {
+		case "completion":
 			c.Short = "print a shell completion script (bash, zsh, fish)"
+		case "help":
+			c.Short = "print the help of a command"
 		}
 	}
 	return root

@@ -14,8 +14,8 @@ import (
 	"github.com/kernel-harness/harness/harness/vm"
 )
 
-// runFlags are the options of harness run that are not --shard, --append,
-// --verbose, --require-hook or the deadlines (runMain's own).
+// runFlags are harness run's options: run.Options and those the command
+// turns into them or acts on itself.
 type runFlags struct {
 	o                               run.Options
 	shard, appendArgs               string
@@ -87,9 +87,8 @@ reported a splat, 2 the run could not be done.`,
 
 func runMain(f *runFlags) int {
 	o := f.o
-	shard, appendArgs, boot, idle, total, verbose, requireHook := &f.shard, &f.appendArgs, &f.bootTimeout, &f.idleTimeout, &f.total, &f.verbose, &f.requireHook
 	var err error
-	if o.Shard, err = parseShard(*shard); err != nil {
+	if o.Shard, err = parseShard(f.shard); err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
@@ -101,8 +100,8 @@ func runMain(f *runFlags) int {
 		fmt.Fprintln(os.Stderr, "harness run: --series and --base need --tree")
 		return 2
 	}
-	o.Append = strings.Fields(*appendArgs)
-	o.Deadlines = vm.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
+	o.Append = strings.Fields(f.appendArgs)
+	o.Deadlines = vm.Deadlines{Boot: f.bootTimeout, Idle: f.idleTimeout, Run: f.total}
 	// Cheap checks before any output folder, build or boot.
 	if err := run.CheckRun(o); err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
@@ -122,7 +121,7 @@ func runMain(f *runFlags) int {
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
-		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: *verbose, Out: o.Out})
+		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: f.verbose, Out: o.Out})
 		if rep.Baseline != nil {
 			fmt.Println()
 			rep.Baseline.SideBySide(os.Stdout)
@@ -140,7 +139,7 @@ func runMain(f *runFlags) int {
 	if code := report.Exit(rep.Verdict); code != 0 {
 		return code
 	}
-	if *requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
+	if f.requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
 		fmt.Fprintln(os.Stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
 		return 1
 	}

@@ -63,15 +63,14 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 	nodes := scenarioNodes(body)
 	at := func(i int) string {
 		if i < len(nodes) {
-			p := nodes[i].pos
-			return fmt.Sprintf("%s:%d:%d", path, p.Line, p.Column)
+			return at(path, nodes[i].pos)
 		}
 		return path
 	}
 	var errs []error
 	for i, s := range f.Scenarios {
 		if err := s.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: scenario %d: %w", at(i), i+1, err))
+			errs = append(errs, located(path, nodes, i, s.Name, err)...)
 			continue
 		}
 		if taken[s.Name] {
@@ -83,6 +82,34 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 		return nil, err
 	}
 	return f.Scenarios, nil
+}
+
+func at(path string, p token.Position) string {
+	return fmt.Sprintf("%s:%d:%d", path, p.Line, p.Column)
+}
+
+// located splits what Validate found wrong with scenario i into one error
+// a mistake, each at its step when it names one, else at the scenario.
+func located(path string, nodes []scenarioNode, i int, name string, err error) []error {
+	list := []error{err}
+	if j, ok := errors.Unwrap(err).(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap() // Validate's errors.Join, under "scenario NAME"
+	} else {
+		return []error{fmt.Errorf("%s: scenario %d: %w", path, i+1, err)}
+	}
+	var out []error
+	for _, e := range list {
+		where := path
+		if i < len(nodes) {
+			where = at(path, nodes[i].pos)
+			var se *StepError
+			if errors.As(e, &se) && se.Step-1 < len(nodes[i].steps) {
+				where = at(path, nodes[i].steps[se.Step-1])
+			}
+		}
+		out = append(out, fmt.Errorf("%s: scenario %d: scenario %q: %w", where, i+1, name, e))
+	}
+	return out
 }
 
 // oneJSONValue refuses a JSON file with more after its value: the YAML
@@ -118,9 +145,10 @@ func lineCol(raw []byte, off int) (line, col int) {
 // scenarioNode is where a scenario of the file starts, and its name as
 // written, for messages.
 type scenarioNode struct {
-	node ast.Node
-	pos  token.Position
-	name string
+	node  ast.Node
+	pos   token.Position
+	name  string
+	steps []token.Position
 }
 
 // scenarioNodes are the entries of the file's scenarios list.
@@ -140,20 +168,36 @@ func scenarioNodes(body ast.Node) []scenarioNode {
 	}
 	var out []scenarioNode
 	for _, n := range list.Values {
-		sn := scenarioNode{node: n, pos: *n.GetToken().Position}
+		sn := scenarioNode{node: n, pos: start(n)}
 		if mm, ok := n.(*ast.MappingNode); ok {
-			for i, kv := range mm.Values {
-				if i == 0 {
-					sn.pos = *kv.Key.GetToken().Position
-				}
-				if kv.Key.GetToken().Value == "name" {
+			for _, kv := range mm.Values {
+				switch kv.Key.GetToken().Value {
+				case "name":
 					sn.name = kv.Value.GetToken().Value
+				case "steps":
+					if seq, ok := kv.Value.(*ast.SequenceNode); ok {
+						for _, st := range seq.Values {
+							sn.steps = append(sn.steps, start(st))
+						}
+					}
 				}
 			}
 		}
 		out = append(out, sn)
 	}
 	return out
+}
+
+// start is where a node begins as written: a block mapping at its first
+// key, not at the first value's colon; a flow mapping at its brace.
+func start(n ast.Node) token.Position {
+	if m, ok := n.(*ast.MappingNode); ok && !m.IsFlowStyle && len(m.Values) > 0 {
+		return *m.Values[0].Key.GetToken().Position
+	}
+	if kv, ok := n.(*ast.MappingValueNode); ok {
+		return *kv.Key.GetToken().Position
+	}
+	return *n.GetToken().Position
 }
 
 // checkValues refuses a number with a fraction or an exponent: no field of

@@ -26,8 +26,10 @@ func TestLoadFilePositions(t *testing.T) {
 		{"json syntax", "i.json", "{\"scenarios\": [\n  {\"name\": \"x\",]}\n", `i.json:2:16: invalid character ']'`},
 		{"json trailing", "j.json", "{\"scenarios\": []}\n\n  trailing\n", `j.json:3:3: more after the scenarios`},
 		{"alias", "l.yaml", "scenarios:\n  - name: x\n    frames: &f [{header: 1, payload: 1}]\n    sends: *f\n", `l.yaml:4:12: scenario 1: scenario "x": YAML aliases (*name) are not taken`},
+		{"two wrong steps", "m.yaml", "scenarios:\n  - name: x\n    path: in-order\n    frames: [{header: 4, payload: 20}]\n    steps:\n      - send: 0\n      - send: 32\n      - {poll: 2}\n",
+			"m.yaml:6:9: scenario 1: scenario \"x\": step 1 (send): 0 bytes; every send must carry data\n" + dir + "/m.yaml:8:9: scenario 1: scenario \"x\": step 3 (poll): 2 ready"},
 		{"invalid scenario", "k.yaml", "scenarios:\n  - name: ok\n    path: in-order\n    frames: [{header: 1, payload: 1}]\n    sends: [10]\n  - {name: bad, path: in-order, frames: [{header: 1, payload: 1}], sends: [3]}\n",
-			`k.yaml:6:6: scenario 2: scenario "bad": sends add up to 3 bytes`},
+			`k.yaml:6:5: scenario 2: scenario "bad": sends add up to 3 bytes`},
 	} {
 		p := filepath.Join(dir, tt.file)
 		os.WriteFile(p, []byte(tt.body), 0o644)

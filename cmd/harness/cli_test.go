@@ -98,8 +98,8 @@ func TestHelpVerb(t *testing.T) {
 	if !strings.HasPrefix(out, "usage: harness run ") {
 		t.Errorf("harness help run starts %q", strings.SplitN(out, "\n", 2)[0])
 	}
-	for _, verb := range []string{"build", "bisect", "selftests", "report", "cache", "scenarios", "version", "completion"} {
-		code, out, errs := harness(t, "help", verb)
+	for _, verb := range []string{"build", "bisect", "selftests", "report", "cache", "cache prune", "scenarios list", "version", "completion"} {
+		code, out, errs := harness(t, append([]string{"help"}, strings.Fields(verb)...)...)
 		if code != 0 || errs != "" || !strings.HasPrefix(out, "usage: harness "+verb) {
 			t.Errorf("harness help %s: exit %d, stderr %q, stdout starts %q", verb, code, errs, strings.SplitN(out, "\n", 2)[0])
 		}
@@ -134,6 +134,10 @@ func TestDidYouMean(t *testing.T) {
 	code, out, errs := harness(t, "rnu")
 	if code != 2 || out != "" || !strings.Contains(errs, `unknown command "rnu"`) || !strings.Contains(errs, "Did you mean this?\n\trun\n") {
 		t.Errorf("harness rnu: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and a suggestion of run", code, out, errs)
+	}
+	code, _, errs = harness(t, "help", "rnu")
+	if code != 2 || !strings.Contains(errs, "Did you mean this?\n\trun\n") {
+		t.Errorf("harness help rnu: exit %d, stderr:\n%s\nwant exit 2 and a suggestion of run", code, errs)
 	}
 	code, _, errs = harness(t, "cache", "lst")
 	if code != 2 || !strings.Contains(errs, "Did you mean this?\n\tlist\n") {

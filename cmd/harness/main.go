@@ -114,17 +114,49 @@ kernel did with BPF, and reports a verdict per scenario.`,
 	root.AddCommand(newRunCmd(), newBuildCmd(), newSelftestsCmd(), newBisectCmd(),
 		newReportCmd(), newCacheCmd(), newScenariosCmd(), newVersionCmd(),
 		newAgentCmd(), newGenManCmd())
+	root.SetHelpCommand(newHelpCmd())
 	root.InitDefaultCompletionCmd()
-	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
-		switch c.Name() {
-		case "completion":
+		if c.Name() == "completion" {
 			c.Short = "print a shell completion script (bash, zsh, fish)"
-		case "help":
-			c.Short = "print the help of a command"
 		}
 	}
 	return root
+}
+
+// newHelpCmd is harness help [COMMAND...]: cobra's own prints the top
+// level's usage and exits 0 for an unknown command; this one is a usage
+// error with suggestions, as harness COMMAND would be.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "print the help of a command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			switch {
+			case err != nil:
+				return err
+			case len(rest) > 0:
+				return fmt.Errorf("unknown command %q for %q", rest[0], cmd.CommandPath())
+			}
+			cmd.InitDefaultHelpFlag() // as cmd --help lists it
+			writeHelp(c.OutOrStdout(), cmd)
+			return nil
+		},
+		ValidArgsFunction: func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), prefix) {
+					names = append(names, sub.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
 }
 
 func newVersionCmd() *cobra.Command {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -19,13 +18,13 @@ func newAgentCmd() *cobra.Command {
 		Short:  "the guest agent in a vng guest (run by the host)",
 		Hidden: true,
 		Args:   noArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if events == "" || files == "" {
-				fmt.Fprintln(os.Stderr, "harness agent: --events and --files are required; the host runs this inside the guest")
+				fmt.Fprintln(cmd.ErrOrStderr(), "harness agent: --events and --files are required; the host runs this inside the guest")
 				return exitCode(2)
 			}
 			if err := guest.MainShared(events, files); err != nil {
-				fmt.Fprintf(os.Stderr, "harness agent: %v\n", err)
+				fmt.Fprintf(cmd.ErrOrStderr(), "harness agent: %v\n", err)
 				return exitCode(1)
 			}
 			return nil

@@ -237,3 +237,18 @@ func TestScenariosList(t *testing.T) {
 		}
 	}
 }
+
+// The guest agent verb is there for the host to run in a vng guest, and
+// hidden from people: not in help, completion or man pages.
+func TestAgentVerbHidden(t *testing.T) {
+	if _, out, _ := harness(t, "help"); strings.Contains(out, "\n  agent ") || strings.Contains(out, "\n  gen-man ") {
+		t.Errorf("help lists a hidden verb:\n%s", out)
+	}
+	code, _, errs := harness(t, "agent")
+	if code != 2 || !strings.Contains(errs, "--events and --files are required") {
+		t.Errorf("harness agent: exit %d, stderr %q", code, errs)
+	}
+	if isAgent() {
+		t.Error("a test process is taken for the guest agent")
+	}
+}

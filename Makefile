@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/harness
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps deps-build deps-bpf deps-selftests deps-report run run-stock test unit e2e bench bench-build bench-cache bench-selftests bpf bpf-check vet clean
+.PHONY: all build man deps deps-build deps-bpf deps-selftests deps-report run run-stock test unit e2e bench bench-build bench-cache bench-selftests bpf bpf-check vet clean
 
 all: build
 
@@ -95,3 +95,9 @@ bpf-check: deps-bpf
 
 clean:
 	rm -rf bin harness-out
+
+# Man pages of every command, from the same definitions as --help, into
+# MANDIR (not committed: releases ship them, made by this target).
+MANDIR ?= man
+man: build
+	$(BIN) gen-man $(MANDIR)

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/cleanup"
@@ -14,25 +15,23 @@ import (
 // stored under, without compiling: a CI workflow keys its cache with it.
 // The key needs the final .config, so the series is applied and the
 // kernel configured, as `harness build` does (seconds).
-func cacheKeyCmd(args []string) int {
-	fs := flag.NewFlagSet("cache key", flag.ContinueOnError)
+func newCacheKeyCmd() *cobra.Command {
 	var o build.Options
-	buildFlags(fs, &o)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: harness cache key --tree DIR [--series S] [build options]
-
-Applies the series in the harness's worktree and configures the kernel as
+	cmd := &cobra.Command{
+		Use:   "key --tree DIR [--series S] [build options]",
+		Short: "print the key a build of these options is cached under",
+		Long: `Applies the series in the harness's worktree and configures the kernel as
 harness build does, then prints the key the build is cached under (in
 $XDG_CACHE_HOME/harness/artifacts/KEY) and stops before compiling.
-The same options on the same tree give the same key.
+The same options on the same tree give the same key.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return status(cacheKeyMain(o)) },
+	}
+	buildFlags(cmd, &o, "minimal")
+	return cmd
+}
 
-options:
-`)
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args, "cache key"); done {
-		return code
-	}
+func cacheKeyMain(o build.Options) int {
 	if o.Tree == "" {
 		fmt.Fprintln(os.Stderr, "harness cache key: --tree is required")
 		return 2

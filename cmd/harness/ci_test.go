@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // Bad --shard values stop the run before anything is done: exit 2.
 func TestRunRefusesBadShard(t *testing.T) {
 	for _, s := range []string{"0/2", "3/2", "x/y", "2", "1/0"} {
-		if got := runCmd([]string{"--shard", s, "--out", t.TempDir()}); got != 2 {
+		if got := execute([]string{"run", "--shard", s, "--out", t.TempDir()}, io.Discard, io.Discard); got != 2 {
 			t.Errorf("harness run --shard %s: exit %d, want 2", s, got)
 		}
 	}

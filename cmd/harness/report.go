@@ -1,38 +1,38 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/perfetto"
 )
 
-func reportCmd(args []string) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: harness report DIR
+func newReportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "regenerate report.html and trace.json in an output folder",
+		Long: `Regenerates DIR/report.html and DIR/trace.json from DIR/report.json and
+DIR/events.jsonl (and DIR/base/, DIR/patched/ for a --baseline run): one
+self-contained page with the run's summary and a timeline of every
+scenario, and the same timelines for Perfetto.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("want one output folder, got %d arguments", len(args))
+			}
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return status(reportMain(args[0])) },
+	}
+}
 
-Regenerates DIR/report.html from DIR/report.json and DIR/events.jsonl (and
-DIR/base/, DIR/patched/ for a --baseline run): one self-contained page with
-the run's summary and a timeline of every scenario.
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	dir := fs.Arg(0)
+func reportMain(dir string) int {
 	if err := htmlreport.Write(dir, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
 		return 2

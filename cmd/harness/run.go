@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/input"
@@ -13,57 +14,81 @@ import (
 	"github.com/kernel-harness/harness/harness/run"
 )
 
-func runCmd(args []string) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: harness run [--kernel bzImage [--modules DIR]] [--out DIR] [--scenario REGEX]
-       harness run --tree DIR [--series S] [build options] [--out DIR] [--scenario REGEX]
+// runFlags are harness run's options: run.Options and those the command
+// turns into them or acts on itself.
+type runFlags struct {
+	o                               run.Options
+	shard, appendArgs               string
+	verbose, requireHook            bool
+	bootTimeout, idleTimeout, total time.Duration
+}
 
-Boots the kernel in QEMU with the harness as its guest agent, runs the
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	o := &f.o
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "boot a kernel, run the scenarios, report",
+		Annotations: map[string]string{"synopsis": `harness run [--kernel bzImage [--modules DIR]] [--out DIR] [--scenario REGEX]
+harness run --tree DIR [--series S] [build options] [--out DIR] [--scenario REGEX]`},
+		Long: `Boots the kernel in QEMU with the harness as its guest agent, runs the
 scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
-report.json, junit.xml, events.jsonl, console.log and report.html to the
-output folder.
+report.json, junit.xml, events.jsonl, console.log, report.html and
+trace.json to the output folder.
 Without --kernel it boots the host's kernel when /boot has it readable, else
 Debian's 6.12 cloud kernel, fetched once into the cache.
 
 Exit status: 0 all passed or unsupported, 1 a scenario failed or the kernel
-reported a splat, 2 the run could not be done.
-
-options:
-`)
-		fs.PrintDefaults()
+reported a splat, 2 the run could not be done.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return status(runMain(&f)) },
 	}
-	var o run.Options
-	buildFlags(fs, &o.Build)
+	buildFlags(cmd, &o.Build, "minimal")
+	fs := cmd.Flags()
 	fs.BoolVar(&o.Baseline, "baseline", false, "with --tree and --series: run on the base too and compare side by side")
-	fs.IntVar(&o.Repeat, "repeat", 1, "run every scenario `N` times (in one boot; --repeat-boot: a fresh boot each) and report pass rates, spreads and flaky scenarios")
-	fs.BoolVar(&o.RepeatBoot, "repeat-boot", false, "with --repeat: boot the kernel afresh for every run")
 	fs.BoolVar(&o.EachPatch, "each-patch", false, "with --tree and --series: build and run after the first 1, 2, ... patches, and print patches x scenarios")
+	group(fs, groupTree, "baseline", "each-patch")
+
 	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
-	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
-	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
-	shard := fs.String("shard", "", "run only part `I/N` of the scenarios, for CI jobs: the I-th of every N scenarios, in the plan's order (a scenario's families and modes stay together)")
-	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable; docs/scenarios.md)")
-	fs.StringVar(&o.BPFObject, "bpf-object", "", "load this compiled BPF `FILE` in place of the harness's autolowat programs, each program attached by its section to the cases' cgroup")
-	fs.StringVar(&o.BPFSource, "bpf-source", "", "compile this BPF C `FILE` against the kernel under test (its vmlinux.h; with --tree, the tree's libbpf and selftests headers, and a relative path is looked up in the tree) and load it as --bpf-object")
-	fs.StringVar(&o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)")
-	fs.StringVar(&o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)")
+	choiceFlag(cmd, &o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)", driver.AccelKVM, driver.AccelTCG, driver.AccelAuto)
+	choiceFlag(cmd, &o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)", "", "q35", "microvm")
 	fs.StringVar(&o.QEMU, "qemu", "", "QEMU binary (default qemu-system-x86_64 from PATH)")
-	fs.StringVar(&o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: vng when $HARNESS_BACKEND or the config file ($XDG_CONFIG_HOME/harness/config: backend = vng) asks for it and vng is installed, else qemu")
-	appendArgs := fs.String("append", "", "more kernel command-line arguments, after the harness's own")
-	verbose := fs.Bool("verbose", false, "end with a row per case and its measurements instead of the matrix of scenarios")
-	requireHook := fs.Bool("require-hook", false, "exit 1 when the series was not exercised (no autolowat case could run: the kernel lacks the hook), for CI jobs that exist to test the series")
+	choiceFlag(cmd, &o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: vng when $HARNESS_BACKEND or the config file ($XDG_CONFIG_HOME/harness/config: backend = vng) asks for it and vng is installed, else qemu", run.BackendQEMU, run.BackendVNG, run.BackendAuto)
+	fs.StringVar(&f.appendArgs, "append", "", "more kernel command-line arguments, after the harness's own")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
-	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
-	idle := fs.Duration("idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
-	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
-	if code, done := parseFlags(fs, args, "run"); done {
-		return code
-	}
+	fs.DurationVar(&f.bootTimeout, "boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
+	fs.DurationVar(&f.total, "timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
+	group(fs, groupVM, "kernel", "modules", "accel", "machine", "qemu", "backend", "append", "cpus", "memory", "boot-timeout", "idle-timeout", "timeout")
+	cmd.MarkFlagFilename("kernel")
+	cmd.MarkFlagDirname("modules")
+
+	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
+	fs.Var((*listFlag)(&o.ScenarioFiles), "scenarios", "more scenarios from a JSON or YAML `FILE` (repeatable; docs/scenarios.md)")
+	fs.StringVar(&f.shard, "shard", "", "run only part `I/N` of the scenarios, for CI jobs: the I-th of every N scenarios, in the plan's order (a scenario's families and modes stay together)")
+	atLeastFlag(fs, &o.Repeat, "repeat", 1, 1, "a count of runs", "run every scenario `N` times (in one boot; --repeat-boot: a fresh boot each) and report pass rates, spreads and flaky scenarios")
+	fs.BoolVar(&o.RepeatBoot, "repeat-boot", false, "with --repeat: boot the kernel afresh for every run")
+	fs.StringVar(&o.BPFObject, "bpf-object", "", "load this compiled BPF `FILE` in place of the harness's autolowat programs, each program attached by its section to the cases' cgroup")
+	fs.StringVar(&o.BPFSource, "bpf-source", "", "compile this BPF C `FILE` against the kernel under test (its vmlinux.h; with --tree, the tree's libbpf and selftests headers, and a relative path is looked up in the tree) and load it as --bpf-object")
+	group(fs, groupScenario, "scenario", "scenarios", "shard", "repeat", "repeat-boot", "bpf-object", "bpf-source")
+	cmd.MarkFlagFilename("scenarios", "yaml", "yml", "json")
+	cmd.MarkFlagFilename("bpf-object", "o")
+	cmd.MarkFlagFilename("bpf-source", "c")
+
+	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
+	fs.BoolVar(&f.verbose, "verbose", false, "end with a row per case and its measurements instead of the matrix of scenarios")
+	fs.BoolVar(&f.requireHook, "require-hook", false, "exit 1 when the series was not exercised (no autolowat case could run: the kernel lacks the hook), for CI jobs that exist to test the series")
+	group(fs, groupOutput, "out", "verbose", "require-hook")
+	cmd.MarkFlagDirname("out")
+	return cmd
+}
+
+func runMain(f *runFlags) int {
+	o := f.o
 	var err error
-	if o.Shard, err = parseShard(*shard); err != nil {
+	if o.Shard, err = parseShard(f.shard); err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
@@ -75,8 +100,8 @@ options:
 		fmt.Fprintln(os.Stderr, "harness run: --series and --base need --tree")
 		return 2
 	}
-	o.Append = strings.Fields(*appendArgs)
-	o.Deadlines = driver.Deadlines{Boot: *boot, Idle: *idle, Run: *total}
+	o.Append = strings.Fields(f.appendArgs)
+	o.Deadlines = driver.Deadlines{Boot: f.bootTimeout, Idle: f.idleTimeout, Run: f.total}
 	// Cheap checks before any output folder, build or boot.
 	if err := run.CheckRun(o); err != nil {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
@@ -96,7 +121,7 @@ options:
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
-		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: *verbose, Out: o.Out})
+		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: f.verbose, Out: o.Out})
 		if rep.Baseline != nil {
 			fmt.Println()
 			rep.Baseline.SideBySide(os.Stdout)
@@ -114,7 +139,7 @@ options:
 	if code := report.Exit(rep.Verdict); code != 0 {
 		return code
 	}
-	if *requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
+	if f.requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
 		fmt.Fprintln(os.Stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
 		return 1
 	}

@@ -37,8 +37,8 @@ const DescLen = 8
 
 // Frame is one RPC frame of the series' wire format.
 type Frame struct {
-	Header  int `json:"header"`
-	Payload int `json:"payload"`
+	Header  int `json:"header"`  // header bytes after the descriptor
+	Payload int `json:"payload"` // payload bytes after the header
 }
 
 // Len is the frame's size on the wire, descriptor included.
@@ -46,10 +46,16 @@ func (f Frame) Len() int { return DescLen + f.Header + f.Payload }
 
 // Scenario is one way of sending a stream of frames.
 type Scenario struct {
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Path        string  `json:"path"`
-	Frames      []Frame `json:"frames"`
+	// Name is unique, without control characters; --scenario selects by it.
+	Name string `json:"name"`
+	// Description is one line for people.
+	Description string `json:"description"`
+	// Path is the kernel receive path the data must take: in-order, ofo or
+	// fastopen.
+	Path string `json:"path"`
+	// Frames are the stream: each an 8-byte descriptor, then its header
+	// and payload.
+	Frames []Frame `json:"frames"`
 	// Sends cuts the stream into writes over loopback; after each one the
 	// reader polls and, when ready, reads everything queued.
 	Sends []int `json:"sends,omitempty"`

@@ -35,6 +35,23 @@ type Step struct {
 	err error
 }
 
+// StepError is what is wrong with one step of a script, numbered from 1,
+// so that a file's loader can point at the step.
+type StepError struct {
+	Step int
+	Kind string // empty when the step could not be read
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	if e.Kind == "" {
+		return fmt.Sprintf("step %d: %v", e.Step, e.Err)
+	}
+	return fmt.Sprintf("step %d (%s): %v", e.Step, e.Kind, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
 // UnmarshalJSON reads a step; a malformed one is kept with its error.
 func (st *Step) UnmarshalJSON(b []byte) error {
 	*st = Step{}
@@ -172,10 +189,10 @@ func (s Scenario) validateScript() []error {
 	optedIn := false
 	for i, st := range s.Script {
 		bad := func(format string, args ...any) {
-			errs = append(errs, fmt.Errorf("step %d (%s): %s", i+1, st.Kind, fmt.Sprintf(format, args...)))
+			errs = append(errs, &StepError{Step: i + 1, Kind: st.Kind, Err: fmt.Errorf(format, args...)})
 		}
 		if st.err != nil {
-			errs = append(errs, fmt.Errorf("step %d: %w", i+1, st.err))
+			errs = append(errs, &StepError{Step: i + 1, Err: st.err})
 			continue
 		}
 		// Numbers beyond the stream are wrong anyway; refusing them here

@@ -236,7 +236,7 @@ func TestE2EBadInput(t *testing.T) {
 		{"no scenario matches", []string{"run", "--kernel", k.Image, "--scenario", "^nothing$"}, "no scenario matches"},
 		{"bad regexp", []string{"run", "--kernel", k.Image, "--scenario", "("}, "--scenario"},
 		{"qemu missing", []string{"run", "--kernel", k.Image, "--qemu", "qemu-that-is-not-there"}, "apt-get install qemu-system-x86"},
-		{"unknown accel", []string{"run", "--kernel", k.Image, "--accel", "hvf"}, "unknown accelerator"},
+		{"unknown accel", []string{"run", "--kernel", k.Image, "--accel", "hvf"}, `invalid argument "hvf" for "--accel" flag: want kvm, tcg or auto`},
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
 	}
 	for _, tt := range tests {

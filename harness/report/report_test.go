@@ -550,3 +550,34 @@ func TestHeadlineNotExercised(t *testing.T) {
 		t.Errorf("hook %+v for a run without autolowat cases", r2.Hook)
 	}
 }
+
+// TestGoldenSummaryRealRuns: the end-of-run text of real runs (README
+// of testdata says which): a passing 60-case run of the port, which must
+// fit a screen, and a run on Debian's kernel, which must say the series
+// was not exercised.
+func TestGoldenSummaryRealRuns(t *testing.T) {
+	for _, name := range []string{"real-port-pass", "real-debian-one"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", name+".report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r report.Report
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			r.Summary(&buf, report.SummaryOptions{Out: "harness-out/run"})
+			golden(t, name+".summary.txt", buf.Bytes())
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			if len(lines) > 25 {
+				t.Errorf("%d lines, want at most 25", len(lines))
+			}
+			for _, l := range lines {
+				if len(l) > 100 && !strings.HasPrefix(l, "verdict:") {
+					t.Errorf("wider than 100 columns: %q", l)
+				}
+			}
+		})
+	}
+}

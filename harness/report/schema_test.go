@@ -51,7 +51,8 @@ func TestReportsValidate(t *testing.T) {
 	files := []string{fresh, "testdata/report.json"}
 	real, _ := filepath.Glob("../htmlreport/testdata/*/report.json")
 	more, _ := filepath.Glob("../htmlreport/testdata/*/*/report.json")
-	files = append(append(files, real...), more...)
+	mine, _ := filepath.Glob("testdata/real-*.report.json")
+	files = append(append(append(files, real...), more...), mine...)
 	if len(real) == 0 {
 		t.Fatal("no real run's report.json to check")
 	}

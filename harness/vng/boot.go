@@ -125,7 +125,7 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 			if done {
 				return finish(nil)
 			}
-			return finish(fmt.Errorf("%w: vng exited (%v); it printed: %s", vm.ErrNoDone, exitText(waitErr), strings.Join(lastN(tail.lines(), 10), "\n")))
+			return finish(exitErr(waitErr, tail.lines()))
 		case <-tick.C:
 			n := f.seen
 			done, err := deliver()
@@ -260,6 +260,16 @@ func lastLine(l []string) string {
 		return "(nothing)"
 	}
 	return l[len(l)-1]
+}
+
+// exitErr is vng ending before the guest was done: what it printed, and
+// what the kernel probably lacks when its init could not run.
+func exitErr(waitErr error, tail []string) error {
+	err := fmt.Errorf("%w: vng exited (%v); it printed: %s", vm.ErrNoDone, exitText(waitErr), strings.Join(lastN(tail, 10), "\n"))
+	if h := Hint(tail); h != "" {
+		err = fmt.Errorf("%s: %w", h, err)
+	}
+	return err
 }
 
 func exitText(err error) string {

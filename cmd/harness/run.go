@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/run"
 	"github.com/kernel-harness/harness/harness/vm"
@@ -42,7 +43,7 @@ options:
 	fs.IntVar(&o.Repeat, "repeat", 1, "run every scenario `N` times (in one boot; --repeat-boot: a fresh boot each) and report pass rates, spreads and flaky scenarios")
 	fs.BoolVar(&o.RepeatBoot, "repeat-boot", false, "with --repeat: boot the kernel afresh for every run")
 	fs.BoolVar(&o.EachPatch, "each-patch", false, "with --tree and --series: build and run after the first 1, 2, ... patches, and print patches x scenarios")
-	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
+	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot, or a kernel build folder (as vng --run takes)")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.StringVar(&o.Scenario, "scenario", "", "run only scenarios whose name matches this regular expression")
@@ -62,8 +63,12 @@ options:
 	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
+	fs.Lookup("profile").DefValue = "minimal, or vng under --backend vng"
 	if code, done := parseFlags(fs, args, "run"); done {
 		return code
+	}
+	if !flagSet(fs, "profile") {
+		o.Build.Profile = "" // the backend decides (run.Options)
 	}
 	var err error
 	if o.Shard, err = parseShard(*shard); err != nil {
@@ -90,7 +95,9 @@ options:
 	defer stop()
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
-	if rep != nil && len(rep.Scenarios) > 0 {
+	// A run that failed before any case started is one error line, not
+	// a matrix of cases in error.
+	if rep != nil && len(rep.Scenarios) > 0 && (err == nil || anyStarted(rep)) {
 		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: *verbose, Out: o.Out})
 		if rep.Baseline != nil {
 			fmt.Println()
@@ -114,6 +121,23 @@ options:
 		return 1
 	}
 	return 0
+}
+
+// anyStarted says whether the guest started any case.
+func anyStarted(rep *report.Report) bool {
+	for _, sc := range rep.Scenarios {
+		if sc.Reason != analysis.NeverStarted {
+			return true
+		}
+	}
+	return false
+}
+
+// flagSet says whether the command line gave the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func defaultOut() string {

@@ -107,7 +107,7 @@ func chooseBackend(asked string) (backend, why string, err error) {
 		return BackendQEMU, "the default", nil
 	case BackendVNG:
 		if !vng.Installed() {
-			return BackendQEMU, from + " asks for vng, which is not installed (pip install virtme-ng)", nil
+			return BackendQEMU, from + " asks for vng, which is not installed (pipx install virtme-ng)", nil
 		}
 		return BackendVNG, from, nil
 	}
@@ -153,7 +153,7 @@ func resolveBackend(o *Options) error {
 		return err
 	}
 	o.Backend, o.backendWhy = backend, why
-	return nil
+	return vngDefaults(o)
 }
 
 // boot boots the kernel on the chosen backend; the run's analysis and
@@ -215,6 +215,10 @@ func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, 
 		return out, fmt.Errorf("vng: the agent: %w", err), nil
 	}
 	events := filepath.Join(shared, "events.jsonl")
+	force9p, more, err := vngFit(in.k, in.say)
+	if err != nil {
+		return out, err, nil
+	}
 	accel, note := o.Accel, ""
 	switch accel {
 	case vm.AccelKVM, vm.AccelTCG:
@@ -232,14 +236,11 @@ func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, 
 	out.machine = "vng"
 	for {
 		out.res.Attempts++
-		d := sameBootDeadlines(o)
-		if accel == vm.AccelTCG {
-			d = vm.Deadlines{Boot: d.Boot * vm.TCGStretch, Idle: d.Idle * vm.TCGStretch, Run: d.Run * vm.TCGStretch}
-		}
+		d := vng.Deadlines(sameBootDeadlines(o), accel)
 		out.res.Accel, out.res.AccelNote = accel, note
 		out.res.Outcome, bootErr = vng.Run(ctx, vng.Boot{
-			Options: vng.Options{Kernel: vng.KernelArg(in.k.Image), CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
-				Accel: accel, RWDir: shared, Command: []string{agent, "agent", "--events", events, "--files", shared}},
+			Options: vng.Options{Kernel: vng.KernelArg(in.k.Image), CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: append(more, o.Append...),
+				Accel: accel, RWDir: shared, Force9P: force9p, Command: []string{agent, "agent", "--events", events, "--files", shared}},
 			EventsFile: events, Deadlines: d,
 			Console: in.console, OnConsoleLine: in.onLine, OnEvent: in.onEvent,
 		})

@@ -52,6 +52,10 @@ func Run(ctx context.Context, b Boot) (*vm.Outcome, error) {
 	var tail tailLines
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
+	if b.Console != nil {
+		// console.log then says what made it.
+		fmt.Fprintf(b.Console, "$ %s\n", cmdline)
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return out, fmt.Errorf("start %s: %w", cmdline, err)

@@ -196,6 +196,11 @@ func bootQEMU(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr,
 // (the host's binary may sit where the guest cannot see it) and its
 // events file go to a folder of the output folder shared with --rwdir.
 func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, bootErr error) {
+	// A kernel vng cannot boot is refused before anything is written.
+	force9p, more, err := vngFit(in.k, in.say)
+	if err != nil {
+		return out, err, nil
+	}
 	shared, err := filepath.Abs(filepath.Join(o.Out, "vng"))
 	if err != nil {
 		return out, err, nil
@@ -215,10 +220,6 @@ func bootVNG(ctx context.Context, o Options, in bootIn) (out bootOut, setupErr, 
 		return out, fmt.Errorf("vng: the agent: %w", err), nil
 	}
 	events := filepath.Join(shared, "events.jsonl")
-	force9p, more, err := vngFit(in.k, in.say)
-	if err != nil {
-		return out, err, nil
-	}
 	accel, note := o.Accel, ""
 	switch accel {
 	case vm.AccelKVM, vm.AccelTCG:

@@ -60,7 +60,7 @@ options:
 	requireHook := fs.Bool("require-hook", false, "exit 1 when the series was not exercised (no autolowat case could run: the kernel lacks the hook), for CI jobs that exist to test the series")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
-	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	boot := fs.Duration("boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x; --backend vng: 3x more)")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
 	fs.Lookup("profile").DefValue = "minimal, or vng under --backend vng"

@@ -50,7 +50,7 @@ options:
 	appendArgs := fs.String("append", "", "more kernel command-line arguments")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 1024, "guest memory in MiB (test_progs and its libraries sit in the initramfs)")
-	boot := fs.Duration("boot-timeout", 30*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	boot := fs.Duration("boot-timeout", 30*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x; --backend vng: 3x more)")
 	idle := fs.Duration("idle-timeout", 60*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	total := fs.Duration("timeout", 5*time.Minute, "deadline for the whole boot, test_progs included, under KVM (TCG: 4x)")
 	if code, done := parseFlags(fs, args, "selftests"); done {

@@ -24,7 +24,12 @@ var Profiles = map[string][]string{
 	"minimal":   {"harness.config", "minimal.config"},
 	"debug":     {"harness.config", "minimal.config", "debug.config"},
 	"selftests": {"harness.config", TreePrefix + SelftestsFragment, "selftests.config"},
+	// What virtme-ng needs on top of minimal's; --backend vng's default.
+	VNG: {"harness.config", "minimal.config", "vng.config"},
 }
+
+// VNG is the profile whose kernels virtme-ng boots.
+const VNG = "vng"
 
 // TreePrefix marks a profile's fragment that lives in the kernel tree.
 const TreePrefix = "tree:"

@@ -45,7 +45,11 @@ func githubActions(verb string, o *run.Options) func(*report.Report, error) {
 			fmt.Fprintln(groups, a)
 		}
 		if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-			if err := ghactions.AppendSummary(path, rep, jobHeading(*o)); err != nil {
+			h := *o
+			if h.Build.Profile == "" && rep.Build != nil {
+				h.Build.Profile = rep.Build.Profile // the backend chose it
+			}
+			if err := ghactions.AppendSummary(path, rep, jobHeading(h)); err != nil {
 				fmt.Fprintf(groups, "harness %s: %v\n", verb, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
@@ -43,13 +44,16 @@ reported a splat, 2 the run could not be done.`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { return status(runMain(&f)) },
 	}
-	buildFlags(cmd, &o.Build, "minimal")
+	// No default of its own: the backend decides (minimal, or vng under
+	// --backend vng) unless --profile is given.
+	buildFlags(cmd, &o.Build, "")
 	fs := cmd.Flags()
+	fs.Lookup("profile").DefValue = "minimal, or vng under --backend vng"
 	fs.BoolVar(&o.Baseline, "baseline", false, "with --tree and --series: run on the base too and compare side by side")
 	fs.BoolVar(&o.EachPatch, "each-patch", false, "with --tree and --series: build and run after the first 1, 2, ... patches, and print patches x scenarios")
 	group(fs, groupTree, "baseline", "each-patch")
 
-	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot")
+	fs.StringVar(&o.Kernel, "kernel", "", "kernel image (bzImage) to boot, or a kernel build folder (as vng --run takes)")
 	fs.StringVar(&o.Modules, "modules", "", "its modules folder, lib/modules/<release> (default: found beside the kernel)")
 	choiceFlag(cmd, &o.Accel, "accel", driver.AccelAuto, "accelerator: kvm, tcg or auto (KVM when it works)", driver.AccelKVM, driver.AccelTCG, driver.AccelAuto)
 	choiceFlag(cmd, &o.Machine, "machine", "", "QEMU machine type: q35 or microvm (default: microvm for a kernel whose config has no PCI, else q35)", "", "q35", "microvm")
@@ -58,7 +62,7 @@ reported a splat, 2 the run could not be done.`,
 	fs.StringVar(&f.appendArgs, "append", "", "more kernel command-line arguments, after the harness's own")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 512, "guest memory in MiB")
-	fs.DurationVar(&f.bootTimeout, "boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	fs.DurationVar(&f.bootTimeout, "boot-timeout", 15*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x; --backend vng: 3x more)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	fs.DurationVar(&f.total, "timeout", 5*time.Minute, "deadline for the whole boot under KVM (TCG: 4x)")
 	group(fs, groupVM, "kernel", "modules", "accel", "machine", "qemu", "backend", "append", "cpus", "memory", "boot-timeout", "idle-timeout", "timeout")
@@ -120,7 +124,9 @@ func runMain(f *runFlags) int {
 
 	rep, err := run.Run(ctx, o)
 	finish(rep, err)
-	if rep != nil && len(rep.Scenarios) > 0 {
+	// A run that failed before any case started is one error line, not
+	// a matrix of cases in error.
+	if rep != nil && len(rep.Scenarios) > 0 && (err == nil || anyStarted(rep)) {
 		rep.Summary(os.Stdout, report.SummaryOptions{Verbose: f.verbose, Out: o.Out})
 		if rep.Baseline != nil {
 			fmt.Println()
@@ -144,4 +150,14 @@ func runMain(f *runFlags) int {
 		return 1
 	}
 	return 0
+}
+
+// anyStarted says whether the guest started any case.
+func anyStarted(rep *report.Report) bool {
+	for _, sc := range rep.Scenarios {
+		if sc.Reason != analysis.NeverStarted {
+			return true
+		}
+	}
+	return false
 }

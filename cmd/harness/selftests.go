@@ -50,7 +50,7 @@ be done.`,
 	fs.StringVar(&appendArgs, "append", "", "more kernel command-line arguments")
 	fs.IntVar(&o.CPUs, "cpus", 2, "guest CPUs")
 	fs.IntVar(&o.MemoryMB, "memory", 1024, "guest memory in MiB (test_progs and its libraries sit in the initramfs)")
-	fs.DurationVar(&boot, "boot-timeout", 30*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x)")
+	fs.DurationVar(&boot, "boot-timeout", 30*time.Second, "deadline from start to the guest's first event under KVM (TCG: 4x; --backend vng: 3x more)")
 	fs.DurationVar(&idle, "idle-timeout", 60*time.Second, "longest silence from the guest under KVM (TCG: 4x)")
 	fs.DurationVar(&total, "timeout", 5*time.Minute, "deadline for the whole boot, test_progs included, under KVM (TCG: 4x)")
 	group(fs, groupVM, "backend", "accel", "machine", "qemu", "append", "cpus", "memory", "boot-timeout", "idle-timeout", "timeout")

@@ -15,6 +15,9 @@ import (
 
 // Analyze returns one report scenario per case of the plan, in plan order.
 // A case the guest never reported on is an error, never a pass.
+// NeverStarted is the reason of a case the guest did not get to.
+const NeverStarted = "the guest never started this scenario"
+
 func Analyze(plan scenario.Plan, events []trace.Event, rcvqTraced bool) []report.Scenario {
 	byCase := map[string][]trace.Event{}
 	for _, e := range events {
@@ -56,7 +59,7 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced bool) report.Sce
 	}
 	switch {
 	case start == nil:
-		r.Verdict, r.Reason = report.Error, "the guest never started this scenario"
+		r.Verdict, r.Reason = report.Error, NeverStarted
 		return r
 	case end == nil:
 		r.Verdict, r.Reason = report.Error, "the guest stopped during this scenario"

@@ -101,7 +101,7 @@ func ChooseBackend(asked string) (backend, why string, err error) {
 		return BackendQEMU, "the default", nil
 	case BackendVNG:
 		if !vng.Installed() {
-			return BackendQEMU, from + " asks for vng, which is not installed (pip install virtme-ng)", nil
+			return BackendQEMU, from + " asks for vng, which is not installed (pipx install virtme-ng)", nil
 		}
 		return BackendVNG, from, nil
 	}

@@ -45,7 +45,7 @@ func TestChooseBackend(t *testing.T) {
 		{name: "auto with config vng and vng installed", asked: BackendAuto, installed: true, config: "backend = vng", want: BackendVNG},
 		{name: "auto with config vng and no vng", asked: BackendAuto, config: "backend = vng", want: BackendQEMU},
 		{name: "the environment over the config", asked: BackendAuto, installed: true, config: "backend = vng", env: "qemu", want: BackendQEMU},
-		{name: "--backend vng without vng", asked: BackendVNG, err: "pip install virtme-ng"},
+		{name: "--backend vng without vng", asked: BackendVNG, err: "pipx install virtme-ng"},
 		{name: "--backend qemu whatever the config says", asked: BackendQEMU, installed: true, config: "backend = vng", want: BackendQEMU},
 		{name: "a bad value", asked: "docker", err: `--backend "docker"`},
 		{name: "a bad config value", asked: BackendAuto, config: "backend = docker", err: `backend "docker"`},

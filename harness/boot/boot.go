@@ -129,7 +129,10 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 	for {
 		res.Attempts++
 		d := s.Deadlines
-		if res.Accel == driver.AccelTCG {
+		switch {
+		case s.Backend == BackendVNG:
+			d = vng.Deadlines(d, res.Accel) // vng's own start is slower
+		case res.Accel == driver.AccelTCG:
 			d = d.ForTCG()
 		}
 		var err error
@@ -228,6 +231,11 @@ func prepareQEMU(s Spec) (starter, string, error) {
 // files, the agent itself (the host's binary may sit where the guest
 // cannot see it) and its events file.
 func prepareVNG(s Spec) (starter, error) {
+	// A kernel vng cannot boot is refused before anything is written.
+	force9p, more, err := vngFit(s.Kernel, s.Say)
+	if err != nil {
+		return nil, err
+	}
 	shared, err := filepath.Abs(filepath.Join(s.Out, "vng"))
 	if err != nil {
 		return nil, err
@@ -249,7 +257,8 @@ func prepareVNG(s Spec) (starter, error) {
 	events := filepath.Join(shared, "events.jsonl")
 	return func(ctx context.Context, accel string) (*driver.Instance, error) {
 		return vng.Start(ctx, vng.Options{VNG: s.VNG, Kernel: vng.KernelArg(s.Kernel.Image), CPUs: s.CPUs, MemoryMB: s.MemoryMB,
-			Append: s.Append, Accel: accel, RWDir: shared, Command: []string{agent, "agent", "--events", events, "--files", shared}},
+			Append: append(more, s.Append...), Accel: accel, RWDir: shared, Force9P: force9p,
+			Command: []string{agent, "agent", "--events", events, "--files", shared}},
 			events, s.Console)
 	}, nil
 }

@@ -50,9 +50,24 @@ func CacheDir() (string, error) {
 	return filepath.Join(home, ".cache", "harness"), nil
 }
 
-// FromFile describes a kernel image the user gave, finding its modules
-// beside it (an unpacked package's lib/modules) when modules is empty.
+// FromFile describes a kernel image the user gave, or the image of a
+// kernel build folder, finding its modules beside it (an unpacked
+// package's lib/modules) when modules is empty.
 func FromFile(path, modules string) (Kernel, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Kernel{}, fmt.Errorf("kernel %s: %w", path, err)
+	}
+	if st.IsDir() {
+		// A build folder, as vng --run takes one: its image, and its
+		// .config found beside it as for any build folder's image.
+		img := filepath.Join(path, "arch", "x86", "boot", "bzImage")
+		if _, err := os.Stat(img); err != nil {
+			return Kernel{}, fmt.Errorf("kernel %s: a folder without arch/x86/boot/bzImage: build it first (make, or vng --build), or name the image", path)
+		}
+		path = img
+	}
+	// Only a regular file: a FIFO would block the read.
 	if err := input.Regular(path); err != nil {
 		return Kernel{}, fmt.Errorf("kernel: %w", err)
 	}

@@ -210,3 +210,20 @@ func write(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// A build folder, as vng --run takes one, stands for its image.
+func TestFromFileBuildFolder(t *testing.T) {
+	tree := t.TempDir()
+	if _, err := FromFile(tree, ""); err == nil || !strings.Contains(err.Error(), "without arch/x86/boot/bzImage") {
+		t.Fatalf("a folder without an image: %v", err)
+	}
+	img := filepath.Join(tree, "arch", "x86", "boot", "bzImage")
+	bzImage(t, img, "6.12.0-vng")
+	k, err := FromFile(tree, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Image != img || k.Release != "6.12.0-vng" {
+		t.Errorf("got %+v", k)
+	}
+}

@@ -90,7 +90,11 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := checkModes(o); err != nil {
 		return nil, err
 	}
-	if _, err := resolveBackend(o); err != nil { // before any kernel is built
+	be, err := resolveBackend(o) // before any kernel is built
+	if err != nil {
+		return nil, err
+	}
+	if err := vngDefaults(&o, be.name); err != nil {
 		return nil, err
 	}
 	switch {

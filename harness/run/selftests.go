@@ -64,7 +64,11 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fail(err)
 	}
-	if _, err := resolveBackend(o.Options); err != nil { // before anything is built
+	be, err := resolveBackend(o.Options) // before anything is built
+	if err != nil {
+		return fail(err)
+	}
+	if err := vngDefaults(&o.Options, be.name); err != nil {
 		return fail(err)
 	}
 	// Requirements first: a missing tool stops the run before minutes of

@@ -40,6 +40,10 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 	cmd.SysProcAttr = cleanup.SysProcAttr()
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
+	if console != nil {
+		// console.log then says what made it.
+		fmt.Fprintf(console, "$ %s\n", cmdline)
+	}
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmdline, err)
@@ -111,7 +115,7 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 			if KVMFailed(tail) {
 				return fmt.Errorf("%w: vng failed with KVM: %s", driver.ErrKVMUnusable, strings.Join(lastN(tail, 3), "\n"))
 			}
-			return fmt.Errorf("%w: vng exited (%v); it printed: %s", driver.ErrNoDone, driver.ExitText(waitErr), strings.Join(lastN(tail, 10), "\n"))
+			return exitErr(waitErr, tail)
 		},
 		Stop: func() error {
 			stop(cmd, exited)
@@ -203,3 +207,12 @@ func lastN(l []string, n int) []string {
 	return l
 }
 
+// exitErr is vng ending before the guest was done: what it printed, and
+// what the kernel probably lacks when its init could not run.
+func exitErr(waitErr error, tail []string) error {
+	err := fmt.Errorf("%w: vng exited (%v); it printed: %s", driver.ErrNoDone, driver.ExitText(waitErr), strings.Join(lastN(tail, 10), "\n"))
+	if h := Hint(tail); h != "" {
+		err = fmt.Errorf("%s: %w", h, err)
+	}
+	return err
+}

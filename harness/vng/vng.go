@@ -40,6 +40,8 @@ type Options struct {
 	// RWDir is a host folder shared read-write with the guest, at the
 	// same path there.
 	RWDir string
+	// Force9P shares the root over 9p even where virtiofs would start.
+	Force9P bool
 	// Command is run inside the guest, as root.
 	Command []string
 }
@@ -55,6 +57,9 @@ func CommandLine(o Options) []string {
 	}
 	if o.Accel == accelTCG {
 		args = append(args, "--disable-kvm")
+	}
+	if o.Force9P {
+		args = append(args, "--force-9p")
 	}
 	if o.RWDir != "" {
 		args = append(args, "--rwdir", o.RWDir)
@@ -75,10 +80,17 @@ func Find(bin string) (string, error) {
 	}
 	p, err := exec.LookPath(bin)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s is not on PATH; install it with: pip install virtme-ng (or your distribution's virtme-ng package), or use --backend qemu", ErrMissing, bin)
+		return "", fmt.Errorf("%w: %s is not on PATH; %s; or use --backend qemu", ErrMissing, bin, InstallHint)
 	}
 	return p, nil
 }
+
+// InstallHint says how to get vng on Debian 12 and Ubuntu, whose system
+// Python refuses pip install: pipx, or its source folder on PATH (vng
+// runs from there). busybox-static is for kernels with modules.
+const InstallHint = "install it with pipx (apt install pipx busybox-static; pipx install virtme-ng), " +
+	"or run it from its source (apt install python3-requests python3-argcomplete busybox-static; " +
+	"git clone https://github.com/arighi/virtme-ng; PATH=$PWD/virtme-ng:$PATH)"
 
 // Installed says whether vng is on PATH.
 func Installed() bool {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -45,6 +46,11 @@ func TestCommandLine(t *testing.T) {
 				"--exec", "/usr/bin/harness agent --events /tmp/x/events.jsonl --files /tmp/x"},
 		},
 		{
+			name: "9p forced",
+			o:    Options{Kernel: "/k/bzImage", Force9P: true, RWDir: "/tmp/x"},
+			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose", "--force-9p", "--rwdir", "/tmp/x"},
+		},
+		{
 			name: "a command that needs quoting",
 			o:    Options{Kernel: "/k/bzImage", Command: []string{"/a b/harness", "it's", ""}},
 			want: []string{"--run", "/k/bzImage", "--user", "root", "--verbose", "--exec", `'/a b/harness' 'it'\''s' ''`},
@@ -80,7 +86,8 @@ func TestKernelArg(t *testing.T) {
 func TestFindMissing(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	_, err := Find("")
-	if err == nil || !strings.Contains(err.Error(), "pip install virtme-ng") {
+	// pip install fails on Debian 12's externally managed Python.
+	if err == nil || !strings.Contains(err.Error(), "pipx install virtme-ng") || strings.Contains(err.Error(), "pip install") {
 		t.Fatalf("want an error saying how to install vng, got %v", err)
 	}
 }
@@ -113,5 +120,38 @@ func TestKVMFailed(t *testing.T) {
 	}
 	if KVMFailed([]string{"vng: error: no kernel found"}) {
 		t.Error("a vng error is not a KVM failure")
+	}
+}
+
+// TestFlagsInRecordedHelp: every flag the harness can pass is one the
+// real vng lists in its --help (recorded from virtme-ng 1.41, testdata/).
+func TestFlagsInRecordedHelp(t *testing.T) {
+	help, err := os.ReadFile("testdata/vng-1.41-help.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, f := range regexp.MustCompile(`--[a-z0-9][a-z0-9-]*`).FindAllString(string(help), -1) {
+		listed[f] = true
+	}
+	if !listed["--run"] || !listed["--force-9p"] || len(listed) < 50 {
+		t.Fatalf("the recorded help lists %d flags: not vng's --help?", len(listed))
+	}
+	// Every option set, so that every flag CommandLine knows is passed.
+	all := Options{Kernel: "/k", CPUs: 2, MemoryMB: 512, Append: []string{"x=1"}, Accel: accelTCG,
+		RWDir: "/tmp/x", Force9P: true, Command: []string{"true"}}
+	args := CommandLine(all)
+	n := 0
+	for i, a := range args {
+		if !strings.HasPrefix(a, "--") || (i > 0 && args[i-1] == "--append") {
+			continue
+		}
+		n++
+		if !listed[a] {
+			t.Errorf("the harness passes %s, which vng 1.41's --help does not list", a)
+		}
+	}
+	if n < 9 {
+		t.Errorf("only %d flags in %q: is every option set?", n, args)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -76,5 +77,24 @@ func TestBoardFor(t *testing.T) {
 	}
 	if _, err := BoardFor(filepath.Join(dir, "none")); !os.IsNotExist(err) {
 		t.Errorf("missing config: %v, want not exist", err)
+	}
+}
+
+// Only a character device is KVM: a FIFO in its place would make QEMU
+// block in open.
+func TestKVMUsable(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "kvm")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := KVMUsable(fifo); err == nil || !strings.Contains(err.Error(), "not a character device") {
+		t.Errorf("FIFO: %v", err)
+	}
+	if err := KVMUsable(filepath.Join(dir, "none")); err == nil {
+		t.Error("a missing device taken")
+	}
+	if err := KVMUsable("/dev/null"); err != nil { // a character device that opens
+		t.Errorf("/dev/null: %v", err)
 	}
 }

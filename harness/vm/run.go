@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -105,10 +106,22 @@ func Run(ctx context.Context, p Plan) (Result, error) {
 	}
 }
 
-func kvmWritable() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+func kvmWritable() error { return KVMUsable("/dev/kvm") }
+
+// KVMUsable says why the KVM device at path cannot be used, or nil. It
+// must be a character device: anything else (a FIFO left by a test, a
+// plain file) would make QEMU block or fail on it.
+func KVMUsable(path string) error {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("/dev/kvm is not usable (%v)", err)
+		return fmt.Errorf("%s is not usable (%v)", path, err)
+	}
+	if fi.Mode()&os.ModeCharDevice == 0 {
+		return fmt.Errorf("%s is not usable (not a character device: %v)", path, fi.Mode())
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("%s is not usable (%v)", path, err)
 	}
 	return f.Close()
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/vm"
 )
 
 // ErrMissing is returned when vng is not installed.
@@ -121,13 +123,7 @@ func unsafe(r rune) bool {
 }
 
 // KVMUsable says why vng would not get KVM here, or nil.
-func KVMUsable() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("/dev/kvm is not usable (%v)", err)
-	}
-	return f.Close()
-}
+func KVMUsable() error { return vm.KVMUsable("/dev/kvm") }
 
 // kvmErrors are QEMU's words when KVM opens but cannot run the guest.
 var kvmErrors = regexp.MustCompile(`KVM internal error|failed to set MSR|kvm_buf_set_msrs|Could not access KVM kernel module|failed to initialize kvm|KVM_CREATE_VM`)

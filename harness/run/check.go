@@ -18,9 +18,10 @@ import (
 )
 
 // MinMemoryMB is the least guest memory a run boots with: the kernel,
-// and the initramfs (the harness binary, modules) unpacked into it.
-// Below it the kernel dies before its console says anything.
-const MinMemoryMB = 128
+// the initramfs (the harness binary, modules) unpacked into it, and the
+// agent. Debian's 6.12 kernel with 128 MiB dies "deadlocked on memory"
+// once the agent runs; with 48 MiB it dies before its console says anything.
+const MinMemoryMB = 256
 
 // CheckBuild refuses build options that are wrong on their face, before
 // a worktree is checked out (which takes a minute): the tree a folder, a

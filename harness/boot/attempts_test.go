@@ -3,7 +3,9 @@ package boot
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,5 +67,24 @@ func TestHangUnderKVMFallsBackToTCG(t *testing.T) {
 	_, err = attempts(context.Background(), s, Result{Machine: "q35"}, start)
 	if !errors.Is(err, driver.ErrBootHang) || strings.Join(accels, ",") != "kvm,kvm" {
 		t.Errorf("--accel kvm: err %v, attempts %v", err, accels)
+	}
+}
+
+// Only a character device is KVM: a FIFO in its place would make QEMU
+// block in open.
+func TestDeviceUsable(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "kvm")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := deviceUsable(fifo); err == nil || !strings.Contains(err.Error(), "not a character device") {
+		t.Errorf("FIFO: %v", err)
+	}
+	if err := deviceUsable(filepath.Join(dir, "none")); err == nil {
+		t.Error("a missing device taken")
+	}
+	if err := deviceUsable("/dev/null"); err != nil { // a character device that opens
+		t.Errorf("/dev/null: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/image"
@@ -196,10 +197,22 @@ func kvmFailedBefore() string {
 var kvmUsable = KVMUsable
 
 // KVMUsable says why KVM cannot be used here, or nil.
-func KVMUsable() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+func KVMUsable() error { return deviceUsable("/dev/kvm") }
+
+// deviceUsable says why the KVM device at path cannot be used. It must
+// be a character device: anything else in its place (a FIFO left by a
+// test, a plain file) would make QEMU block or fail on it.
+func deviceUsable(path string) error {
+	fi, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("/dev/kvm is not usable (%v)", err)
+		return fmt.Errorf("%s is not usable (%v)", path, err)
+	}
+	if fi.Mode()&os.ModeCharDevice == 0 {
+		return fmt.Errorf("%s is not usable (not a character device: %v)", path, fi.Mode())
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("%s is not usable (%v)", path, err)
 	}
 	return f.Close()
 }

@@ -15,9 +15,10 @@ import (
 )
 
 // MinMemoryMB is the least guest memory a run boots with: the kernel,
-// and the initramfs (the harness binary, modules) unpacked into it.
-// Below it the kernel dies before its console says anything.
-const MinMemoryMB = 128
+// the initramfs (the harness binary, modules) unpacked into it, and the
+// agent. Debian's 6.12 kernel with 128 MiB dies "deadlocked on memory"
+// once the agent runs; with 48 MiB it dies before its console says anything.
+const MinMemoryMB = 256
 
 // CheckRun refuses a run's options that are wrong on their face, before
 // anything is built, fetched or booted.

@@ -46,7 +46,7 @@ func TestCheckRun(t *testing.T) {
 		{"modules without kernel", func(o *Options) { o.Kernel, o.Modules = "", dir }, "--modules goes with --kernel"},
 		{"scenarios device", func(o *Options) { o.ScenarioFiles = []string{"/dev/zero"} }, "/dev/zero is a character device"},
 		{"scenarios garbage", func(o *Options) { o.ScenarioFiles = []string{garbage} }, "more after the scenarios"},
-		{"memory", func(o *Options) { o.MemoryMB = 48 }, "--memory 48: the guest needs at least 128 MiB"},
+		{"memory", func(o *Options) { o.MemoryMB = 48 }, "--memory 48: the guest needs at least 256 MiB"},
 		{"cpus", func(o *Options) { o.CPUs = 0 }, "--cpus 0: at least 1"},
 		{"timeout", func(o *Options) { o.Deadlines.Run = 0 }, "--timeout must be above 0"},
 		{"bpf object", func(o *Options) { o.BPFObject = fifo }, "--bpf-object: " + fifo + " is a named pipe"},

@@ -133,15 +133,6 @@ func unsafe(r rune) bool {
 	return !strings.ContainsRune("-_./=:,+@%", r)
 }
 
-// KVMUsable says why vng would not get KVM here, or nil.
-func KVMUsable() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("/dev/kvm is not usable (%v)", err)
-	}
-	return f.Close()
-}
-
 // KVMFailed says whether vng's last lines show QEMU failing with KVM.
 func KVMFailed(tail []string) bool {
 	for _, l := range tail {

@@ -132,7 +132,7 @@ func TestE2EBadInputBeforeWork(t *testing.T) {
 		{"kernel is a fifo", []string{"run", "--kernel", fifo}, nil, fifo + " is a named pipe, not a regular file"},
 		{"kernel cut off", []string{"run", "--kernel", cut}, nil, "is cut off: 1024 bytes where its header says 1051136: copy the image again"},
 		{"modules of another release", []string{"run", "--kernel", kernel, "--modules", otherModules}, nil, "holds modules of 6.12.9-test, but the kernel is 6.12.2-fake"},
-		{"memory too small", []string{"run", "--kernel", kernel, "--memory", "48"}, nil, "--memory 48: the guest needs at least 128 MiB"},
+		{"memory too small", []string{"run", "--kernel", kernel, "--memory", "48"}, nil, "--memory 48: the guest needs at least 256 MiB"},
 		{"TMPDIR too long for a socket", []string{"run", "--kernel", kernel}, []string{"TMPDIR=" + longTmp}, "set TMPDIR to a shorter folder"},
 		{"series from a device", []string{"build", "--tree", tree, "--series", "/dev/zero"}, nil, "--series: /dev/zero is a character device"},
 		{"config file missing", []string{"build", "--tree", tree, "--config", filepath.Join(fx, "none.config")}, nil, "none.config: no such file"},

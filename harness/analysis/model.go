@@ -21,9 +21,12 @@ type Expect struct {
 // queued is the stream up to the first hole.
 //
 // Baseline: rcvlowat stays 1, so every send that adds data wakes it.
-// Autolowat: the series' rule. With complete frames unread, rcvlowat covers
-// them all; otherwise the frame being received if its descriptor is in,
-// else its descriptor; counted from copied_seq, and at least 1.
+// Autolowat: the series' rule, as its own selftest program
+// (tcp_autolowat.c) computes it. With complete frames unread, rcvlowat
+// covers them all; otherwise, once the descriptor of the frame being
+// received is in, up to that frame's end; else a whole descriptor, 8,
+// even when the reader already took part of it. Counted from copied_seq;
+// 1 before the program first runs.
 func Model(c scenario.Case) []Expect {
 	s := c.Scenario
 	ends := s.FrameEnds()
@@ -64,19 +67,16 @@ func ruleLowat(ends []int, received, copied int) int {
 		end = e
 		break
 	}
-	var want int
 	switch {
 	case completeEnd > copied:
-		want = completeEnd
+		return completeEnd - copied
 	case end >= 0 && received-start >= scenario.DescLen:
-		want = end
+		return max(end-copied, 1)
 	default:
-		want = start + scenario.DescLen
+		// The series' program asks for a whole descriptor, not for
+		// what is left of it.
+		return scenario.DescLen
 	}
-	if want-copied < 1 {
-		return 1
-	}
-	return want - copied
 }
 
 // checkModel compares every step with the model: when the reader was

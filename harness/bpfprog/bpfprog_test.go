@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf"
 )
 
 func TestInspect(t *testing.T) {
@@ -112,5 +114,32 @@ func TestCompileErrors(t *testing.T) {
 	_, err = Compile(context.Background(), CompileOptions{Source: ok, Kernel: ok, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "vmlinux.h") || !strings.Contains(err.Error(), "not an x86 bzImage") {
 		t.Errorf("bad kernel: err %v", err)
+	}
+}
+
+// Fast Open needs state that follows a listener's opt-in to its child:
+// socket storage marked BPF_F_CLONE. Ours has it; the same object with
+// the flag off is what the series' own program is like.
+func TestNoChildState(t *testing.T) {
+	const obj = "../../selftests/progs/autolowat_bpfel.o"
+	if why, err := NoChildState(obj); err != nil || why != "" {
+		t.Fatalf("ours: %q, %v; want no reason", why, err)
+	}
+	spec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Maps["states"].Flags &^= bpfFClone
+	want := "autolowat keeps no state for a child created with data: its socket storage is not BPF_F_CLONE (map states)"
+	if got := noChildState(spec); got != want {
+		t.Errorf("without BPF_F_CLONE:\n got %q\nwant %q", got, want)
+	}
+	// No socket storage: the object does not tell, a run will.
+	delete(spec.Maps, "states")
+	if got := noChildState(spec); got != "" {
+		t.Errorf("without socket storage: %q", got)
+	}
+	if _, err := NoChildState(filepath.Join(t.TempDir(), "none.o")); err == nil {
+		t.Error("a missing object gave no error")
 	}
 }

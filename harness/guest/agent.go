@@ -64,6 +64,9 @@ func Main() {
 type agent struct {
 	out      *trace.Writer
 	features features.Set
+	// noChildState is the plan's: why the programs give a listener's
+	// children no state, when they do not.
+	noChildState string
 }
 
 // emit stamps and sends an event; a port that fails leaves nothing to
@@ -135,6 +138,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
+	a.noChildState = plan.NoChildState
 	for _, c := range plan.Cases {
 		a.runCase(c, tr, trErr, al, alErr, timeout)
 	}
@@ -151,6 +155,12 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 	case c.Mode == scenario.Autolowat && errors.Is(alErr, features.ErrNotSupported):
 		end.Value = report.Unsupported
 		end.Message = alErr.Error()
+	case c.Mode == scenario.Autolowat && alErr == nil && a.noChildState != "" && c.Scenario.OptInOnListener():
+		// Not the kernel's doing: the data comes before accept(), and
+		// the programs keep no state that follows a listener's opt-in
+		// to its child.
+		end.Value = report.Unsupported
+		end.Message = a.noChildState
 	case c.Mode == scenario.Autolowat && alErr != nil:
 		// The whole log is in the bpf event, once; each case names the cause.
 		end.Value = report.Error

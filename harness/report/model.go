@@ -74,6 +74,10 @@ type BPF struct {
 	Log    string `json:"log,omitempty"`
 	// Note says why they were not loaded at all (a kernel without the hook).
 	Note string `json:"note,omitempty"`
+	// NoChildState says why the programs give a listener's children no
+	// state (their socket storage is not BPF_F_CLONE): the Fast Open
+	// autolowat cases are unsupported with it.
+	NoChildState string `json:"no_child_state,omitempty"`
 }
 
 // BPFProgram is one program of an object and how it is attached.

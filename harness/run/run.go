@@ -203,6 +203,17 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	if k.Modules != "" {
 		plan.ModulesList = image.GuestLoadList
 	}
+	if rep.BPF != nil && rep.BPF.Object != "" {
+		// Decided from the object, before booting: Fast Open needs state
+		// that follows a listener's opt-in to its child.
+		if rep.BPF.NoChildState, err = bpfprog.NoChildState(rep.BPF.Object); err != nil {
+			return fail(err)
+		}
+		plan.NoChildState = rep.BPF.NoChildState
+		if plan.NoChildState != "" {
+			say("bpf: Fast Open autolowat cases are unsupported: %s", plan.NoChildState)
+		}
+	}
 	planJSON, err := json.Marshal(plan)
 	if err != nil {
 		return fail(err)

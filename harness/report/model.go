@@ -137,6 +137,10 @@ type Scenario struct {
 	PartialReads  int `json:"partial_reads"`
 	// Rcvlowat lists SO_RCVLOWAT as the reader saw it after every step.
 	Rcvlowat []int `json:"rcvlowat,omitempty"`
+	// RuleDifferences says where, and by how much, a program of the
+	// user's set SO_RCVLOWAT to other values than the series' rule. It
+	// decides nothing: the wake-ups do.
+	RuleDifferences []string `json:"rule_differences,omitempty"`
 
 	Checks       []Check `json:"checks"`
 	FailedChecks []Check `json:"failed_checks,omitempty"`

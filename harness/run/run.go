@@ -457,7 +457,13 @@ func bpfReport(b *report.BPF, evs []trace.Event, feats []report.Feature) *report
 	if b != nil {
 		b.Note = "not loaded: the kernel lacks the hook the autolowat programs need"
 		for _, f := range feats {
-			if !f.Value && f.Reason != "" {
+			if f.Name == features.TCPOps && f.Value {
+				b.Note = "not loaded: " + features.TCPOpsRevision + " (" + f.Reason + ")"
+				return b
+			}
+		}
+		for _, f := range feats {
+			if !f.Value && f.Reason != "" && f.Name != features.TCPOps {
 				b.Note += "; " + f.Reason
 			}
 		}

@@ -408,7 +408,10 @@ func compileSource(ctx context.Context, o Options, tree string, k kernel.Kernel,
 	if err != nil {
 		return nil, err
 	}
-	say("bpf: %s", c.Object)
+	say("bpf: %s (vmlinux.h with %d kfunc prototypes: %s)", c.Object, c.Kfuncs, c.KfuncsFrom)
+	if len(c.KfuncsLeftOut) > 0 {
+		say("bpf: prototypes left out, the program declares them itself: %s", strings.Join(c.KfuncsLeftOut, ", "))
+	}
 	// The source in a worktree is gone after the run; name it as given.
 	return &report.BPF{Source: o.BPFSource, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
 }

@@ -280,11 +280,11 @@ func TestAnalyzeWrongLowat(t *testing.T) {
 		got    string
 	}{
 		{"after send", func(evs []trace.Event) { evs[index(t, evs, trace.Poll, 2)].Lowat = 8 },
-			"step 2: 8 after the send, want 232"},
+			"step 2 after the send: 8, the series' rule says 232 (-224)"},
 		{"after read", func(evs []trace.Event) { evs[index(t, evs, trace.Recv, 5)].Lowat = 232 },
-			"step 5: 232 after the read, want 8"},
+			"step 5 after the read: 232, the series' rule says 8 (+224)"},
 		{"initial", func(evs []trace.Event) { evs[index(t, evs, trace.Rcvlowat, 0)].Lowat = 8 },
-			"8 when the reader first looks"},
+			"when the reader first looks: 8, the series' rule says 1 (+7)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +296,40 @@ func TestAnalyzeWrongLowat(t *testing.T) {
 				t.Errorf("rcvlowat got %q, want %q", got, tt.got)
 			}
 		})
+	}
+}
+
+// A program of the user's that sets other values than the series' rule
+// while waking the reader exactly per frame passes: the report says where
+// and by how much its values differ. Ours, with the same values, fails.
+func TestAnalyzeUserProgramRuleDifferences(t *testing.T) {
+	c := mkCase(t, "many-small-frames", scenario.Autolowat)
+	evs := guest(c, false)
+	// After the first read, frame 5 has 4 of its descriptor's 8 bytes in;
+	// a program that asks for the rest of it says 4, the rule 8.
+	evs[index(t, evs, trace.Recv, 1)].Lowat = 4
+	if r := analyzeOne(c, evs, false); r.Verdict != report.Fail || findCheck(t, r, "rcvlowat").Pass {
+		t.Fatalf("our program: verdict %s, checks %+v", r.Verdict, r.Checks)
+	}
+	user := append([]trace.Event{{Kind: trace.BPF, OK: true, Name: "/harness/bpf/object.o"}}, evs...)
+	plan := scenario.Plan{Cases: []scenario.Case{c}}
+	r := Analyze(plan, user, false)[0]
+	if r.Verdict != report.Pass {
+		t.Fatalf("user's program: verdict %s, failed %+v", r.Verdict, r.FailedChecks)
+	}
+	for _, ch := range r.Checks {
+		if ch.Name == "rcvlowat" {
+			t.Errorf("user's program: a rcvlowat check %+v decides the verdict", ch)
+		}
+	}
+	want := []string{"step 1 after the read: 4, the series' rule says 8 (-4)"}
+	if !slices.Equal(r.RuleDifferences, want) {
+		t.Errorf("rule differences %q, want %q", r.RuleDifferences, want)
+	}
+	// A wake-up the rule would not give still fails a user's program.
+	user[index(t, user, trace.Poll, 1)].Ready = 0
+	if r := Analyze(plan, user, false)[0]; r.Verdict != report.Fail {
+		t.Errorf("user's program, a wake-up missed: verdict %s", r.Verdict)
 	}
 }
 

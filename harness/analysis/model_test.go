@@ -36,7 +36,8 @@ func TestModelBaseline(t *testing.T) {
 // The expectations below are worked out by hand from the rule in Model's
 // comment: with complete frames unread, rcvlowat covers them all;
 // otherwise the frame being received if its descriptor (8 bytes) is in,
-// else its descriptor; counted from copied_seq; at least 1. The reader
+// else 8, a whole descriptor, however much of it was read; counted from
+// copied_seq. The reader
 // reads everything queued whenever it is woken.
 func TestModelAutolowat(t *testing.T) {
 	tests := []struct {
@@ -69,13 +70,13 @@ func TestModelAutolowat(t *testing.T) {
 			// 32 frames of 8+4+12 = 24 bytes; sends of 100, the last 68.
 			name: "many-small-frames",
 			want: []Expect{
-				{true, 96, 4},  // 100 in: frames end at 96; read 100, frame 5 (96..120) has 4 bytes: 96+8-100
+				{true, 96, 8},  // 100 in: frames end at 96; read 100, frame 5 (96..120) has 4 bytes of its descriptor: a whole descriptor, 8
 				{true, 92, 16}, // 200 in: last end 192, 192-100; frame 9 (192..216) has 8: 216-200
 				{true, 88, 12}, // 300 in: 288-200; frame 13 (288..312) has 12: 312-300
 				{true, 84, 8},  // 400 in: 384-300; frame 17 (384..408): 408-400
 				{true, 80, 4},  // 500 in: 480-400; frame 21 (480..504) has 20: 504-500
 				{true, 100, 8}, // 600 in: 600-500, a frame boundary; then the next descriptor
-				{true, 96, 4},  // 700 in: 696-600; frame 30 (696..720) has 4: 704-700
+				{true, 96, 8},  // 700 in: 696-600; frame 30 (696..720) has 4 descriptor bytes: 8
 				{true, 68, 8},  // 768 in: the end, 768-700; then a descriptor past the end
 			},
 		},
@@ -110,7 +111,8 @@ func TestRuleLowat(t *testing.T) {
 		{38, 30, 30}, // frame 3's descriptor in: 60-30
 		{38, 35, 25}, // counted from copied_seq: 60-35
 		{60, 60, 8},  // the stream read to its end: a descriptor beyond it
-		{12, 12, 6},  // read to mid-frame 2 (starts at 10), 2 descriptor bytes in: 10+8-12
+		{12, 12, 8},  // read to mid-descriptor of frame 2 (starts at 10): a whole descriptor, 8, as the series' program asks
+		{12, 11, 8},  // part of that descriptor unread: still 8
 	}
 	for _, tt := range tests {
 		if got := ruleLowat(ends, tt.received, tt.copied); got != tt.want {

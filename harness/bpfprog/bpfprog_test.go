@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf"
 )
 
 func TestInspect(t *testing.T) {
@@ -41,7 +44,13 @@ func TestInspectRefuses(t *testing.T) {
 // a vmlinux.h, which the test programs below do not need.
 func fakeKernel(t *testing.T) string {
 	t.Helper()
-	obj, err := os.ReadFile("../../selftests/progs/autolowat_bpfel.o")
+	return bzImageOf(t, "../../selftests/progs/autolowat_bpfel.o")
+}
+
+// bzImageOf wraps an ELF file as the compressed kernel of a bzImage.
+func bzImageOf(t *testing.T, elf string) string {
+	t.Helper()
+	obj, err := os.ReadFile(elf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +102,63 @@ SEC("sockops") int ok(struct bpf_sock_ops *skops) { return 1; }
 	}
 }
 
+// hostKernel is a bzImage whose "vmlinux" carries the running kernel's
+// BTF: a whole kernel's types, kfuncs included.
+func hostKernel(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skipf("the running kernel has no BTF to borrow: %v", err)
+	}
+	objcopy, err := exec.LookPath("llvm-objcopy")
+	if err != nil {
+		t.Skip("llvm-objcopy is not installed: make deps-bpf")
+	}
+	elf := filepath.Join(t.TempDir(), "vmlinux")
+	out, err := exec.Command(objcopy, "--remove-section=.BTF", "--remove-section=.BTF.ext",
+		"--add-section=.BTF=/sys/kernel/btf/vmlinux", "../../selftests/progs/autolowat_bpfel.o", elf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, out)
+	}
+	return bzImageOf(t, elf)
+}
+
+// vmlinux.h declares the kernel's kfuncs, so a program that calls one
+// without declaring it compiles, as the series' tcp_autolowat.c does; a
+// program that declares one its own way keeps its declaration.
+func TestCompileKfuncs(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	kernel := hostKernel(t)
+	head := `#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+char _license[] SEC("license") = "GPL";
+`
+	body := `SEC("sockops") int p(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock_ops_kern *kern = (void *)bpf_cast_to_kern_ctx(skops);
+	return kern->op != 0;
+}
+`
+	undeclared := filepath.Join(dir, "undeclared.bpf.c")
+	os.WriteFile(undeclared, []byte(head+body), 0o644)
+	c, err := Compile(context.Background(), CompileOptions{Source: undeclared, Kernel: kernel, Dir: filepath.Join(dir, "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kfuncs == 0 || len(c.KfuncsLeftOut) != 0 {
+		t.Errorf("%d prototypes (%s), left out %v", c.Kfuncs, c.KfuncsFrom, c.KfuncsLeftOut)
+	}
+	own := filepath.Join(dir, "own.bpf.c")
+	os.WriteFile(own, []byte(head+"extern long bpf_cast_to_kern_ctx(void *obj) __ksym;\n"+body), 0o644)
+	c, err = Compile(context.Background(), CompileOptions{Source: own, Kernel: kernel, Dir: filepath.Join(dir, "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.KfuncsLeftOut, []string{"bpf_cast_to_kern_ctx"}) {
+		t.Errorf("left out %v, want the kfunc the program declares its own way", c.KfuncsLeftOut)
+	}
+}
+
 func TestCompileErrors(t *testing.T) {
 	needTools(t)
 	dir := t.TempDir()
@@ -112,5 +178,32 @@ func TestCompileErrors(t *testing.T) {
 	_, err = Compile(context.Background(), CompileOptions{Source: ok, Kernel: ok, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "vmlinux.h") || !strings.Contains(err.Error(), "not an x86 bzImage") {
 		t.Errorf("bad kernel: err %v", err)
+	}
+}
+
+// Fast Open needs state that follows a listener's opt-in to its child:
+// socket storage marked BPF_F_CLONE. Ours has it; the same object with
+// the flag off is what the series' own program is like.
+func TestNoChildState(t *testing.T) {
+	const obj = "../../selftests/progs/autolowat_bpfel.o"
+	if why, err := NoChildState(obj); err != nil || why != "" {
+		t.Fatalf("ours: %q, %v; want no reason", why, err)
+	}
+	spec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Maps["states"].Flags &^= bpfFClone
+	want := "autolowat keeps no state for a child created with data: its socket storage is not BPF_F_CLONE (map states)"
+	if got := noChildState(spec); got != want {
+		t.Errorf("without BPF_F_CLONE:\n got %q\nwant %q", got, want)
+	}
+	// No socket storage: the object does not tell, a run will.
+	delete(spec.Maps, "states")
+	if got := noChildState(spec); got != "" {
+		t.Errorf("without socket storage: %q", got)
+	}
+	if _, err := NoChildState(filepath.Join(t.TempDir(), "none.o")); err == nil {
+		t.Error("a missing object gave no error")
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/report"
@@ -31,6 +34,12 @@ type Compiled struct {
 	Object   string
 	Command  []string
 	Programs []report.BPFProgram
+	// Kfuncs is how many kfunc prototypes vmlinux.h had, told apart as
+	// KfuncsFrom says; KfuncsLeftOut those a header of the program's
+	// declared otherwise.
+	Kfuncs        int
+	KfuncsFrom    string
+	KfuncsLeftOut []string
 }
 
 // Compile builds Source into a BPF object the way the kernel's selftests
@@ -47,9 +56,6 @@ func Compile(ctx context.Context, o CompileOptions) (*Compiled, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	if _, err := vmlinux.WriteHeader(ctx, o.Kernel, o.Dir); err != nil {
-		return nil, fmt.Errorf("--bpf-source: vmlinux.h: %w", err)
-	}
 	incs := []string{"-I" + o.Dir}
 	if o.Tree != "" {
 		hdrs, err := treeHeaders(ctx, o.Tree, o.Dir)
@@ -63,6 +69,12 @@ func Compile(ctx context.Context, o CompileOptions) (*Compiled, error) {
 		return nil, errors.New("--bpf-source without --tree uses the system's libbpf headers: apt-get install libbpf-dev")
 	}
 	incs = append(incs, "-I"+filepath.Dir(o.Source))
+	if o.Tree != "" {
+		// A program of the selftests' kept outside the tree still finds
+		// their headers (bpf_tracing_net.h, bpf_misc.h) as it would in
+		// progs/.
+		incs = append(incs, "-I"+filepath.Join(o.Tree, "tools/testing/selftests/bpf/progs"))
+	}
 	sys, err := systemIncludes(ctx, clang)
 	if err != nil {
 		return nil, err
@@ -76,14 +88,57 @@ func Compile(ctx context.Context, o CompileOptions) (*Compiled, error) {
 		args = append(args, "-idirafter", d)
 	}
 	args = append(args, "-c", o.Source, "-o", obj)
-	cmd := exec.CommandContext(ctx, clang, args...)
-	out, err := cmd.CombinedOutput()
-	c := &Compiled{Object: obj, Command: cmd.Args}
-	if err != nil {
-		return c, fmt.Errorf("--bpf-source %s: clang failed (%w):\n%s\ncommand: %s", o.Source, err, out, strings.Join(cmd.Args, " "))
+	// vmlinux.h declares the kernel's kfuncs, as the selftests' own does
+	// with a new enough pahole and bpftool. A header of the program's that
+	// declares one of them otherwise wins: that prototype is left out.
+	skip := map[string]bool{}
+	for {
+		h, err := vmlinux.WriteHeader(ctx, o.Kernel, o.Dir, skip)
+		if err != nil {
+			return nil, fmt.Errorf("--bpf-source: vmlinux.h: %w", err)
+		}
+		cmd := exec.CommandContext(ctx, clang, args...)
+		out, err := cmd.CombinedOutput()
+		c := &Compiled{Object: obj, Command: cmd.Args, Kfuncs: len(h.Kfuncs.Names), KfuncsFrom: h.Kfuncs.From}
+		if err != nil {
+			if more := clashes(out, h.Kfuncs.Names, skip); len(more) > 0 && len(skip) < maxClashes {
+				for _, n := range more {
+					skip[n] = true
+				}
+				continue
+			}
+			return c, fmt.Errorf("--bpf-source %s: clang failed (%w):\n%s\ncommand: %s", o.Source, err, out, strings.Join(cmd.Args, " "))
+		}
+		for n := range skip {
+			c.KfuncsLeftOut = append(c.KfuncsLeftOut, n)
+		}
+		sort.Strings(c.KfuncsLeftOut)
+		c.Programs, err = Inspect(obj)
+		return c, err
 	}
-	c.Programs, err = Inspect(obj)
-	return c, err
+}
+
+// maxClashes bounds the prototypes left out before a compile error is
+// taken as the program's own.
+const maxClashes = 32
+
+var clashRE = regexp.MustCompile(`(?:conflicting types for|redefinition of|redeclaration of) '(\w+)'`)
+
+// clashes returns the kfuncs whose prototype clang refused alongside a
+// declaration of the program's, and that are not left out already.
+func clashes(out []byte, kfuncs []string, skip map[string]bool) []string {
+	ours := map[string]bool{}
+	for _, n := range kfuncs {
+		ours[n] = true
+	}
+	var names []string
+	for _, m := range clashRE.FindAllSubmatch(out, -1) {
+		n := string(m[1])
+		if ours[n] && !skip[n] && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // treeHeaders installs the tree's libbpf headers, bpf_helper_defs.h

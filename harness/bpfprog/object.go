@@ -63,3 +63,51 @@ func programs(path string, spec *ebpf.CollectionSpec) ([]report.BPFProgram, erro
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// bpfFClone is BPF_F_CLONE of uapi bpf.h: socket storage that a listener's
+// children inherit.
+const bpfFClone = 1 << 9
+
+// NoChildState says why the programs of the object at path keep no state
+// for a child socket that a listener creates, or "" when they do or when
+// the object does not tell. Fast Open queues data on such a child before
+// accept() can return it, so the only opt-in that can reach that data is
+// the listener's, and it reaches the child only through socket storage
+// marked BPF_F_CLONE. The series' own program has none.
+func NoChildState(path string) (string, error) {
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return noChildState(spec), nil
+}
+
+func noChildState(spec *ebpf.CollectionSpec) string {
+	var storage []string
+	for name, m := range spec.Maps {
+		if m.Type != ebpf.SkStorage {
+			continue
+		}
+		if m.Flags&bpfFClone != 0 {
+			return ""
+		}
+		storage = append(storage, name)
+	}
+	if len(storage) == 0 {
+		return "" // state kept some other way: only a run can tell
+	}
+	sort.Strings(storage)
+	var sockops []string
+	for name, p := range spec.Programs {
+		if p.Type == ebpf.SockOps {
+			sockops = append(sockops, name)
+		}
+	}
+	sort.Strings(sockops)
+	who := "the programs"
+	if len(sockops) > 0 {
+		who = strings.Join(sockops, ", ")
+	}
+	return fmt.Sprintf("%s keeps no state for a child created with data: its socket storage is not BPF_F_CLONE (map %s)",
+		who, strings.Join(storage, ", "))
+}

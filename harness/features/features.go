@@ -18,7 +18,19 @@ const (
 	RcvqKfunc   = "bpf_sock_ops_tcp_set_rcvlowat"
 	RcvqEntry   = "bpf_skops_rcvlowat"
 	WakeTracing = "sock_def_readable"
+	// TCPOps is the series' later revision (v5, 2026-10): a struct_ops
+	// bpf_tcp_ops whose enqueue_rcvq and dequeue_rcvq members are called
+	// on the same paths, with kfuncs bpf_tcp_ops_set_flags and
+	// bpf_tcp_ops_set_rcvlowat, in place of the SOCK_OPS op.
+	TCPOps = "bpf_tcp_ops"
 )
+
+// TCPOpsRevision is what an autolowat case says on a kernel that has the
+// series' struct_ops revision and not the SOCK_OPS one.
+const TCPOpsRevision = "the kernel carries the series' bpf_tcp_ops revision, which this harness does not drive yet"
+
+// tcpOpsParts are what names that revision in a kernel's BTF.
+var tcpOpsParts = []string{"enqueue_rcvq", "dequeue_rcvq", "bpf_tcp_ops_set_flags", "bpf_tcp_ops_set_rcvlowat"}
 
 // ErrNotSupported is wrapped by every "kernel lacks" answer.
 var ErrNotSupported = errors.New("not supported")
@@ -49,6 +61,11 @@ func (s Set) Get(name string) (Probe, bool) {
 // Autolowat says whether the kernel has everything our autolowat program
 // needs; when it does not, the error names each missing part.
 func (s Set) Autolowat() error {
+	if op, _ := s.Get(RcvqOp); !op.Value {
+		if p, ok := s.Get(TCPOps); ok && p.Value {
+			return &MissingError{Reasons: []string{TCPOpsRevision + " (" + p.Reason + ")"}}
+		}
+	}
 	var missing []string
 	for _, n := range []string{RcvqOp, RcvqFlag, RcvqKfunc} {
 		p, ok := s.Get(n)
@@ -82,6 +99,7 @@ func ProbeSpec(spec *btf.Spec) Set {
 		function(spec, RcvqKfunc, "the series' kfunc to set rcvlowat from the RCVQ callback"),
 		function(spec, RcvqEntry, "the series' call into the RCVQ callback, traced for the enqueue path"),
 		function(spec, WakeTracing, "the reader wake-up the tracer hooks"),
+		tcpOps(spec),
 	}}
 }
 
@@ -89,7 +107,7 @@ func ProbeSpec(spec *btf.Spec) Set {
 // BTF could not be read.
 func Unprobed(reason string) Set {
 	var s Set
-	for _, n := range []string{RcvqOp, RcvqFlag, RcvqKfunc, RcvqEntry, WakeTracing} {
+	for _, n := range []string{RcvqOp, RcvqFlag, RcvqKfunc, RcvqEntry, WakeTracing, TCPOps} {
 		s.Probes = append(s.Probes, Probe{Name: n, Reason: reason})
 	}
 	return s
@@ -133,4 +151,39 @@ func function(spec *btf.Spec, name, what string) Probe {
 		return Probe{Name: name, Reason: fmt.Sprintf("kernel lacks %s, %s (no BTF FUNC of that name)", name, what)}
 	}
 	return Probe{Name: name, Value: true, Reason: fmt.Sprintf("BTF FUNC %s found", name)}
+}
+
+// tcpOps looks for the series' struct_ops revision: struct bpf_tcp_ops
+// with the enqueue_rcvq and dequeue_rcvq members, and its kfuncs.
+func tcpOps(spec *btf.Spec) Probe {
+	var st *btf.Struct
+	if err := spec.TypeByName(TCPOps, &st); err != nil {
+		return Probe{Name: TCPOps, Reason: "no struct bpf_tcp_ops in the kernel's BTF (the series' struct_ops revision)"}
+	}
+	have := map[string]bool{}
+	for _, m := range st.Members {
+		have[m.Name] = true
+	}
+	for _, name := range tcpOpsParts[2:] {
+		var fn *btf.Func
+		if spec.TypeByName(name, &fn) == nil {
+			have[name] = true
+		}
+	}
+	var found, lacking []string
+	for _, n := range tcpOpsParts {
+		if have[n] {
+			found = append(found, n)
+		} else {
+			lacking = append(lacking, n)
+		}
+	}
+	if !have["enqueue_rcvq"] || !have["dequeue_rcvq"] {
+		return Probe{Name: TCPOps, Reason: fmt.Sprintf("struct bpf_tcp_ops without the series' members (lacks %s)", strings.Join(lacking, ", "))}
+	}
+	reason := "struct_ops bpf_tcp_ops with " + strings.Join(found, ", ")
+	if len(lacking) > 0 {
+		reason += "; lacks " + strings.Join(lacking, ", ")
+	}
+	return Probe{Name: TCPOps, Value: true, Reason: reason}
 }

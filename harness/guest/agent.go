@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/text"
 	"github.com/kernel-harness/harness/harness/verdict"
 
@@ -68,6 +69,9 @@ type agent struct {
 	// files is where the host's files (/harness/plan.json, the BPF
 	// object) are: "" in the initramfs, the shared folder under vng.
 	files string
+	// noChildState is the plan's: why the programs give a listener's
+	// children no state, when they do not.
+	noChildState string
 }
 
 // emit stamps and sends an event; a port that fails leaves nothing to
@@ -139,6 +143,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
+	a.noChildState = plan.NoChildState
 	for _, c := range plan.Cases {
 		a.runCase(c, tr, trErr, al, alErr, timeout)
 	}
@@ -155,6 +160,12 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 	case c.Mode == scenario.Autolowat && errors.Is(alErr, features.ErrNotSupported):
 		end.Value = verdict.Unsupported
 		end.Message = alErr.Error()
+	case c.Mode == scenario.Autolowat && alErr == nil && a.noChildState != "" && c.Scenario.OptInOnListener():
+		// Not the kernel's doing: the data comes before accept(), and
+		// the programs keep no state that follows a listener's opt-in
+		// to its child.
+		end.Value = report.Unsupported
+		end.Message = a.noChildState
 	case c.Mode == scenario.Autolowat && alErr != nil:
 		// The whole log is in the bpf event, once; each case names the cause.
 		end.Value = verdict.Error

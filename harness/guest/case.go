@@ -127,7 +127,8 @@ func (r *caseRun) watchReader(fd int) (*reader, func(), error) {
 // traffic carries out the scenario's steps: send makes one step happen
 // (a loopback write, or a segment from the peer), then the reader polls
 // and, when woken, reads all that is queued. optIn turns autolowat on on
-// the reader itself; peer scenarios turn it on on the listener instead.
+// the reader itself, before the first step; Fast Open turns it on on the
+// listener instead.
 func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error) error {
 	id := r.c.ID()
 	s := r.c.Scenario

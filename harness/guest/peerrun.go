@@ -115,16 +115,19 @@ func (r *caseRun) peerTraffic() error {
 		_, err := p.Send(ctx, g.Offset, stream[g.Offset:g.Offset+g.Len])
 		return err
 	}
+	// The peer sends nothing more until the reader has opted in: the
+	// segments below go out after traffic or script made the opt-in.
+	onListener := r.c.Mode == scenario.Autolowat && s.OptInOnListener()
 	if s.Scripted() {
-		return r.script(reader, s.OptInBeforeData(), send)
+		return r.script(reader, onListener, send)
 	}
-	return r.traffic(reader, false, send)
+	return r.traffic(reader, !onListener, send)
 }
 
-// listen makes the listener the peer connects to; in autolowat mode the
-// opt-in is made on it, so that children, Fast Open ones included, have
-// the hook from their first byte. A scripted scenario opts in there only
-// when its autolowat step comes before any data; later, on the reader.
+// listen makes the listener the peer connects to. In autolowat mode the
+// opt-in is made on it only when data comes with the SYN (Fast Open), so
+// that the child has the hook from its first byte; every other case opts
+// in on the accepted socket, as the series' own test does.
 func (r *caseRun) listen(addr netip.Addr) (int, error) {
 	domain := unix.AF_INET
 	var sa unix.Sockaddr
@@ -151,7 +154,7 @@ func (r *caseRun) listen(addr netip.Addr) (int, error) {
 			return fail("TCP_FASTOPEN", err)
 		}
 	}
-	if s := r.c.Scenario; r.c.Mode == scenario.Autolowat && (!s.Scripted() || s.OptInBeforeData()) {
+	if r.c.Mode == scenario.Autolowat && r.c.Scenario.OptInOnListener() {
 		if err := optInAutolowat(ln); err != nil {
 			return fail("enable autolowat", err)
 		}

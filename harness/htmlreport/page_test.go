@@ -217,3 +217,21 @@ func TestBaselineSharedAxis(t *testing.T) {
 		t.Fatal("no case with a step on both sides to compare")
 	}
 }
+
+// A user's program whose SO_RCVLOWAT differs from the series' rule shows
+// where and by how much under its passing case, and a program without
+// BPF_F_CLONE says why Fast Open is unsupported.
+func TestPageRuleDifferences(t *testing.T) {
+	rep := &report.Report{Schema: report.Schema, Verdict: report.Pass,
+		BPF: &report.BPF{Loaded: true, Object: "/x/tcp_autolowat.bpf.o", NoChildState: "tcp_autolowat keeps no state for a child created with data"},
+		Scenarios: []report.Scenario{{Name: "many-small-frames", Family: "ipv4", Mode: "autolowat", Verdict: report.Pass,
+			RuleDifferences: []string{"step 1 after the read: 4, the series' rule says 8 (-4)"}}}}
+	page := render(t, Input{Top: Run{Dir: "x", Report: rep}})
+	for _, want := range []string{"SO_RCVLOWAT differs from the series' rule (not a kernel failure)",
+		"<li>step 1 after the read: 4, the series&#39; rule says 8 (-4)</li>",
+		"<th>Fast Open</th><td>unsupported: tcp_autolowat keeps no state for a child created with data</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

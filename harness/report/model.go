@@ -90,6 +90,10 @@ type BPF struct {
 	Log    string `json:"log,omitempty"`
 	// Note says why they were not loaded at all (a kernel without the hook).
 	Note string `json:"note,omitempty"`
+	// NoChildState says why the programs give a listener's children no
+	// state (their socket storage is not BPF_F_CLONE): the Fast Open
+	// autolowat cases are unsupported with it.
+	NoChildState string `json:"no_child_state,omitempty"`
 }
 
 // BPFProgram is one program of an object and how it is attached.
@@ -149,6 +153,10 @@ type Scenario struct {
 	PartialReads  int `json:"partial_reads"`
 	// Rcvlowat lists SO_RCVLOWAT as the reader saw it after every step.
 	Rcvlowat []int `json:"rcvlowat,omitempty"`
+	// RuleDifferences says where, and by how much, a program of the
+	// user's set SO_RCVLOWAT to other values than the series' rule. It
+	// decides nothing: the wake-ups do.
+	RuleDifferences []string `json:"rule_differences,omitempty"`
 
 	Checks       []Check `json:"checks"`
 	FailedChecks []Check `json:"failed_checks,omitempty"`

@@ -581,3 +581,18 @@ func TestGoldenSummaryRealRuns(t *testing.T) {
 		})
 	}
 }
+
+// A user's program whose SO_RCVLOWAT differs from the series' rule is a
+// note under a passing scenario, never a FAIL line.
+func TestSummaryRuleDifferences(t *testing.T) {
+	r := &report.Report{Scenarios: []report.Scenario{{Name: "many-small-frames", Family: "ipv4", Mode: "autolowat", Verdict: report.Pass,
+		RuleDifferences: []string{"step 1 after the read: 4, the series' rule says 8 (-4)", "step 7 after the read: 4, the series' rule says 8 (-4)"}}}}
+	r.Finish()
+	var buf bytes.Buffer
+	r.Summary(&buf, report.SummaryOptions{})
+	out := buf.String()
+	want := "note many-small-frames/ipv4/autolowat: SO_RCVLOWAT differs from the series' rule, not a kernel failure: step 1 after the read: 4, the series' rule says 8 (-4) (and 1 more)\n"
+	if !strings.Contains(out, want) || strings.Contains(out, "FAIL") || !strings.Contains(out, "verdict: pass") {
+		t.Errorf("summary:\n%s\nwant the line %q", out, want)
+	}
+}

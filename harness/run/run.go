@@ -201,6 +201,17 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	if k.Modules != "" {
 		plan.ModulesList = image.GuestLoadList
 	}
+	if rep.BPF != nil && rep.BPF.Object != "" {
+		// Decided from the object, before booting: Fast Open needs state
+		// that follows a listener's opt-in to its child.
+		if rep.BPF.NoChildState, err = bpfprog.NoChildState(rep.BPF.Object); err != nil {
+			return fail(err)
+		}
+		plan.NoChildState = rep.BPF.NoChildState
+		if plan.NoChildState != "" {
+			say("bpf: Fast Open autolowat cases are unsupported: %s", plan.NoChildState)
+		}
+	}
 	planJSON, err := json.Marshal(plan)
 	if err != nil {
 		return fail(err)
@@ -332,7 +343,10 @@ func compileSource(ctx context.Context, o Options, tree string, k kernel.Kernel,
 	if err != nil {
 		return nil, err
 	}
-	say("bpf: %s", c.Object)
+	say("bpf: %s (vmlinux.h with %d kfunc prototypes: %s)", c.Object, c.Kfuncs, c.KfuncsFrom)
+	if len(c.KfuncsLeftOut) > 0 {
+		say("bpf: prototypes left out, the program declares them itself: %s", strings.Join(c.KfuncsLeftOut, ", "))
+	}
 	// The source in a worktree is gone after the run; name it as given.
 	return &report.BPF{Source: o.BPFSource, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
 }
@@ -381,7 +395,13 @@ func bpfReport(b *report.BPF, evs []trace.Event, feats []report.Feature) *report
 	if b != nil {
 		b.Note = "not loaded: the kernel lacks the hook the autolowat programs need"
 		for _, f := range feats {
-			if !f.Value && f.Reason != "" {
+			if f.Name == features.TCPOps && f.Value {
+				b.Note = "not loaded: " + features.TCPOpsRevision + " (" + f.Reason + ")"
+				return b
+			}
+		}
+		for _, f := range feats {
+			if !f.Value && f.Reason != "" && f.Name != features.TCPOps {
 				b.Note += "; " + f.Reason
 			}
 		}

@@ -339,6 +339,10 @@ type Plan struct {
 	ModulesList string `json:"modules_list,omitempty"`
 	// StepTimeoutMS bounds each blocking socket call in the guest.
 	StepTimeoutMS int `json:"step_timeout_ms"`
+	// NoChildState, when set, says why the user's programs keep no state
+	// for a child of a listener; the autolowat cases that opt in on the
+	// listener (Fast Open) are then unsupported with this reason.
+	NoChildState string `json:"no_child_state,omitempty"`
 }
 
 // PlanPath is where the plan lives in the guest.

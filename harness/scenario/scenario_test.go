@@ -321,3 +321,38 @@ func TestExpandMatchesCaseID(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// The opt-in goes on the listener only where data comes before accept():
+// the Fast Open scenarios, and a scripted one whose autolowat step comes
+// before its SYN data. Everything else opts in on the accepted socket.
+func TestOptInOnListener(t *testing.T) {
+	var listener []string
+	for _, s := range All() {
+		if s.OptInOnListener() {
+			listener = append(listener, s.Name)
+		}
+		if s.OptInOnListener() != (s.Path == PathFastOpen) {
+			t.Errorf("%s (%s): on the listener %v", s.Name, s.Path, s.OptInOnListener())
+		}
+	}
+	if len(listener) != 4 {
+		t.Errorf("on the listener: %v, want the four Fast Open scenarios", listener)
+	}
+	f := Frame{Header: 4, Payload: 20}
+	syn := Step{Kind: StepSegment, Segment: Segment{Offset: 0, Len: 32, SynData: true}}
+	plain := Step{Kind: StepSegment, Segment: Segment{Offset: 0, Len: 32}}
+	on := Step{Kind: StepAutolowat}
+	for _, tt := range []struct {
+		steps []Step
+		want  bool
+	}{
+		{[]Step{on, syn}, true},
+		{[]Step{syn, on}, false},
+		{[]Step{on, plain}, false},
+	} {
+		s := Scenario{Name: "x", Path: PathFastOpen, Frames: []Frame{f}, Script: tt.steps}
+		if got := s.OptInOnListener(); got != tt.want {
+			t.Errorf("steps %v: on the listener %v, want %v", tt.steps, got, tt.want)
+		}
+	}
+}

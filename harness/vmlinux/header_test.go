@@ -22,11 +22,11 @@ func TestWriteHeader(t *testing.T) {
 	w := gzip.NewWriter(&b)
 	w.Write(kernel)
 	w.Close()
-	h, err := WriteHeader(context.Background(), bzImage(t, b.Bytes(), false), t.TempDir())
+	hdr, err := WriteHeader(context.Background(), bzImage(t, b.Bytes(), false), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(h)
+	got, err := os.ReadFile(hdr.Path)
 	if err != nil {
 		t.Fatal(err)
 	}

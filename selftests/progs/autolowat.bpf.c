@@ -8,9 +8,10 @@
  * host byte order, then header_len + payload_len bytes. Opt-in per socket
  * with setsockopt(fd, 0xdeadbeef, 0x8badf00d, &one, 4).
  *
- * Rule: with complete frames unread, rcvlowat covers them all; otherwise it
- * covers the frame being received if its descriptor is known, else the
- * descriptor; on a parse error the hook is turned off and rcvlowat is 1.
+ * Rule, the series' (its selftest program's): with complete frames unread,
+ * rcvlowat covers them all; otherwise it covers the frame being received if
+ * its descriptor is known, else a whole descriptor (8 bytes, however much of
+ * it was read); on a parse error the hook is turned off and rcvlowat is 1.
  *
  * The op and flag values come from the loader (read from the kernel's BTF),
  * because the uapi enum that holds them is anonymous and newer than the
@@ -52,11 +53,19 @@ struct state {
 	__u8 failed;
 };
 
+/* CLONE: a listener's opt-in carries to its children, which Fast Open
+ * needs: SYN data is queued before accept() returns. The end-to-end tests
+ * build it without (-DAUTOLOWAT_NO_CLONE), as the series' own program is,
+ * to prove that every other case opts in on the accepted socket. */
+#ifdef AUTOLOWAT_NO_CLONE
+#define STATE_FLAGS BPF_F_NO_PREALLOC
+#else
+#define STATE_FLAGS (BPF_F_NO_PREALLOC | BPF_F_CLONE)
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	/* CLONE: a listener's opt-in carries to its children, which Fast
-	 * Open needs: SYN data is queued before accept() returns. */
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__uint(map_flags, STATE_FLAGS);
 	__type(key, int);
 	__type(value, struct state);
 } states SEC(".maps");
@@ -128,19 +137,15 @@ static __always_inline int parse(struct bpf_sock_ops *skops, struct state *st,
 	return before(st->parsed, end) ? -1 : 0;
 }
 
+/* target is the series' rule, as its own tcp_autolowat program has it. */
 static __always_inline int target(struct state *st, __u32 copied)
 {
-	__u32 want;
-
 	if (st->any_complete && before(copied, st->complete_end))
-		want = st->complete_end;
-	else if (st->have == DESC_LEN)
-		want = st->frame_end;
-	else
-		want = st->frame_start + DESC_LEN;
-	if (!before(copied, want))
-		return 1;
-	return want - copied;
+		return st->complete_end - copied;
+	if (st->have == DESC_LEN && before(copied, st->frame_end))
+		return st->frame_end - copied;
+	/* A whole descriptor, even when the reader took part of it. */
+	return DESC_LEN;
 }
 
 SEC("sockops")

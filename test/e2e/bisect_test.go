@@ -51,8 +51,8 @@ func synthHistory(t *testing.T, tree string) (commits []string) {
 	me := []string{"GIT_AUTHOR_NAME=harness", "GIT_AUTHOR_EMAIL=harness@localhost", "GIT_AUTHOR_DATE=" + when}
 
 	patches, _ := filepath.Glob("../../selftests/series/rcvq-6.12/000[1-9]-*.patch")
-	if len(patches) != 7 {
-		t.Fatalf("%d patches in rcvq-6.12, want 7", len(patches))
+	if len(patches) != 8 {
+		t.Fatalf("%d patches in rcvq-6.12, want 8", len(patches))
 	}
 	for _, p := range patches {
 		mail, err := os.ReadFile(p)
@@ -117,7 +117,8 @@ func TestE2EBisect(t *testing.T) {
 	tree := linuxTree(t)
 	before := treeState(t, tree)
 	commits := synthHistory(t, tree)
-	good, regression, tip := commits[6], commits[7], commits[8]
+	n := len(commits)
+	good, regression, tip := commits[n-3], commits[n-2], commits[n-1]
 	out := t.TempDir()
 	code, stdout, stderr := runHarness(t, "bisect", "--tree", tree, "--good", good, "--bad", tip,
 		"--scenario", "ofo-descriptor-last/ipv4/autolowat", "--profile", "minimal", "--out", out)

@@ -72,20 +72,11 @@ func bisectMain(bo run.BisectOptions) int {
 		return 2
 	}
 	o.Deadlines = driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
-	// Cheap checks before any output folder or checkout.
-	if err := run.CheckRun(*o); err != nil {
-		fmt.Fprintf(os.Stderr, "harness bisect: %v\n", err)
-		return 2
-	}
-	out, ok := claimOut("bisect", &o.Out, bo.Resume)
+	ctx, end, ok := begin("bisect", o, bo.Resume)
 	if !ok {
 		return 2
 	}
-	defer out.Close()
-	ctx := signalContext()
-	defer ctx.stop()
-	o.Progress = ctx.watch(os.Stderr, "standard error")
-	o.Command = os.Args
+	defer end()
 	rep, err := run.Bisect(ctx, bo)
 	if rep != nil {
 		rep.Print(os.Stdout)

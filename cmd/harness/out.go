@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/outdir"
+	"github.com/kernel-harness/harness/harness/run"
 )
 
 // claimOut takes the verb's output folder, after its options are checked:
@@ -28,4 +29,25 @@ func claimOut(verb string, out *string, keep bool) (d *outdir.Dir, ok bool) {
 	}
 	*out = d.Path
 	return d, true
+}
+
+// begin is the start every verb that boots shares, after its options
+// are parsed: the cheap checks, before anything is made; the output
+// folder claimed for this run (kept with keep, as bisect --resume needs);
+// signals caught; progress on standard error, whose closing stops the
+// run; and the command line for the reports. end undoes it; ok false
+// means exit 2, with the reason said.
+func begin(verb string, o *run.Options, keep bool) (ctx *runContext, end func(), ok bool) {
+	if err := run.CheckRun(*o); err != nil {
+		fmt.Fprintf(os.Stderr, "harness %s: %v\n", verb, err)
+		return nil, nil, false
+	}
+	out, ok := claimOut(verb, &o.Out, keep)
+	if !ok {
+		return nil, nil, false
+	}
+	ctx = signalContext()
+	o.Progress = ctx.watch(os.Stderr, "standard error")
+	o.Command = os.Args
+	return ctx, func() { ctx.stop(); out.Close() }, true
 }

@@ -106,20 +106,11 @@ func runMain(f *runFlags) int {
 	}
 	o.Append = strings.Fields(f.appendArgs)
 	o.Deadlines = driver.Deadlines{Boot: f.bootTimeout, Idle: f.idleTimeout, Run: f.total}
-	// Cheap checks before any output folder, build or boot.
-	if err := run.CheckRun(o); err != nil {
-		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
-		return 2
-	}
-	out, ok := claimOut("run", &o.Out, false)
+	ctx, end, ok := begin("run", &o, false)
 	if !ok {
 		return 2
 	}
-	defer out.Close()
-	ctx := signalContext()
-	defer ctx.stop()
-	o.Progress = ctx.watch(os.Stderr, "standard error")
-	o.Command = os.Args
+	defer end()
 	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
 
 	rep, err := run.Run(ctx, o)

@@ -65,20 +65,11 @@ be done.`,
 func selftestsMain(o run.SelftestsOptions, appendArgs string, boot, idle, total time.Duration) int {
 	o.Append = strings.Fields(appendArgs)
 	o.Deadlines = driver.Deadlines{Boot: boot, Idle: idle, Run: total}
-	// Cheap checks before any output folder, build or boot.
-	if err := run.CheckRun(o.Options); err != nil {
-		fmt.Fprintf(os.Stderr, "harness selftests: %v\n", err)
-		return 2
-	}
-	out, ok := claimOut("selftests", &o.Out, false)
+	ctx, end, ok := begin("selftests", &o.Options, false)
 	if !ok {
 		return 2
 	}
-	defer out.Close()
-	ctx := signalContext()
-	defer ctx.stop()
-	o.Progress = ctx.watch(os.Stderr, "standard error")
-	o.Command = os.Args
+	defer end()
 	finish := githubActions("selftests", &o.Options) // step summary and annotations, as harness run
 
 	rep, err := run.RunSelftests(ctx, o)

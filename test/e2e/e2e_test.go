@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -281,7 +282,8 @@ func TestE2EScenarioFileRefused(t *testing.T) {
 	os.WriteFile(bad, []byte("scenarios:\n  - name: x\n    path: ofo\n    frames: [{header: 1, payload: 1}]\n    sends: [10]\n"), 0o644)
 	out := t.TempDir()
 	code, _, stderr := runHarness(t, "run", "--kernel", k.Image, "--scenarios", bad, "--out", out)
-	if code != 2 || !strings.Contains(stderr, bad+": scenario 1") || !strings.Contains(stderr, "needs segments sent by the TCP peer") {
+	// The refusal names the file, line and column, and the scenario.
+	if code != 2 || !regexp.MustCompile(regexp.QuoteMeta(bad)+`:\d+:\d+: scenario 1`).MatchString(stderr) || !strings.Contains(stderr, "needs segments sent by the TCP peer") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "console.log")); err == nil {

@@ -156,7 +156,12 @@ func TestE2ESignals(t *testing.T) {
 			if len(tc.signals) > 1 {
 				// A QEMU that does not answer QMP's quit keeps the
 				// first stop going for seconds: the second signal
-				// comes while it does, as a user's second Ctrl-C.
+				// comes while it does, as a user's second Ctrl-C. The
+				// guest must be up first: a QEMU that KVM could not
+				// run is ended and replaced by one under TCG.
+				if !waitFor(2*time.Minute, func() bool { return strings.Contains(stderr.String(), "guest: up") }) {
+					t.Fatalf("the guest did not come up:\n%s", stderr.String())
+				}
 				for _, pid := range qemuOf(qemuDir) {
 					syscall.Kill(pid, syscall.SIGSTOP)
 				}

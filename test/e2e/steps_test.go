@@ -128,7 +128,8 @@ func TestE2EScriptRefused(t *testing.T) {
 	os.WriteFile(bad, []byte("scenarios:\n  - name: x\n    path: in-order\n    frames: [{header: 4, payload: 20}]\n    steps:\n      - send: 32\n      - poll: 2\n"), 0o644)
 	out := t.TempDir()
 	code, _, stderr := runHarness(t, "run", "--kernel", k.Image, "--scenarios", bad, "--out", out)
-	if code != 2 || !strings.Contains(stderr, bad+`: scenario 1: scenario "x": step 2 (poll): 2 ready: the epoll set holds only the reader`) {
+	// The refusal names the file and the step's line and column.
+	if code != 2 || !strings.Contains(stderr, bad+`:7:9: scenario 1: scenario "x": step 2 (poll): 2 ready: the epoll set holds only the reader`) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "console.log")); err == nil {

@@ -50,7 +50,7 @@ run-stock: deps build
 # Every test: unit tests, the BPF objects up to date, and the end-to-end
 # tests that boot Debian's 6.12 cloud kernel under QEMU.
 test: deps deps-build deps-bpf deps-selftests deps-report vet bpf-check
-	$(GO) test -count=1 -timeout 80m ./...
+	$(GO) test -count=1 -timeout 100m ./...
 
 # Unit tests only: no VM is booted, no kernel built or fetched (the
 # end-to-end tests skip under -short and say so).

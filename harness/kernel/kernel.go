@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -324,3 +325,25 @@ func ConfigOf(image, release string) string {
 
 // Config is the .config of k's image, or "" (ConfigOf).
 func (k Kernel) Config() string { return ConfigOf(k.Image, k.Release) }
+
+// OptionsOn reads a kernel's .config: the options it turns on, built in
+// (y) or as modules (m).
+func OptionsOn(config string) (map[string]bool, error) {
+	f, err := os.Open(config)
+	if err != nil {
+		return nil, fmt.Errorf("kernel config: %w", err)
+	}
+	defer f.Close()
+	on := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok && strings.HasPrefix(name, "CONFIG_") && (val == "y" || val == "m") {
+			on[name] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("kernel config %s: %w", config, err)
+	}
+	return on, nil
+}

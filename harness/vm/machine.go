@@ -1,10 +1,9 @@
 package vm
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
+
+	"github.com/kernel-harness/harness/harness/kernel"
 )
 
 // Machine types.
@@ -24,21 +23,9 @@ type Board struct {
 // q35's virtio-pci devices: it boots on microvm, over virtio-mmio, which
 // it needs then. Every other kernel boots on q35, the steadier under TCG.
 func BoardFor(config string) (Board, error) {
-	f, err := os.Open(config)
+	on, err := kernel.OptionsOn(config)
 	if err != nil {
 		return Board{}, err
-	}
-	defer f.Close()
-	on := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if ok && strings.HasPrefix(name, "CONFIG_") && (val == "y" || val == "m") {
-			on[name] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return Board{}, fmt.Errorf("%s: %w", config, err)
 	}
 	if on["CONFIG_PCI"] {
 		return Board{Type: Q35, NoACPI: !on["CONFIG_ACPI"], Why: "its config has PCI"}, nil

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,7 @@ func TestBoardFor(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
 	}
-	if _, err := BoardFor(filepath.Join(dir, "none")); !os.IsNotExist(err) {
+	if _, err := BoardFor(filepath.Join(dir, "none")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing config: %v, want not exist", err)
 	}
 }

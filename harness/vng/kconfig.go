@@ -1,10 +1,10 @@
 package vng
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/kernel"
 )
 
 // Needs are the options without which vng cannot boot a kernel: its
@@ -36,21 +36,9 @@ type Fit struct {
 
 // CheckConfig reads a kernel's .config for what vng needs.
 func CheckConfig(path string) (Fit, error) {
-	f, err := os.Open(path)
+	on, err := kernel.OptionsOn(path)
 	if err != nil {
-		return Fit{}, fmt.Errorf("kernel config: %w", err)
-	}
-	defer f.Close()
-	on := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if ok && strings.HasPrefix(name, "CONFIG_") && (val == "y" || val == "m") {
-			on[name] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return Fit{}, fmt.Errorf("kernel config %s: %w", path, err)
+		return Fit{}, err
 	}
 	fit := Fit{Config: path, NoBlock: !on["CONFIG_BLOCK"], NoVirtioFS: !on["CONFIG_VIRTIO_FS"], NoACPI: !on["CONFIG_ACPI"]}
 	for _, n := range Needs {

@@ -52,6 +52,8 @@ func TestReportsValidate(t *testing.T) {
 	real, _ := filepath.Glob("../htmlreport/testdata/*/report.json")
 	more, _ := filepath.Glob("../htmlreport/testdata/*/*/report.json")
 	mine, _ := filepath.Glob("testdata/real-*.report.json")
+	gha, _ := filepath.Glob("../ghactions/testdata/real-*.json")
+	mine = append(mine, gha...)
 	files = append(append(append(files, real...), more...), mine...)
 	if len(real) == 0 {
 		t.Fatal("no real run's report.json to check")

@@ -73,7 +73,7 @@ func dial(family string, timeout time.Duration) (*conn, error) {
 	// Nagle would hold back small sends and merge them: each send must
 	// reach the reader as the scenario cut it.
 	unix.SetsockoptInt(c.writer, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if err = unix.Connect(c.writer, addr(port)); err != nil {
+	if err = connect(c.writer, addr(port), timeout); err != nil {
 		return fail("connect", err)
 	}
 	if c.reader, _, err = unix.Accept4(c.listener, unix.SOCK_CLOEXEC); err != nil {
@@ -107,4 +107,35 @@ func linkUp(name string, mtu int) error {
 		return fmt.Errorf("bring %s up: %w", name, err)
 	}
 	return nil
+}
+
+// connect connects fd to sa. A signal (the Go runtime's own preemption)
+// can interrupt a blocking connect with EINTR while the handshake goes
+// on in the kernel: then wait for it to finish and take its result.
+func connect(fd int, sa unix.Sockaddr, timeout time.Duration) error {
+	err := unix.Connect(fd, sa)
+	if err != unix.EINTR {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(pfd, int(time.Until(deadline).Milliseconds()))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		case n == 0:
+			return unix.ETIMEDOUT
+		}
+		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soErr != 0 {
+			return unix.Errno(soErr)
+		}
+		return nil
+	}
 }

@@ -14,10 +14,13 @@ all: build
 deps:
 	@scripts/deps qemu-system-x86 kmod
 
-# Packages to build kernels (harness build, run --tree) and the 6.12 source
-# tree the build tests use.
+# Packages to build kernels (harness build, run --tree). The bundled
+# example's Linux 7.3 source comes from Debian's trixie-backports through
+# a private apt configuration in the cache (scripts/debian-package), so
+# the machine's apt sources stay as they are; debian-archive-keyring
+# checks its signatures.
 deps-build:
-	@scripts/deps build-essential flex bison bc libelf-dev libssl-dev ccache pahole git linux-source-6.12
+	@scripts/deps build-essential flex bison bc libelf-dev libssl-dev ccache pahole git debian-archive-keyring xz-utils
 
 # More packages to regenerate the BPF objects, and for --bpf-source.
 deps-bpf:
@@ -35,12 +38,13 @@ deps-report:
 build:
 	$(GO) build -trimpath -ldflags "-X github.com/kernel-harness/harness/harness/version.Stamped=$(VERSION)" -o $(BIN) ./cmd/harness
 
-# The main job, on the bundled example: a git tree of Debian's 6.12
-# source (made once, in the cache), our port of the series applied in the
-# harness's worktree, the kernel built (or taken from the cache), booted,
-# and every scenario run; it fails if the series' hook was not exercised.
+# The main job, on the bundled example: a git tree of Debian's Linux 7.3
+# source (fetched and made once, in the cache), our port of the series
+# applied in the harness's worktree, the kernel built (or taken from the
+# cache), booted, and every scenario run; it fails if the series' hook
+# was not exercised.
 run: deps deps-build build
-	$(BIN) run --tree "$$(scripts/example-tree)" --series selftests/series/rcvq-6.12 --require-hook
+	tree=$$(scripts/example-tree 7.3) && $(BIN) run --tree "$$tree" --series selftests/series/rcvq-7.3 --require-hook
 
 # The quick look: every scenario on Debian's prebuilt kernel, which has no
 # hook (the autolowat cases are unsupported), in about a minute.

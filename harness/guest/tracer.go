@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/selftests/progs"
 )
@@ -38,7 +39,7 @@ type tracer struct {
 var (
 	requiredTracing = map[string]string{"trace_wake": "sock_def_readable", "trace_setlowat": "tcp_set_rcvlowat"}
 	optionalTracing = map[string]string{
-		"trace_rcvq":     "bpf_skops_rcvlowat",
+		"trace_rcvq":     "__cgroup_bpf_run_filter_sock_ops",
 		"enter_ofo":      "tcp_ofo_queue",
 		"leave_ofo":      "tcp_ofo_queue",
 		"enter_fastopen": "tcp_fastopen_add_skb",
@@ -65,6 +66,16 @@ func startTracer(kernel *btf.Spec) (*tracer, error) {
 		if kernel.TypeByName(fn, &f) != nil {
 			delete(spec.Programs, name)
 		}
+	}
+	// RCVQ callbacks are traced only on a kernel with the series' op and
+	// entry (bpf_skops_rcvlowat, what makes the rcvq-path check run).
+	set := features.ProbeSpec(kernel)
+	op, _ := set.Get(features.RcvqOp)
+	entry, _ := set.Get(features.RcvqEntry)
+	if !op.Value || !entry.Value {
+		delete(spec.Programs, "trace_rcvq")
+	} else if err := spec.Variables["rcvq_op"].Set(uint32(op.Number)); err != nil {
+		return nil, fmt.Errorf("tracer: set rcvq_op: %w", err)
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
 	if err != nil {

@@ -150,18 +150,31 @@ int BPF_PROG(leave_fastopen, struct sock *sk)
 	return 0;
 }
 
-/* bpf_skops_rcvlowat() is the series' single entry to the RCVQ callback;
- * at its exit the program has run, so sk_rcvlowat is its decision. */
-SEC("fexit/bpf_skops_rcvlowat")
-int BPF_PROG(trace_rcvq, struct sock *sk, struct sk_buff *skb)
+/* BPF_SOCK_OPS_RCVQ_CB's value in the running kernel, set by the agent
+ * from its BTF; the tracer traces RCVQ callbacks only where it is set. */
+const volatile __u32 rcvq_op = 0;
+
+/* Every RCVQ callback runs the cgroup's SOCK_OPS programs through
+ * __cgroup_bpf_run_filter_sock_ops(). The series' own entry,
+ * bpf_skops_rcvlowat(), is not where to trace it: it is small enough for
+ * gcc to inline into its callers in tcp_input.c (7.3 does), which leaves
+ * only the out-of-line calls from tcp.c and tcp_fastopen.c traceable. At
+ * the exit the program has run, so sk_rcvlowat is its decision. */
+SEC("fexit/__cgroup_bpf_run_filter_sock_ops")
+int BPF_PROG(trace_rcvq, struct sock *sk, struct bpf_sock_ops_kern *skops, int atype, int ret)
 {
-	__u64 cookie = watched_cookie(sk);
 	__u64 key = (__u64)sk;
 	struct tcp_skb_cb cb = {};
 	__u32 path = PATH_RECVMSG, len = 0, *in;
+	struct sk_buff *skb;
+	__u64 cookie;
 
+	if (!rcvq_op || BPF_CORE_READ(skops, op) != rcvq_op)
+		return 0;
+	cookie = watched_cookie(sk);
 	if (!cookie)
 		return 0;
+	skb = BPF_CORE_READ(skops, skb);
 	if (skb) {
 		bpf_core_read(&cb, sizeof(cb), &skb->cb);
 		len = BPF_CORE_READ(skb, len);

@@ -41,6 +41,7 @@ const (
 	TracerProgTraceSetlowat = "trace_setlowat"
 	TracerProgTraceWake     = "trace_wake"
 	TracerVarLost           = "lost"
+	TracerVarRcvqOp         = "rcvq_op"
 	TracerVarUnusedKevent   = "unused_kevent"
 )
 
@@ -110,6 +111,7 @@ type TracerMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type TracerVariableSpecs struct {
 	Lost         *ebpf.VariableSpec `ebpf:"lost"`
+	RcvqOp       *ebpf.VariableSpec `ebpf:"rcvq_op"`
 	UnusedKevent *ebpf.VariableSpec `ebpf:"unused_kevent"`
 }
 
@@ -153,6 +155,7 @@ func (m *TracerMaps) Close() error {
 // It can be passed to LoadTracerObjects or ebpf.CollectionSpec.LoadAndAssign.
 type TracerVariables struct {
 	Lost         *ebpf.Variable `ebpf:"lost"`
+	RcvqOp       *ebpf.Variable `ebpf:"rcvq_op"`
 	UnusedKevent *ebpf.Variable `ebpf:"unused_kevent"`
 }
 

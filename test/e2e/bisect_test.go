@@ -50,9 +50,12 @@ func synthHistory(t *testing.T, tree string) (commits []string) {
 	}
 	me := []string{"GIT_AUTHOR_NAME=harness", "GIT_AUTHOR_EMAIL=harness@localhost", "GIT_AUTHOR_DATE=" + when}
 
-	patches, _ := filepath.Glob("../../selftests/series/rcvq-6.12/000[1-9]-*.patch")
-	if len(patches) != 8 {
-		t.Fatalf("%d patches in rcvq-6.12, want 8", len(patches))
+	patches, _ := filepath.Glob("../../selftests/series/" + port + "/00[0-9][0-9]-*.patch")
+	if len(patches) > 0 && strings.Contains(patches[0], "/0000-") {
+		patches = patches[1:] // the cover letter
+	}
+	if len(patches) != portPatches {
+		t.Fatalf("%d patches in %s, want %d", len(patches), port, portPatches)
 	}
 	for _, p := range patches {
 		mail, err := os.ReadFile(p)
@@ -74,7 +77,7 @@ func synthHistory(t *testing.T, tree string) (commits []string) {
 			case "Date":
 				author = append(author, "GIT_AUTHOR_DATE="+v)
 			case "Subject":
-				subject = strings.TrimSpace(strings.TrimPrefix(v, "[PATCH 6.12"))
+				subject = strings.TrimSpace(strings.TrimPrefix(v, "[PATCH "+portVersion))
 				if i := strings.Index(subject, "] "); i >= 0 {
 					subject = subject[i+2:]
 				}

@@ -17,7 +17,7 @@ import (
 func TestE2EBPFSource(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	scenarios := "^(split-frame|ofo-descriptor-last|fastopen-descriptor-in-syn)$"
 	out := t.TempDir()
 	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--scenario", scenarios,
@@ -85,7 +85,7 @@ func checkOwnProgram(t *testing.T, rep report.Report, cases int) {
 func TestE2EBPFRejected(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	src, _ := filepath.Abs("testdata/bpf/rejected.bpf.c")
 	out := t.TempDir()
 	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--scenario", "^split-frame$",

@@ -40,8 +40,8 @@ func readReport(t testing.TB, dir string) report.Report {
 	return rep
 }
 
-// TestE2EBuildSeries applies our 6.12 port of the RCVQ hook to Debian's
-// 6.12 tree, builds it with the minimal profile (or takes it from the
+// TestE2EBuildSeries applies our 7.3 port of the RCVQ hook to Debian's
+// 7.3 tree, builds it with the minimal profile (or takes it from the
 // cache), boots it, and checks from inside the guest that the series is
 // there: the probe finds the op, the flag and the kfunc, and every
 // autolowat check passes, with fewer wake-ups than the stock behaviour
@@ -51,7 +51,7 @@ func TestE2EBuildSeries(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
 	before := treeState(t, tree)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 
 	for i, wantHit := range []bool{false, true} {
 		out := t.TempDir()
@@ -61,7 +61,7 @@ func TestE2EBuildSeries(t *testing.T) {
 		}
 		rep := readReport(t, out)
 		b := rep.Build
-		if b == nil || b.Series == nil || len(b.Series.Patches) != 8 {
+		if b == nil || b.Series == nil || len(b.Series.Patches) != portPatches {
 			t.Fatalf("run %d: build section %+v", i+1, b)
 		}
 		for _, p := range b.Series.Patches {
@@ -69,7 +69,7 @@ func TestE2EBuildSeries(t *testing.T) {
 				t.Errorf("run %d: patch %d/%d %q %s", i+1, p.Number, p.Total, p.Subject, p.State)
 			}
 		}
-		if b.Base == "" || b.BaseSubject != "Linux 6.12 (Debian linux-source-6.12)" || b.Profile != "minimal" {
+		if b.Base == "" || !strings.HasPrefix(b.BaseSubject, "Linux "+portVersion+" (Debian linux-source-"+portVersion+" ") || b.Profile != "minimal" {
 			t.Errorf("run %d: build %+v", i+1, b)
 		}
 		if i == 1 && b.CacheHit != wantHit {
@@ -109,7 +109,7 @@ func TestE2EBuildSeries(t *testing.T) {
 func TestE2ENegativeControl(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12-no-ofo")
+	series, _ := filepath.Abs("../../selftests/series/" + port + "-no-ofo")
 	out := t.TempDir()
 	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--profile", "minimal", "--out", out)
 	if code != 1 {
@@ -142,7 +142,7 @@ func TestE2ENegativeControl(t *testing.T) {
 func TestE2EBaseline(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	out := t.TempDir()
 	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--baseline", "--out", out)
 	if code != 0 {

@@ -20,7 +20,7 @@ import (
 func BenchmarkCachedTree(b *testing.B) {
 	needQEMU(b)
 	tree := linuxTree(b)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	filter := []string{"--scenario", "^one-frame-per-send$"}
 	tree1 := append([]string{"run", "--tree", tree, "--series", series, "--profile", "minimal"}, filter...)
 	code, _, stderr := runHarness(b, append(tree1, "--out", b.TempDir())...)

@@ -22,7 +22,7 @@ func BenchmarkCcacheElsewhere(b *testing.B) {
 		b.Skip("ccache is not installed: run make deps-build")
 	}
 	tree := linuxTree(b)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	ccacheDir := b.TempDir()
 	stats := func() (hits, misses int) {
 		cmd := exec.Command("ccache", "--print-stats")

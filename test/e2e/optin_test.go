@@ -29,7 +29,7 @@ func TestE2EOptInOnAcceptedSocket(t *testing.T) {
 		t.Skip("clang is not installed: make deps-bpf")
 	}
 	tree := linuxTree(t)
-	series, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	series, _ := filepath.Abs("../../selftests/series/" + port)
 	obj := filepath.Join(t.TempDir(), "autolowat-noclone.bpf.o")
 	// As selftests/progs/gen.go builds it, with the one flag off.
 	cmd := exec.Command(clang, "-O2", "-g", "-Wall", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu",

@@ -23,7 +23,7 @@ import (
 // bench-selftests; it ends with a table.
 func BenchmarkSelftestsBuild(b *testing.B) {
 	tree := linuxTree(b)
-	portDir, _ := filepath.Abs("../../selftests/series/rcvq-6.12")
+	portDir, _ := filepath.Abs("../../selftests/series/" + port)
 	code, stdout, stderr := runHarness(b, "build", "--tree", tree, "--series", portDir, "--profile", "selftests", "--out", b.TempDir())
 	if code != 0 {
 		b.Fatalf("harness build --profile selftests: exit %d\n%s", code, stderr)

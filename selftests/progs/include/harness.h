@@ -44,6 +44,7 @@ struct tcp_skb_cb {
 
 struct bpf_sock_ops_kern {
 	struct sock *sk;
+	__u8 op;
 	struct sk_buff *skb;
 } PRESERVE;
 

@@ -120,13 +120,13 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	// generated skeletons relative to it: make, in the selftests folder,
 	// would find no rule for them on the next build without the vpath.
 	//
-	// CLANG_CFLAGS keeps the Makefile's own value and adds -mcpu=v3: the
-	// tests' programs get it on their own command line, but Linux 7.3's
-	// libarena is built with what clang defaults to, v3 only from LLVM 20
-	// on, and Debian 12's clang-19 then fails on its 32-bit atomics
-	// ("unsupported atomic operation, please use 64 bit version").
+	// CLANG_CFLAGS keeps the Makefile's own value and adds -mcpu=v4:
+	// Linux 7.3's libarena is built with what clang defaults to (v3 only
+	// from LLVM 20 on), and Debian 12's clang-19 then fails on its 32-bit
+	// atomics and signed divisions. The tests' programs name -mcpu=v3
+	// after it on their own command line, so they keep v3.
 	args := []string{"-k", "--eval=vpath %.h " + out, "-C", filepath.Join(o.Tree, "tools/testing/selftests/bpf"), jobs,
-		"OUTPUT=" + out, "VMLINUX_BTF=" + btfFile, "CLANG=" + clang, "CLANG_CFLAGS=$(CLANG_SYS_INCLUDES) -mcpu=v3",
+		"OUTPUT=" + out, "VMLINUX_BTF=" + btfFile, "CLANG=" + clang, "CLANG_CFLAGS=$(CLANG_SYS_INCLUDES) -mcpu=v4",
 		"TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin}
 	res := Result{TestProgs: bin, Dir: out}
 	err = o.make(ctx, log, m, "test_progs", args...)

@@ -152,10 +152,27 @@ func TestFailureFiles(t *testing.T) {
 	if !f.others {
 		t.Error("a program's error passed for a test's")
 	}
+	// A program calling a kfunc vmlinux.h does not declare (pahole 1.24)
+	// is the program's failure, and so are its errors that follow.
+	g := failure{tests: map[string]string{}}
+	for _, line := range []string{
+		"progs/cgroup_iter_memcg.c:23:10: error: call to undeclared function 'bpf_get_mem_cgroup'; ISO C99 and later do not support implicit function declarations [-Wimplicit-function-declaration]",
+		"progs/cgroup_iter_memcg.c:23:8: error: incompatible integer to pointer conversion assigning to 'struct mem_cgroup *' from 'int' [-Wint-conversion]",
+		"make: *** [Makefile:727: /out/cgroup_iter_memcg.bpf.o] Error 1",
+	} {
+		g.add(line)
+	}
+	if g.others || len(g.tests) != 1 || g.tests["progs/cgroup_iter_memcg.c"] == "" {
+		t.Errorf("undeclared kfunc: %+v", g)
+	}
 	tree := t.TempDir()
 	dir := filepath.Join(tree, "tools/testing/selftests/bpf/prog_tests")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "bpf_attr_size.c"), []byte("void test_bpf_attr_size(void)\n{\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "cgroup_iter_memcg.c"), []byte("#include \"cgroup_iter_memcg.skel.h\"\nvoid test_cgroup_iter_memcg(void)\n{\n}\n"), 0o644)
+	if u := skeletonUsers(tree, "progs/cgroup_iter_memcg.c"); len(u) != 1 || u[0] != "prog_tests/cgroup_iter_memcg.c" {
+		t.Errorf("users of cgroup_iter_memcg's skeleton: %v", u)
+	}
 	if chosen(tree, "prog_tests/bpf_attr_size.c", []string{"tcp_hdr_options"}) {
 		t.Error("bpf_attr_size.c chosen by -t tcp_hdr_options")
 	}

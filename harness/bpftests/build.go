@@ -136,8 +136,22 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	// without it, in the harness's own worktree, and the report says so.
 	var be *BuildError
 	if errors.As(err, &be) && len(be.Tests) > 0 && !be.Others {
+		drop := map[string]string{}
 		for file, first := range be.Tests {
-			if chosen(o.Tree, file, o.Tests) {
+			drop[file] = first
+			// A program that does not compile (one calling kfuncs that
+			// Debian 12's pahole leaves out of vmlinux.h) takes the
+			// tests that load its skeleton along.
+			if strings.HasPrefix(file, "progs/") {
+				for _, user := range skeletonUsers(o.Tree, file) {
+					if drop[user] == "" {
+						drop[user] = "uses " + file + ", which does not compile: " + first
+					}
+				}
+			}
+		}
+		for file, first := range drop {
+			if strings.HasPrefix(file, "prog_tests/") && chosen(o.Tree, file, o.Tests) {
 				return Result{}, err
 			}
 			res.Dropped = append(res.Dropped, Dropped{File: file, Error: first})
@@ -173,6 +187,32 @@ func chosen(tree, file string, selectors []string) bool {
 // testError is a compiler error in a test file of prog_tests/.
 var testError = regexp.MustCompile(`(?:^|/)(prog_tests/[\w-]+\.c):\d+:(?:\d+:)? (?:fatal )?error: `)
 
+// progError is a compiler error in a program of progs/; undeclared is
+// the one such error a program is dropped for: a call to a kfunc that
+// vmlinux.h does not declare, because pahole before 1.26 (Debian 12 has
+// 1.24) writes no kfunc prototypes into the kernel's BTF. Any other
+// error in a program (a type the kernel's config left out) is the
+// build's, not the program's.
+var (
+	progError  = regexp.MustCompile(`(?:^|/)(progs/[\w-]+\.c):\d+:(?:\d+:)? (?:fatal )?error: `)
+	undeclared = regexp.MustCompile(`error: call to undeclared function '\w+'`)
+)
+
+// skeletonUsers are the test files of prog_tests/ that include the
+// skeleton of a program of progs/.
+func skeletonUsers(tree, prog string) []string {
+	dir := filepath.Join(tree, "tools/testing/selftests/bpf")
+	skel := `"` + strings.TrimSuffix(filepath.Base(prog), ".c") + `.skel.h"`
+	tests, _ := filepath.Glob(filepath.Join(dir, "prog_tests/*.c"))
+	var users []string
+	for _, t := range tests {
+		if b, err := os.ReadFile(t); err == nil && bytes.Contains(b, []byte(skel)) {
+			users = append(users, "prog_tests/"+filepath.Base(t))
+		}
+	}
+	return users
+}
+
 // failure is which files a failed build's errors were in.
 type failure struct {
 	tests  map[string]string
@@ -182,12 +222,19 @@ type failure struct {
 // add files an error line of the build: in a test file, make's own
 // lines about it, or anything else.
 func (f *failure) add(line string) {
+	p := progError.FindStringSubmatch(line)
 	switch m := testError.FindStringSubmatch(line); {
 	case m != nil:
 		if f.tests[m[1]] == "" {
 			f.tests[m[1]] = line
 		}
-	case strings.Contains(line, "*** ") && strings.Contains(line, ".test.o]"):
+	case p != nil && (f.tests[p[1]] != "" || undeclared.MatchString(line)):
+		// After its undeclared call, the program's other errors follow
+		// from it (the call's implicit int result).
+		if f.tests[p[1]] == "" {
+			f.tests[p[1]] = line
+		}
+	case strings.Contains(line, "*** ") && (strings.Contains(line, ".test.o]") || strings.Contains(line, ".bpf.o]")):
 	case strings.Contains(line, "not remade because of errors"):
 	default:
 		f.others = true

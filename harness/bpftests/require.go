@@ -9,7 +9,7 @@ import (
 	"github.com/kernel-harness/harness/harness/require"
 )
 
-// Requirements of Linux 6.12's tools/testing/selftests/bpf for
+// Requirements of Linux 6.12's and 7.3's tools/testing/selftests/bpf for
 // test_progs. bpftool is not among them: the Makefile builds its own
 // from the tree (tools/bpf/bpftool), as it does libbpf and
 // resolve_btfids.

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/guest"
-	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/version"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func isAgent() bool {
 	if os.Getpid() != 1 {
 		return false
 	}
-	_, err := os.Lstat(image.AgentMarker)
+	_, err := os.Lstat(wire.AgentMarker)
 	return err == nil
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Analyze returns one report scenario per case of the plan, in plan order.
@@ -18,14 +18,14 @@ import (
 // NeverStarted is the reason of a case the guest did not get to.
 const NeverStarted = "the guest never started this scenario"
 
-func Analyze(plan scenario.Plan, events []trace.Event, rcvqTraced bool) []report.Scenario {
-	byCase := map[string][]trace.Event{}
+func Analyze(plan scenario.Plan, events []wire.Event, rcvqTraced bool) []report.Scenario {
+	byCase := map[string][]wire.Event{}
 	own := true
 	for _, e := range events {
 		if e.Scenario != "" {
 			byCase[e.Scenario] = append(byCase[e.Scenario], e)
 		}
-		if e.Kind == trace.BPF && e.Name != "" {
+		if e.Kind == wire.BPF && e.Name != "" {
 			own = false // the guest loaded the user's object
 		}
 	}
@@ -38,9 +38,9 @@ func Analyze(plan scenario.Plan, events []trace.Event, rcvqTraced bool) []report
 
 // Step is what the reader saw after one send.
 type step struct {
-	send      trace.Event
-	poll      *trace.Event
-	recv      *trace.Event
+	send      wire.Event
+	poll      *wire.Event
+	recv      *wire.Event
 	kwakes    int // kernel wake-ups between the previous poll and this one
 	rcvqPaths []string
 	recvmsgs  int
@@ -48,18 +48,18 @@ type step struct {
 
 // own says the programs are the harness's; for the user's, SO_RCVLOWAT
 // values that differ from the series' rule are reported, not failed.
-func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced, own bool) report.Scenario {
+func analyzeCase(c scenario.Case, evs []wire.Event, rcvqTraced, own bool) report.Scenario {
 	s := c.Scenario
 	r := report.Scenario{Name: s.Name, Family: c.Family, Path: s.Path, Mode: c.Mode, Run: c.Run,
 		Frames: len(s.Frames), Sends: len(s.Steps()), Checks: []report.Check{}}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeNS < evs[j].TimeNS })
 
-	var start, end *trace.Event
+	var start, end *wire.Event
 	for i := range evs {
 		switch evs[i].Kind {
-		case trace.ScenarioStart:
+		case wire.ScenarioStart:
 			start = &evs[i]
-		case trace.ScenarioEnd:
+		case wire.ScenarioEnd:
 			end = &evs[i]
 		}
 	}
@@ -86,7 +86,7 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced, own bool) repor
 		return r
 	}
 	for _, e := range evs {
-		if e.Kind == trace.KernelLost {
+		if e.Kind == wire.KernelLost {
 			r.Checks = append(r.Checks, report.Check{Name: "trace-complete", Want: "0 events lost", Got: fmt.Sprintf("%d lost", e.Bytes)})
 		}
 	}
@@ -116,7 +116,7 @@ func analyzeCase(c scenario.Case, evs []trace.Event, rcvqTraced, own bool) repor
 // analyzeDerived measures and checks a case whose reader polls after
 // every step and reads all that is queued: what must hold is derived
 // from the frames and the steps.
-func analyzeDerived(c scenario.Case, r *report.Scenario, evs []trace.Event, initialLowat int, cookie uint64, rcvqTraced, own bool) {
+func analyzeDerived(c scenario.Case, r *report.Scenario, evs []wire.Event, initialLowat int, cookie uint64, rcvqTraced, own bool) {
 	s := c.Scenario
 	steps := collect(evs, cookie)
 	r.Rcvlowat = append(r.Rcvlowat, initialLowat)
@@ -132,7 +132,7 @@ func analyzeDerived(c scenario.Case, r *report.Scenario, evs []trace.Event, init
 		}
 		r.EpollinKernel += st.kwakes
 	}
-	var recvs []trace.Event
+	var recvs []wire.Event
 	for _, st := range steps {
 		if st.recv != nil {
 			recvs = append(recvs, *st.recv)
@@ -148,9 +148,9 @@ func analyzeDerived(c scenario.Case, r *report.Scenario, evs []trace.Event, init
 
 // readerOf finds the reader socket's cookie and SO_RCVLOWAT before the
 // first step, from the step-less rcvlowat event the guest sends first.
-func readerOf(evs []trace.Event) (initialLowat int, cookie uint64) {
+func readerOf(evs []wire.Event) (initialLowat int, cookie uint64) {
 	for _, e := range evs {
-		if e.Kind == trace.Rcvlowat && e.Step == 0 {
+		if e.Kind == wire.Rcvlowat && e.Step == 0 {
 			initialLowat, cookie = e.Lowat, e.Cookie
 		}
 	}
@@ -158,27 +158,27 @@ func readerOf(evs []trace.Event) (initialLowat int, cookie uint64) {
 }
 
 // collect folds the case's events into one step per send.
-func collect(evs []trace.Event, cookie uint64) (steps []*step) {
+func collect(evs []wire.Event, cookie uint64) (steps []*step) {
 	byStep := map[int]*step{}
 	var cur *step
 	pendingWakes := 0
-	var pendingRcvq []trace.Event
+	var pendingRcvq []wire.Event
 	for i := range evs {
 		e := evs[i]
 		// Kernel events of other sockets (a listener, a connection that
 		// fetched a Fast Open cookie) are not the reader's.
 		switch e.Kind {
-		case trace.KernelWake, trace.KernelRcvq, trace.KernelRcvlowat:
+		case wire.KernelWake, wire.KernelRcvq, wire.KernelRcvlowat:
 			if e.Cookie != cookie {
 				continue
 			}
 		}
 		switch e.Kind {
-		case trace.Send:
+		case wire.Send:
 			cur = &step{send: e}
 			byStep[e.Step] = cur
 			steps = append(steps, cur)
-		case trace.Poll:
+		case wire.Poll:
 			if st := byStep[e.Step]; st != nil {
 				st.poll = &evs[i]
 				st.kwakes, pendingWakes = pendingWakes, 0
@@ -187,13 +187,13 @@ func collect(evs []trace.Event, cookie uint64) (steps []*step) {
 				}
 				pendingRcvq = nil
 			}
-		case trace.Recv:
+		case wire.Recv:
 			if st := byStep[e.Step]; st != nil {
 				st.recv = &evs[i]
 			}
-		case trace.KernelWake:
+		case wire.KernelWake:
 			pendingWakes++
-		case trace.KernelRcvq:
+		case wire.KernelRcvq:
 			if e.Path == "recvmsg" {
 				if cur != nil {
 					cur.recvmsgs++
@@ -212,7 +212,7 @@ func collect(evs []trace.Event, cookie uint64) (steps []*step) {
 // step's sequence number (the peer's segments) an skb other than the one
 // just sent must have come off the out-of-order queue, and the first
 // step's skb came with the SYN when that step was the SYN's data.
-func enqueuePath(k, send trace.Event, first bool) string {
+func enqueuePath(k, send wire.Event, first bool) string {
 	if k.Path != "in-order" && k.Path != "unknown" && k.Path != "" {
 		return k.Path
 	}
@@ -232,7 +232,7 @@ func enqueuePath(k, send trace.Event, first bool) string {
 
 // partialReads counts reads that completed no frame: the reader was woken
 // and got only part of one.
-func partialReads(recvs []trace.Event, ends []int) int {
+func partialReads(recvs []wire.Event, ends []int) int {
 	n := 0
 	for _, rv := range recvs {
 		lo, hi := int(rv.Offset), int(rv.Offset)+rv.Bytes
@@ -253,7 +253,7 @@ func partialReads(recvs []trace.Event, ends []int) int {
 // checkStream checks the reads, in order, against the stream: every byte
 // read once, in order, and all of what the first sent steps made
 // deliverable read.
-func checkStream(s scenario.Scenario, sent int, recvs []trace.Event) []report.Check {
+func checkStream(s scenario.Scenario, sent int, recvs []wire.Event) []report.Check {
 	stream := s.Stream()
 	read := 0
 	intact := report.Check{Name: "bytes-intact", Pass: true, Want: "every byte read once, in order"}

@@ -9,55 +9,55 @@ import (
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // guest simulates a correct guest agent running one case: the events it
 // sends, stamped in the order the real agent stamps them. Kernel events
 // happen inside the write and the read, so they are stamped before the
 // send and recv events that follow those calls.
-func guest(c scenario.Case, rcvq bool) []trace.Event {
+func guest(c scenario.Case, rcvq bool) []wire.Event {
 	id := c.ID()
 	s := c.Scenario
 	stream := s.Stream()
 	want := Model(c)
-	var evs []trace.Event
+	var evs []wire.Event
 	now := int64(1_000_000)
-	emit := func(e trace.Event) {
+	emit := func(e wire.Event) {
 		now += 1000
 		e.TimeNS, e.Scenario = now, id
 		evs = append(evs, e)
 	}
-	emit(trace.Event{Kind: trace.ScenarioStart})
-	emit(trace.Event{Kind: trace.Rcvlowat, Cookie: 4242, Lowat: 1})
+	emit(wire.Event{Kind: wire.ScenarioStart})
+	emit(wire.Event{Kind: wire.Rcvlowat, Cookie: 4242, Lowat: 1})
 	sent, read := 0, 0
 	for i, n := range s.Sends {
 		step, w := i+1, want[i]
 		if rcvq {
-			emit(trace.Event{Kind: trace.KernelRcvq, Cookie: 4242, Path: scenario.PathInOrder})
+			emit(wire.Event{Kind: wire.KernelRcvq, Cookie: 4242, Path: scenario.PathInOrder})
 		}
 		if w.Ready {
 			// tcp_data_ready wakes the reader only when rcvlowat is met.
-			emit(trace.Event{Kind: trace.KernelWake, Cookie: 4242, Queued: sent + n - read})
+			emit(wire.Event{Kind: wire.KernelWake, Cookie: 4242, Queued: sent + n - read})
 		}
-		emit(trace.Event{Kind: trace.Send, Step: step, Offset: int64(sent), Bytes: n})
+		emit(wire.Event{Kind: wire.Send, Step: step, Offset: int64(sent), Bytes: n})
 		sent += n
 		ready := 0
 		if w.Ready {
 			ready = 1
 		}
-		emit(trace.Event{Kind: trace.Poll, Step: step, Ready: ready, Queued: sent - read, Lowat: w.LowatAfterSend})
+		emit(wire.Event{Kind: wire.Poll, Step: step, Ready: ready, Queued: sent - read, Lowat: w.LowatAfterSend})
 		if !w.Ready {
 			continue
 		}
 		if rcvq {
-			emit(trace.Event{Kind: trace.KernelRcvq, Cookie: 4242, Path: "recvmsg"})
+			emit(wire.Event{Kind: wire.KernelRcvq, Cookie: 4242, Path: "recvmsg"})
 		}
-		emit(trace.Event{Kind: trace.Recv, Step: step, Offset: int64(read), Bytes: sent - read,
+		emit(wire.Event{Kind: wire.Recv, Step: step, Offset: int64(read), Bytes: sent - read,
 			CRC32: crc32.ChecksumIEEE(stream[read:sent]), Lowat: w.LowatAfterRecv})
 		read = sent
 	}
-	emit(trace.Event{Kind: trace.ScenarioEnd, OK: true})
+	emit(wire.Event{Kind: wire.ScenarioEnd, OK: true})
 	return evs
 }
 
@@ -65,7 +65,7 @@ func mkCase(t *testing.T, name, mode string) scenario.Case {
 	return scenario.Case{Scenario: builtin(t, name), Family: scenario.IPv4, Mode: mode}
 }
 
-func analyzeOne(c scenario.Case, evs []trace.Event, rcvq bool) report.Scenario {
+func analyzeOne(c scenario.Case, evs []wire.Event, rcvq bool) report.Scenario {
 	return Analyze(scenario.Plan{Cases: []scenario.Case{c}}, evs, rcvq)[0]
 }
 
@@ -90,11 +90,11 @@ func findCheck(t *testing.T, r report.Scenario, name string) report.Check {
 
 // index finds the event of a kind at a step; for kernel events, which
 // carry no step, the first one after the send of that step's predecessor.
-func index(t *testing.T, evs []trace.Event, kind trace.Kind, step int) int {
+func index(t *testing.T, evs []wire.Event, kind wire.Kind, step int) int {
 	t.Helper()
 	seen := 0 // sends seen so far
 	for i, e := range evs {
-		if e.Kind == trace.Send {
+		if e.Kind == wire.Send {
 			seen = e.Step
 		}
 		if e.Kind != kind {
@@ -184,7 +184,7 @@ func TestAnalyzeCorrectAutolowat(t *testing.T) {
 // events arrive in and with other cases' events mixed in.
 func TestAnalyzeAllBuiltinsPass(t *testing.T) {
 	plan := scenario.Plan{Cases: scenario.Expand(scenario.Builtin(), nil)}
-	var evs []trace.Event
+	var evs []wire.Event
 	for _, c := range plan.Cases {
 		evs = append(evs, guest(c, true)...)
 	}
@@ -217,7 +217,7 @@ func TestAnalyzeNoWakeupCountAboveMSS(t *testing.T) {
 func TestAnalyzeMissingKernelWake(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Baseline)
 	evs := guest(c, false)
-	i := index(t, evs, trace.KernelWake, 3)
+	i := index(t, evs, wire.KernelWake, 3)
 	evs = slices.Delete(evs, i, i+1)
 	r := analyzeOne(c, evs, false)
 	wantFailed(t, r, "epollin-backed-by-kernel", "epollin-equals-kernel-wakeups")
@@ -232,7 +232,7 @@ func TestAnalyzeMissingKernelWake(t *testing.T) {
 func TestAnalyzeCorruptBytes(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Baseline)
 	evs := guest(c, false)
-	evs[index(t, evs, trace.Recv, 2)].CRC32 ^= 1
+	evs[index(t, evs, wire.Recv, 2)].CRC32 ^= 1
 	r := analyzeOne(c, evs, false)
 	wantFailed(t, r, "bytes-intact")
 	if ch := findCheck(t, r, "bytes-intact"); ch.Got != "step 2: bytes 3..8 differ from what was sent" {
@@ -247,7 +247,7 @@ func TestAnalyzeCorruptBytes(t *testing.T) {
 func TestAnalyzeReadAtWrongOffset(t *testing.T) {
 	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
 	evs := guest(c, false)
-	evs[index(t, evs, trace.Recv, 2)].Offset = 100
+	evs[index(t, evs, wire.Recv, 2)].Offset = 100
 	r := analyzeOne(c, evs, false)
 	wantFailed(t, r, "bytes-intact")
 	if ch := findCheck(t, r, "bytes-intact"); ch.Got != "step 2 read at offset 100, expected 124" {
@@ -260,9 +260,9 @@ func TestAnalyzeReadAtWrongOffset(t *testing.T) {
 func TestAnalyzeExtraEpollinAutolowat(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Autolowat)
 	evs := guest(c, false)
-	p := index(t, evs, trace.Poll, 1)
+	p := index(t, evs, wire.Poll, 1)
 	evs[p].Ready = 1
-	wake := trace.Event{Kind: trace.KernelWake, TimeNS: evs[p].TimeNS - 1, Scenario: c.ID(), Cookie: 4242}
+	wake := wire.Event{Kind: wire.KernelWake, TimeNS: evs[p].TimeNS - 1, Scenario: c.ID(), Cookie: 4242}
 	evs = slices.Insert(evs, p, wake)
 	r := analyzeOne(c, evs, false)
 	wantFailed(t, r, "epollin-per-frame")
@@ -276,14 +276,14 @@ func TestAnalyzeWrongLowat(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Autolowat)
 	tests := []struct {
 		name   string
-		mutate func(evs []trace.Event)
+		mutate func(evs []wire.Event)
 		got    string
 	}{
-		{"after send", func(evs []trace.Event) { evs[index(t, evs, trace.Poll, 2)].Lowat = 8 },
+		{"after send", func(evs []wire.Event) { evs[index(t, evs, wire.Poll, 2)].Lowat = 8 },
 			"step 2 after the send: 8, the series' rule says 232 (-224)"},
-		{"after read", func(evs []trace.Event) { evs[index(t, evs, trace.Recv, 5)].Lowat = 232 },
+		{"after read", func(evs []wire.Event) { evs[index(t, evs, wire.Recv, 5)].Lowat = 232 },
 			"step 5 after the read: 232, the series' rule says 8 (+224)"},
-		{"initial", func(evs []trace.Event) { evs[index(t, evs, trace.Rcvlowat, 0)].Lowat = 8 },
+		{"initial", func(evs []wire.Event) { evs[index(t, evs, wire.Rcvlowat, 0)].Lowat = 8 },
 			"when the reader first looks: 8, the series' rule says 1 (+7)"},
 	}
 	for _, tt := range tests {
@@ -307,11 +307,11 @@ func TestAnalyzeUserProgramRuleDifferences(t *testing.T) {
 	evs := guest(c, false)
 	// After the first read, frame 5 has 4 of its descriptor's 8 bytes in;
 	// a program that asks for the rest of it says 4, the rule 8.
-	evs[index(t, evs, trace.Recv, 1)].Lowat = 4
+	evs[index(t, evs, wire.Recv, 1)].Lowat = 4
 	if r := analyzeOne(c, evs, false); r.Verdict != report.Fail || findCheck(t, r, "rcvlowat").Pass {
 		t.Fatalf("our program: verdict %s, checks %+v", r.Verdict, r.Checks)
 	}
-	user := append([]trace.Event{{Kind: trace.BPF, OK: true, Name: "/harness/bpf/object.o"}}, evs...)
+	user := append([]wire.Event{{Kind: wire.BPF, OK: true, Name: "/harness/bpf/object.o"}}, evs...)
 	plan := scenario.Plan{Cases: []scenario.Case{c}}
 	r := Analyze(plan, user, false)[0]
 	if r.Verdict != report.Pass {
@@ -327,7 +327,7 @@ func TestAnalyzeUserProgramRuleDifferences(t *testing.T) {
 		t.Errorf("rule differences %q, want %q", r.RuleDifferences, want)
 	}
 	// A wake-up the rule would not give still fails a user's program.
-	user[index(t, user, trace.Poll, 1)].Ready = 0
+	user[index(t, user, wire.Poll, 1)].Ready = 0
 	if r := Analyze(plan, user, false)[0]; r.Verdict != report.Fail {
 		t.Errorf("user's program, a wake-up missed: verdict %s", r.Verdict)
 	}
@@ -335,10 +335,10 @@ func TestAnalyzeUserProgramRuleDifferences(t *testing.T) {
 
 func TestAnalyzeBracketing(t *testing.T) {
 	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
-	drop := func(kind trace.Kind) []trace.Event {
-		return slices.DeleteFunc(guest(c, false), func(e trace.Event) bool { return e.Kind == kind })
+	drop := func(kind wire.Kind) []wire.Event {
+		return slices.DeleteFunc(guest(c, false), func(e wire.Event) bool { return e.Kind == kind })
 	}
-	endWith := func(value, msg string) []trace.Event {
+	endWith := func(value, msg string) []wire.Event {
 		evs := guest(c, false)
 		end := &evs[len(evs)-1]
 		end.OK, end.Value, end.Message = false, value, msg
@@ -346,14 +346,14 @@ func TestAnalyzeBracketing(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		evs     []trace.Event
+		evs     []wire.Event
 		verdict string
 		reason  string // a part of it
 	}{
 		{"no events", nil, report.Error, "never started"},
-		{"no start", drop(trace.ScenarioStart), report.Error, "never started"},
-		{"no end", drop(trace.ScenarioEnd), report.Error, "stopped during"},
-		{"no reader", drop(trace.Rcvlowat), report.Error, "no reader socket"},
+		{"no start", drop(wire.ScenarioStart), report.Error, "never started"},
+		{"no end", drop(wire.ScenarioEnd), report.Error, "stopped during"},
+		{"no reader", drop(wire.Rcvlowat), report.Error, "no reader socket"},
 		{"unsupported", endWith(report.Unsupported, "autolowat: load: no RCVQ op"), report.Unsupported, "autolowat: load: no RCVQ op"},
 		{"error", endWith(report.Error, "step 2: recv: EAGAIN"), report.Error, "step 2: recv: EAGAIN"},
 		// Anything else the guest says is an error too, never a pass.
@@ -375,7 +375,7 @@ func TestAnalyzeBracketing(t *testing.T) {
 func TestAnalyzeLostKernelEvents(t *testing.T) {
 	c := mkCase(t, "one-frame-per-send", scenario.Baseline)
 	evs := guest(c, false)
-	lost := trace.Event{Kind: trace.KernelLost, TimeNS: evs[len(evs)-1].TimeNS - 1, Scenario: c.ID(), Bytes: 3}
+	lost := wire.Event{Kind: wire.KernelLost, TimeNS: evs[len(evs)-1].TimeNS - 1, Scenario: c.ID(), Bytes: 3}
 	evs = slices.Insert(evs, len(evs)-1, lost)
 	r := analyzeOne(c, evs, false)
 	wantFailed(t, r, "trace-complete")
@@ -398,7 +398,7 @@ func TestAnalyzeRcvqPath(t *testing.T) {
 	t.Run("ofo", func(t *testing.T) {
 		evs := guest(c, true)
 		for i := range evs {
-			if evs[i].Kind == trace.KernelRcvq && evs[i].Path == scenario.PathInOrder {
+			if evs[i].Kind == wire.KernelRcvq && evs[i].Path == scenario.PathInOrder {
 				evs[i].Path = scenario.PathOFO
 			}
 		}
@@ -412,8 +412,8 @@ func TestAnalyzeRcvqPath(t *testing.T) {
 		evs := guest(c, true)
 		// Drop the recvmsg callback of the first read (step 5).
 		n := 0
-		evs = slices.DeleteFunc(evs, func(e trace.Event) bool {
-			if e.Kind == trace.KernelRcvq && e.Path == "recvmsg" {
+		evs = slices.DeleteFunc(evs, func(e wire.Event) bool {
+			if e.Kind == wire.KernelRcvq && e.Path == "recvmsg" {
 				n++
 				return n == 1
 			}
@@ -438,9 +438,9 @@ func TestAnalyzeRcvqPath(t *testing.T) {
 // shortening the comparison.
 func TestAnalyzeUnreportedPollFails(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Autolowat)
-	var kept []trace.Event
+	var kept []wire.Event
 	for _, e := range guest(c, false) {
-		if e.Kind == trace.Poll && e.Step >= 5 {
+		if e.Kind == wire.Poll && e.Step >= 5 {
 			continue
 		}
 		kept = append(kept, e)
@@ -456,7 +456,7 @@ func TestAnalyzeKernelPath(t *testing.T) {
 	c := mkCase(t, "split-frame", scenario.Baseline)
 	evs := guest(c, false)
 	for i := range evs {
-		if evs[i].Kind == trace.ScenarioEnd {
+		if evs[i].Kind == wire.ScenarioEnd {
 			evs[i].Counters = map[string]int64{"TcpExtTCPOFOQueue": 2}
 		}
 	}
@@ -474,22 +474,22 @@ func TestAnalyzeKernelPath(t *testing.T) {
 }
 
 func TestEnqueuePath(t *testing.T) {
-	send := trace.Event{Kind: trace.Send, TimeNS: 100, Seq: 1041}
+	send := wire.Event{Kind: wire.Send, TimeNS: 100, Seq: 1041}
 	for _, tt := range []struct {
 		name  string
-		k     trace.Event
+		k     wire.Event
 		first bool
 		want  string
 	}{
-		{"the segment just sent", trace.Event{TimeNS: 110, Seq: 1041, Path: "in-order"}, false, "in-order"},
-		{"an skb off the ofo queue", trace.Event{TimeNS: 111, Seq: 1061, Path: "in-order"}, false, "ofo"},
-		{"queued with the SYN", trace.Event{TimeNS: 50, Seq: 1001, Path: "in-order"}, true, "fastopen"},
+		{"the segment just sent", wire.Event{TimeNS: 110, Seq: 1041, Path: "in-order"}, false, "in-order"},
+		{"an skb off the ofo queue", wire.Event{TimeNS: 111, Seq: 1061, Path: "in-order"}, false, "ofo"},
+		{"queued with the SYN", wire.Event{TimeNS: 50, Seq: 1001, Path: "in-order"}, true, "fastopen"},
 		// Step 1 of a peer scenario without SYN data is in order, even
 		// when the kernel queued it before the step was reported.
-		{"first step, not SYN data", trace.Event{TimeNS: 50, Seq: 1041, Path: "in-order"}, true, "in-order"},
-		{"SYN data, queued after the step was reported", trace.Event{TimeNS: 150, Seq: 1001, Path: "in-order"}, true, "fastopen"},
-		{"the kernel's own label", trace.Event{TimeNS: 110, Seq: 1041, Path: "fastopen"}, false, "fastopen"},
-		{"loopback: no sequence known", trace.Event{TimeNS: 110, Seq: 77, Path: "in-order"}, false, "in-order"},
+		{"first step, not SYN data", wire.Event{TimeNS: 50, Seq: 1041, Path: "in-order"}, true, "in-order"},
+		{"SYN data, queued after the step was reported", wire.Event{TimeNS: 150, Seq: 1001, Path: "in-order"}, true, "fastopen"},
+		{"the kernel's own label", wire.Event{TimeNS: 110, Seq: 1041, Path: "fastopen"}, false, "fastopen"},
+		{"loopback: no sequence known", wire.Event{TimeNS: 110, Seq: 77, Path: "in-order"}, false, "in-order"},
 	} {
 		s := send
 		switch tt.name {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // analyzeScript measures and checks a scripted case. Its steps say what
@@ -14,41 +14,41 @@ import (
 // the checks are the steps' expectations, one per kind of step, and what
 // holds whatever the steps are (bytes intact, all delivered, EPOLLIN
 // backed by the kernel).
-func analyzeScript(c scenario.Case, r *report.Scenario, evs []trace.Event, initialLowat int, cookie uint64) {
+func analyzeScript(c scenario.Case, r *report.Scenario, evs []wire.Event, initialLowat int, cookie uint64) {
 	s := c.Scenario
 	// The user-space event of each step, by step number; the guest's
 	// final read of what the steps left is numbered one past the last.
-	byStep := map[int]trace.Event{}
-	var recvs, reader []trace.Event
+	byStep := map[int]wire.Event{}
+	var recvs, reader []wire.Event
 	sent := 0
 	r.Rcvlowat = append(r.Rcvlowat, initialLowat)
 	for _, e := range evs {
 		switch e.Kind {
-		case trace.KernelWake, trace.KernelRcvq, trace.KernelRcvlowat:
+		case wire.KernelWake, wire.KernelRcvq, wire.KernelRcvlowat:
 			// Other sockets' kernel events (a listener's) are not the reader's.
 			if e.Cookie != cookie {
 				continue
 			}
-		case trace.Send, trace.Poll, trace.Recv, trace.Rcvlowat, trace.AutolowatOn:
+		case wire.Send, wire.Poll, wire.Recv, wire.Rcvlowat, wire.AutolowatOn:
 			if e.Step == 0 {
 				continue
 			}
 			byStep[e.Step] = e
 		}
 		switch e.Kind {
-		case trace.Send:
+		case wire.Send:
 			sent++
-		case trace.Poll:
+		case wire.Poll:
 			r.Rcvlowat = append(r.Rcvlowat, e.Lowat)
 			if e.Ready > 0 {
 				r.EpollinUser++
 			}
-		case trace.Recv:
+		case wire.Recv:
 			r.Rcvlowat = append(r.Rcvlowat, e.Lowat)
 			recvs = append(recvs, e)
-		case trace.Rcvlowat:
+		case wire.Rcvlowat:
 			r.Rcvlowat = append(r.Rcvlowat, e.Lowat)
-		case trace.KernelWake:
+		case wire.KernelWake:
 			r.EpollinKernel++
 		}
 		reader = append(reader, e)
@@ -63,21 +63,21 @@ func analyzeScript(c scenario.Case, r *report.Scenario, evs []trace.Event, initi
 // each makes, the event that reports it, and how its value reads.
 var expectations = []struct {
 	kind, check string
-	event       trace.Kind
+	event       wire.Kind
 	format      string
 }{
-	{scenario.StepPoll, "expect-poll", trace.Poll, "%d ready"},
-	{scenario.StepRecv, "expect-recv", trace.Recv, "%d bytes read"},
-	{scenario.StepRcvlowat, "expect-rcvlowat", trace.Rcvlowat, "SO_RCVLOWAT %d"},
+	{scenario.StepPoll, "expect-poll", wire.Poll, "%d ready"},
+	{scenario.StepRecv, "expect-recv", wire.Recv, "%d bytes read"},
+	{scenario.StepRcvlowat, "expect-rcvlowat", wire.Rcvlowat, "SO_RCVLOWAT %d"},
 }
 
 // observed is what a step's event shows against its expectation, and
 // what else the guest saw there, to help read a failure.
-func observed(e trace.Event) (int, string) {
+func observed(e wire.Event) (int, string) {
 	switch e.Kind {
-	case trace.Poll:
+	case wire.Poll:
 		return e.Ready, fmt.Sprintf(" (%d bytes queued, SO_RCVLOWAT %d)", e.Queued, e.Lowat)
-	case trace.Recv:
+	case wire.Recv:
 		return e.Bytes, fmt.Sprintf(" (SO_RCVLOWAT %d after)", e.Lowat)
 	}
 	return e.Lowat, ""
@@ -86,7 +86,7 @@ func observed(e trace.Event) (int, string) {
 // checkExpectations makes one check per kind of expectation the script
 // has. It walks the script, not the reported events, so that a step the
 // guest did not report fails instead of being skipped.
-func checkExpectations(s scenario.Scenario, byStep map[int]trace.Event) []report.Check {
+func checkExpectations(s scenario.Scenario, byStep map[int]wire.Event) []report.Check {
 	var checks []report.Check
 	for _, x := range expectations {
 		var want, bad []string
@@ -124,7 +124,7 @@ func checkExpectations(s scenario.Scenario, byStep map[int]trace.Event) []report
 // poll that found it not ready, or a read that emptied the queue. Data
 // in the SYN is queued and woken for before the reader is watched, so
 // until such a point the check has nothing to go by.
-func checkScriptBacked(s scenario.Scenario, evs []trace.Event) report.Check {
+func checkScriptBacked(s scenario.Scenario, evs []wire.Event) report.Check {
 	ch := report.Check{Name: "epollin-backed-by-kernel", Pass: true,
 		Want: "a kernel wake-up before every EPOLLIN, since the reader last had nothing to read"}
 	transfers := s.Steps()
@@ -133,11 +133,11 @@ func checkScriptBacked(s scenario.Scenario, evs []trace.Event) report.Check {
 	wakes, user, sent, read := 0, 0, 0, 0
 	for _, e := range evs {
 		switch e.Kind {
-		case trace.KernelWake:
+		case wire.KernelWake:
 			wakes++
-		case trace.Send:
+		case wire.Send:
 			sent++
-		case trace.Poll:
+		case wire.Poll:
 			if e.Ready == 0 {
 				known, wakes = true, 0
 				continue
@@ -147,7 +147,7 @@ func checkScriptBacked(s scenario.Scenario, evs []trace.Event) report.Check {
 				ch.Pass = false
 				ch.Got = fmt.Sprintf("step %d: EPOLLIN with no kernel wake-up since the reader last had nothing to read", e.Step)
 			}
-		case trace.Recv:
+		case wire.Recv:
 			read += e.Bytes
 			if sent > 0 && sent <= len(prefix) && read >= prefix[sent-1] {
 				known, wakes = true, 0

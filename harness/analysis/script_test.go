@@ -7,20 +7,20 @@ import (
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // scriptGuest simulates a correct guest and kernel carrying out a
 // scripted case: SO_RCVLOWAT follows the series' rule once autolowat is
 // on (the opt-in made before any data), the reader is woken when a step
 // makes enough bytes readable, and the guest reads what the steps left.
-func scriptGuest(c scenario.Case) []trace.Event {
+func scriptGuest(c scenario.Case) []wire.Event {
 	s := c.Scenario
 	stream := s.Stream()
 	ends := s.FrameEnds()
-	var evs []trace.Event
+	var evs []wire.Event
 	now := int64(1_000_000)
-	emit := func(e trace.Event) {
+	emit := func(e wire.Event) {
 		now += 1000
 		e.TimeNS, e.Scenario = now, c.ID()
 		evs = append(evs, e)
@@ -36,11 +36,11 @@ func scriptGuest(c scenario.Case) []trace.Event {
 	}
 	recv := func(step, n int, expect *int) {
 		copied += n
-		emit(trace.Event{Kind: trace.Recv, Step: step, Offset: int64(copied - n), Bytes: n,
+		emit(wire.Event{Kind: wire.Recv, Step: step, Offset: int64(copied - n), Bytes: n,
 			CRC32: crc32.ChecksumIEEE(stream[copied-n : copied]), Lowat: lowat(), Expect: expect})
 	}
-	emit(trace.Event{Kind: trace.ScenarioStart})
-	emit(trace.Event{Kind: trace.Rcvlowat, Cookie: 4242, Lowat: 1})
+	emit(wire.Event{Kind: wire.ScenarioStart})
+	emit(wire.Event{Kind: wire.Rcvlowat, Cookie: 4242, Lowat: 1})
 	for i, st := range s.Script {
 		step, expect := i+1, &st.N
 		switch st.Kind {
@@ -59,22 +59,22 @@ func scriptGuest(c scenario.Case) []trace.Event {
 			}
 			// tcp_data_ready wakes the reader only when rcvlowat is met.
 			if prefix > old && prefix-copied >= lowat() {
-				emit(trace.Event{Kind: trace.KernelWake, Cookie: 4242, Queued: prefix - copied})
+				emit(wire.Event{Kind: wire.KernelWake, Cookie: 4242, Queued: prefix - copied})
 			}
-			emit(trace.Event{Kind: trace.Send, Step: step, Offset: int64(g.Offset), Bytes: g.Len})
+			emit(wire.Event{Kind: wire.Send, Step: step, Offset: int64(g.Offset), Bytes: g.Len})
 		case scenario.StepPoll:
 			ready := 0
 			if q := prefix - copied; q > 0 && q >= lowat() {
 				ready = 1
 			}
-			emit(trace.Event{Kind: trace.Poll, Step: step, Ready: ready, Queued: prefix - copied, Lowat: lowat(), Expect: expect})
+			emit(wire.Event{Kind: wire.Poll, Step: step, Ready: ready, Queued: prefix - copied, Lowat: lowat(), Expect: expect})
 		case scenario.StepRecv:
 			recv(step, st.N, expect)
 		case scenario.StepRcvlowat:
-			emit(trace.Event{Kind: trace.Rcvlowat, Step: step, Lowat: lowat(), Expect: expect})
+			emit(wire.Event{Kind: wire.Rcvlowat, Step: step, Lowat: lowat(), Expect: expect})
 		case scenario.StepAutolowat:
 			on = true
-			emit(trace.Event{Kind: trace.AutolowatOn, Step: step, Value: "reader"})
+			emit(wire.Event{Kind: wire.AutolowatOn, Step: step, Value: "reader"})
 		}
 	}
 	if left := len(stream) - copied; left > 0 {
@@ -87,7 +87,7 @@ func scriptGuest(c scenario.Case) []trace.Event {
 	case scenario.PathFastOpen:
 		counters["TcpExtTCPFastOpenPassive"] = 1
 	}
-	emit(trace.Event{Kind: trace.ScenarioEnd, OK: true, Counters: counters})
+	emit(wire.Event{Kind: wire.ScenarioEnd, OK: true, Counters: counters})
 	return evs
 }
 
@@ -157,10 +157,10 @@ func TestAnalyzeScriptedExamples(t *testing.T) {
 }
 
 // stepEvent finds the user-space event a step reported.
-func stepEvent(t *testing.T, evs []trace.Event, step int) int {
+func stepEvent(t *testing.T, evs []wire.Event, step int) int {
 	t.Helper()
 	for i, e := range evs {
-		if e.Step == step && e.Kind != trace.KernelWake {
+		if e.Step == step && e.Kind != wire.KernelWake {
 			return i
 		}
 	}
@@ -175,37 +175,37 @@ func TestAnalyzeScriptedFailures(t *testing.T) {
 	stream := c.Scenario.Stream()
 	tests := []struct {
 		name   string
-		mutate func(evs []trace.Event) []trace.Event
+		mutate func(evs []wire.Event) []wire.Event
 		failed []string
 		check  string
 		got    string
 	}{
-		{"woken while a frame is incomplete", func(evs []trace.Event) []trace.Event {
+		{"woken while a frame is incomplete", func(evs []wire.Event) []wire.Event {
 			p := stepEvent(t, evs, 7)
 			evs[p].Ready = 1
 			// Backed by a wake-up, so only the expectation can see it.
-			wake := trace.Event{Kind: trace.KernelWake, TimeNS: evs[p].TimeNS - 1, Scenario: c.ID(), Cookie: 4242}
+			wake := wire.Event{Kind: wire.KernelWake, TimeNS: evs[p].TimeNS - 1, Scenario: c.ID(), Cookie: 4242}
 			return slices.Insert(evs, p, wake)
 		}, []string{"expect-poll"}, "expect-poll", "step 7: 1 ready, want 0 (20 bytes queued, SO_RCVLOWAT 32)"},
-		{"wrong rcvlowat", func(evs []trace.Event) []trace.Event {
+		{"wrong rcvlowat", func(evs []wire.Event) []wire.Event {
 			evs[stepEvent(t, evs, 8)].Lowat = 20
 			return evs
 		}, []string{"expect-rcvlowat"}, "expect-rcvlowat", "step 8: SO_RCVLOWAT 20, want 32"},
-		{"two wrong rcvlowat", func(evs []trace.Event) []trace.Event {
+		{"two wrong rcvlowat", func(evs []wire.Event) []wire.Event {
 			evs[stepEvent(t, evs, 5)].Lowat = 1
 			evs[stepEvent(t, evs, 16)].Lowat = 1
 			return evs
 		}, []string{"expect-rcvlowat"}, "expect-rcvlowat", "step 5: SO_RCVLOWAT 1, want 8; step 16: SO_RCVLOWAT 1, want 8"},
-		{"short read", func(evs []trace.Event) []trace.Event {
+		{"short read", func(evs []wire.Event) []wire.Event {
 			i := stepEvent(t, evs, 15)
 			evs[i].Bytes, evs[i].CRC32 = 30, crc32.ChecksumIEEE(stream[32:62])
 			return evs
 		}, []string{"all-delivered", "expect-recv"}, "expect-recv", "step 15: 30 bytes read, want 32 (SO_RCVLOWAT 8 after)"},
-		{"step not reported", func(evs []trace.Event) []trace.Event {
+		{"step not reported", func(evs []wire.Event) []wire.Event {
 			return slices.Delete(evs, stepEvent(t, evs, 17), stepEvent(t, evs, 17)+1)
 		}, []string{"expect-poll"}, "expect-poll", "step 17 (poll 0): not reported"},
-		{"EPOLLIN with no wake-up", func(evs []trace.Event) []trace.Event {
-			return slices.DeleteFunc(evs, func(e trace.Event) bool { return e.Kind == trace.KernelWake })
+		{"EPOLLIN with no wake-up", func(evs []wire.Event) []wire.Event {
+			return slices.DeleteFunc(evs, func(e wire.Event) bool { return e.Kind == wire.KernelWake })
 		}, []string{"epollin-backed-by-kernel"}, "epollin-backed-by-kernel", "step 11: EPOLLIN with no kernel wake-up since the reader last had nothing to read"},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // hangingGuest is a guest that says nothing and never ends.
@@ -22,8 +22,8 @@ func hangingGuest() *driver.Instance {
 // doneGuest says hello and done.
 func doneGuest() *driver.Instance {
 	ev := make(chan driver.Event, 2)
-	ev <- driver.Event{E: trace.Event{Kind: trace.Hello}}
-	ev <- driver.Event{E: trace.Event{Kind: trace.Done}}
+	ev <- driver.Event{E: wire.Event{Kind: wire.Hello}}
+	ev <- driver.Event{E: wire.Event{Kind: wire.Done}}
 	close(ev)
 	exited := make(chan struct{})
 	close(exited)

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/vm"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // fakeEnv makes the test binary act as QEMU (see TestMain): its value
@@ -69,17 +69,17 @@ func fakeQEMU(mode string, args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	w := trace.NewWriter(ev)
+	w := wire.NewWriter(ev)
 	switch mode {
 	case "done":
 		fmt.Fprint(con, "booted\nagent up\n")
-		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
-		w.Emit(trace.Event{Kind: trace.Done, TimeNS: 2})
+		w.Emit(wire.Event{Kind: wire.Hello, TimeNS: 1, Release: "6.99"})
+		w.Emit(wire.Event{Kind: wire.Done, TimeNS: 2})
 	case "no-done":
 		// The guest dies: the events port closes first and QEMU exits a
 		// little later, as with panic=-1 and -no-reboot.
 		fmt.Fprint(con, "booted\nreboot: Restarting system\n")
-		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
+		w.Emit(wire.Event{Kind: wire.Hello, TimeNS: 1, Release: "6.99"})
 		con.Close()
 		ev.Close()
 		time.Sleep(300 * time.Millisecond)
@@ -98,7 +98,7 @@ func fakeQEMU(mode string, args []string) int {
 		// The guest says hello and nothing more; only QMP quit (or a
 		// signal) ends QEMU.
 		fmt.Fprint(con, "booted\n")
-		w.Emit(trace.Event{Kind: trace.Hello, TimeNS: 1, Release: "6.99"})
+		w.Emit(wire.Event{Kind: wire.Hello, TimeNS: 1, Release: "6.99"})
 		select {
 		case <-quit:
 			if f := os.Getenv(fakeEnv + "_QUIT"); f != "" {
@@ -154,7 +154,7 @@ type testBoot struct {
 	BootTimeout, IdleTimeout, RunTimeout time.Duration
 	Stretch                              int
 	OnConsoleLine                        func(string)
-	OnEvent                              func(trace.Event, []byte)
+	OnEvent                              func(wire.Event, []byte)
 }
 
 func bootOptions(t *testing.T, qemu string) testBoot {
@@ -273,10 +273,10 @@ func TestBootDone(t *testing.T) {
 	t.Setenv(fakeEnv, "done")
 	o := bootOptions(t, exe)
 	var mu sync.Mutex
-	var kinds []trace.Kind
+	var kinds []wire.Kind
 	var lines []string
 	var console strings.Builder
-	o.OnEvent = func(e trace.Event, raw []byte) {
+	o.OnEvent = func(e wire.Event, raw []byte) {
 		mu.Lock()
 		defer mu.Unlock()
 		kinds = append(kinds, e.Kind)
@@ -296,7 +296,7 @@ func TestBootDone(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if want := []trace.Kind{trace.Hello, trace.Done}; !slices.Equal(kinds, want) {
+	if want := []wire.Kind{wire.Hello, wire.Done}; !slices.Equal(kinds, want) {
 		t.Errorf("events %q, want %q", kinds, want)
 	}
 	if want := []string{"booted", "agent up"}; !slices.Equal(lines, want) {

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Sinks are where a boot's console lines and events go.
 type Sinks struct {
 	OnConsoleLine func(string)
-	OnEvent       func(e trace.Event, raw []byte)
+	OnEvent       func(e wire.Event, raw []byte)
 }
 
 // tailLen is how many console lines errors can quote.
@@ -75,7 +75,7 @@ func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s
 		if s.OnEvent != nil {
 			s.OnEvent(m.E, m.Raw)
 		}
-		if m.E.Kind == trace.Done {
+		if m.E.Kind == wire.Done {
 			out.Done = true
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // fakeVNG is a vng that runs its --exec string with sh and prints a line
@@ -36,7 +36,7 @@ type vngBoot struct {
 	EventsFile string
 	Deadlines  driver.Deadlines
 	Console    io.Writer
-	OnEvent    func(trace.Event, []byte)
+	OnEvent    func(wire.Event, []byte)
 }
 
 func fakeBoot(t *testing.T, command string) vngBoot {
@@ -66,15 +66,15 @@ func TestVNGFollowsEvents(t *testing.T) {
 	b := fakeBoot(t, "")
 	b.Command = []string{"sh", "-c", `printf '{"kind":"hello","t_ns":1,"release":"6.12"}\n' >> ` + b.EventsFile +
 		`; printf '{"kind":"done","t_ns":2,"ok":true}\n' >> ` + b.EventsFile}
-	var kinds []trace.Kind
+	var kinds []wire.Kind
 	var con strings.Builder
 	b.Console = &con
-	b.OnEvent = func(e trace.Event, raw []byte) { kinds = append(kinds, e.Kind) }
+	b.OnEvent = func(e wire.Event, raw []byte) { kinds = append(kinds, e.Kind) }
 	out, err := runVNG(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Done || !reflect.DeepEqual(kinds, []trace.Kind{trace.Hello, trace.Done}) {
+	if !out.Done || !reflect.DeepEqual(kinds, []wire.Kind{wire.Hello, wire.Done}) {
 		t.Errorf("done %v, events %v", out.Done, kinds)
 	}
 	if !strings.Contains(con.String(), "fake vng: booting") {

@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/wire"
 )
-
-// GuestDir is where test_progs goes in the guest, under the files root.
-const GuestDir = "/harness/selftests"
 
 // GuestFiles is what the guest needs to run test_progs: the binary, the
 // objects the chosen tests open beside it, and the shared libraries it links (ldd's list, the loader included) at
@@ -22,9 +20,9 @@ const GuestDir = "/harness/selftests"
 // Under vng the guest sees the host's libraries anyway; the copies are
 // harmless there.
 func GuestFiles(ctx context.Context, r Result) ([]image.File, error) {
-	files := []image.File{{Path: filepath.Join(GuestDir, "test_progs"), Mode: 0o755, Source: r.TestProgs}}
+	files := []image.File{{Path: filepath.Join(wire.SelftestsDir, "test_progs"), Mode: 0o755, Source: r.TestProgs}}
 	for _, o := range r.Objects {
-		files = append(files, image.File{Path: filepath.Join(GuestDir, filepath.Base(o)), Mode: 0o644, Source: o})
+		files = append(files, image.File{Path: filepath.Join(wire.SelftestsDir, filepath.Base(o)), Mode: 0o644, Source: o})
 	}
 	bins := []string{r.TestProgs}
 	// Tests run commands with system(): "ip link set dev lo up" in a new

@@ -12,59 +12,54 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/text"
-	"github.com/kernel-harness/harness/harness/verdict"
 
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
-
-// EventsPort is the name of the virtio-serial port events travel on.
-const EventsPort = "harness.events"
 
 // Main is the agent's whole life. It never returns: it powers the VM off.
 func Main() {
 	logf("agent started")
-	var out *trace.Writer
+	var out *wire.Writer
 	defer func() {
 		if r := recover(); r != nil && out != nil {
-			out.Emit(trace.Event{Kind: trace.Error, TimeNS: Now(), Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
+			out.Emit(wire.Event{Kind: wire.Error, TimeNS: Now(), Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
 		}
 		powerOff()
 	}()
 	mountErr := mountAll()
 	// Modules first: the events port itself may sit behind one
 	// (virtio_mmio on microvm).
-	plan, planErr := readPlan(scenario.PlanPath)
+	plan, planErr := readPlan(wire.PlanPath)
 	var modules []moduleResult
 	if planErr == nil && plan.ModulesList != "" {
 		modules = loadModules(plan.ModulesList)
 	}
-	port, err := openPort(EventsPort, 10*time.Second)
+	port, err := openPort(wire.EventsPort, 10*time.Second)
 	if err != nil {
 		logf("%v", err)
 		return
 	}
 	defer port.Close()
-	out = trace.NewWriter(port)
+	out = wire.NewWriter(port)
 	a := &agent{out: out}
 	if mountErr != nil {
-		a.emit(trace.Event{Kind: trace.Log, Message: mountErr.Error()})
+		a.emit(wire.Event{Kind: wire.Log, Message: mountErr.Error()})
 	}
 	if err := a.run(plan, planErr, modules); err != nil {
-		a.emit(trace.Event{Kind: trace.Error, Message: err.Error()})
+		a.emit(wire.Event{Kind: wire.Error, Message: err.Error()})
 		return
 	}
-	a.emit(trace.Event{Kind: trace.Done, OK: true})
+	a.emit(wire.Event{Kind: wire.Done, OK: true})
 }
 
 type agent struct {
-	out      *trace.Writer
+	out      *wire.Writer
 	features features.Set
 	// files is where the host's files (/harness/plan.json, the BPF
 	// object) are: "" in the initramfs, the shared folder under vng.
@@ -76,7 +71,7 @@ type agent struct {
 
 // emit stamps and sends an event; a port that fails leaves nothing to
 // report to, so the error only goes to the console.
-func (a *agent) emit(e trace.Event) {
+func (a *agent) emit(e wire.Event) {
 	if e.TimeNS == 0 {
 		e.TimeNS = Now()
 	}
@@ -88,12 +83,12 @@ func (a *agent) emit(e trace.Event) {
 func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) error {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
-	a.emit(trace.Event{Kind: trace.Hello, Release: unix.ByteSliceToString(uts.Release[:])})
+	a.emit(wire.Event{Kind: wire.Hello, Release: unix.ByteSliceToString(uts.Release[:])})
 	if planErr != nil {
 		return planErr
 	}
 	for _, r := range modules {
-		e := trace.Event{Kind: trace.Module, Name: r.name, OK: r.err == nil}
+		e := wire.Event{Kind: wire.Module, Name: r.name, OK: r.err == nil}
 		if r.err != nil {
 			e.Message = r.err.Error()
 		}
@@ -103,7 +98,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 	// cilium/ebpf's rlimit package: its init probes the kernel before
 	// this agent has mounted /proc, and caches the failure.
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
-		a.emit(trace.Event{Kind: trace.Log, Message: fmt.Sprintf("remove memlock limit: %v", err)})
+		a.emit(wire.Event{Kind: wire.Log, Message: fmt.Sprintf("remove memlock limit: %v", err)})
 	}
 	// harness selftests: the tree's test_progs in place of our scenarios.
 	if sp, ok, err := readSelftests(a.files); ok {
@@ -120,12 +115,12 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 		a.features = features.ProbeSpec(spec)
 	}
 	for _, p := range a.features.Probes {
-		a.emit(trace.Event{Kind: trace.Feature, Name: p.Name, OK: p.Value, Value: fmt.Sprint(p.Number), Message: p.Reason})
+		a.emit(wire.Event{Kind: wire.Feature, Name: p.Name, OK: p.Value, Value: fmt.Sprint(p.Number), Message: p.Reason})
 	}
 
 	tr, trErr := startTracer(spec)
 	if trErr != nil {
-		a.emit(trace.Event{Kind: trace.Log, Message: trErr.Error()})
+		a.emit(wire.Event{Kind: wire.Log, Message: trErr.Error()})
 	} else {
 		defer tr.Close()
 	}
@@ -154,29 +149,29 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 // so the host can tell a case that ran from one that never did.
 func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat, alErr error, timeout time.Duration) {
 	id := c.ID()
-	a.emit(trace.Event{Kind: trace.ScenarioStart, Scenario: id})
-	end := trace.Event{Kind: trace.ScenarioEnd, Scenario: id}
+	a.emit(wire.Event{Kind: wire.ScenarioStart, Scenario: id})
+	end := wire.Event{Kind: wire.ScenarioEnd, Scenario: id}
 	switch {
 	case c.Mode == scenario.Autolowat && errors.Is(alErr, features.ErrNotSupported):
-		end.Value = verdict.Unsupported
+		end.Value = wire.VerdictUnsupported
 		end.Message = alErr.Error()
 	case c.Mode == scenario.Autolowat && alErr == nil && a.noChildState != "" && c.Scenario.OptInOnListener():
 		// Not the kernel's doing: the data comes before accept(), and
 		// the programs keep no state that follows a listener's opt-in
 		// to its child.
-		end.Value = report.Unsupported
+		end.Value = wire.VerdictUnsupported
 		end.Message = a.noChildState
 	case c.Mode == scenario.Autolowat && alErr != nil:
 		// The whole log is in the bpf event, once; each case names the cause.
-		end.Value = verdict.Error
+		end.Value = wire.VerdictError
 		end.Message = "the autolowat programs did not load: " + text.FirstLine(alErr.Error()) + " (the verifier's log is in report.json, bpf.log)"
 	case trErr != nil:
-		end.Value = verdict.Error
+		end.Value = wire.VerdictError
 		end.Message = trErr.Error()
 	default:
 		r := &caseRun{c: c, emit: a.emit, tr: tr, al: al, timeout: timeout}
 		if err := inNetns(r.run); err != nil {
-			end.Value = verdict.Error
+			end.Value = wire.VerdictError
 			end.Message = err.Error()
 		} else {
 			end.OK = true
@@ -188,7 +183,7 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 
 // emitBPF tells the host what was loaded, or the loader's whole error.
 func (a *agent) emitBPF(al *autolowat, err error) {
-	e := trace.Event{Kind: trace.BPF, OK: err == nil}
+	e := wire.Event{Kind: wire.BPF, OK: err == nil}
 	if al != nil {
 		e.Name, e.Value = al.object, al.summary
 	}

@@ -14,12 +14,9 @@ import (
 
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
+	"github.com/kernel-harness/harness/harness/wire"
 	"github.com/kernel-harness/harness/selftests/progs"
 )
-
-// BPFObjectPath is where the host puts a BPF object of the user's
-// (--bpf-object, --bpf-source); when it is there it replaces ours.
-const BPFObjectPath = "/harness/bpf/object.o"
 
 // autolowat is the autolowat programs, ours or the user's, loaded once per
 // boot with the op and flag values the kernel's BTF gave, attached per
@@ -39,7 +36,7 @@ type cgroupProg struct {
 // loadAutolowat loads the user's object when the host sent one (under
 // files), else ours.
 func loadAutolowat(files string, set features.Set) (*autolowat, error) {
-	if p := filepath.Join(files, BPFObjectPath); fileExists(p) {
+	if p := filepath.Join(files, wire.BPFObjectPath); fileExists(p) {
 		return loadObject(p, set)
 	}
 	spec, err := progs.LoadAutolowat()

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // inNetns runs fn on a thread of its own in a fresh network namespace.
@@ -42,7 +42,7 @@ func inNetns(fn func() error) error {
 // reader polling after each send and reading all that is queued when ready.
 type caseRun struct {
 	c       scenario.Case
-	emit    func(trace.Event)
+	emit    func(wire.Event)
 	tr      *tracer
 	al      *autolowat
 	timeout time.Duration
@@ -120,7 +120,7 @@ func (r *caseRun) watchReader(fd int) (*reader, func(), error) {
 		return nil, nil, fmt.Errorf("epoll add: %w", err)
 	}
 	lowat, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-	r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: r.c.ID(), Cookie: cookie, Lowat: lowat})
+	r.emit(wire.Event{Kind: wire.Rcvlowat, Scenario: r.c.ID(), Cookie: cookie, Lowat: lowat})
 	return &reader{fd: fd, cookie: cookie, ep: ep}, stop, nil
 }
 
@@ -153,7 +153,7 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		if err := send(g); err != nil {
 			return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 		}
-		r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
+		r.emit(wire.Event{Kind: wire.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		r.flushKernel(id)
 
 		ready, err := unix.EpollWait(ep, evs, 0)
@@ -163,7 +163,7 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		t := Now()
 		queued, _ := unix.IoctlGetInt(reader, unix.SIOCINQ)
 		lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
+		r.emit(wire.Event{Kind: wire.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
 		if ready == 0 || queued == 0 {
 			continue
 		}
@@ -176,7 +176,7 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		}
 		t = Now()
 		lowat, _ = unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(trace.Event{Kind: trace.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
+		r.emit(wire.Event{Kind: wire.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
 			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat})
 		read += got
 		r.flushKernel(id)
@@ -215,7 +215,7 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 		if err != nil {
 			return fmt.Errorf("step %d: recv %d bytes: %w", step, n, err)
 		}
-		e := trace.Event{Kind: trace.Recv, TimeNS: Now(), Scenario: id, Step: step, Offset: int64(read), Bytes: got,
+		e := wire.Event{Kind: wire.Recv, TimeNS: Now(), Scenario: id, Step: step, Offset: int64(read), Bytes: got,
 			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat(), Expect: expect}
 		if expect == nil {
 			e.Message = "drain: the bytes the steps left unread"
@@ -237,7 +237,7 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 			if err := send(g); err != nil {
 				return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 			}
-			r.emit(trace.Event{Kind: trace.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
+			r.emit(wire.Event{Kind: wire.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		case scenario.StepRecv:
 			if err := recv(step, min(st.N, len(buf)-read), expect); err != nil {
 				return err
@@ -249,9 +249,9 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 			}
 			t := Now()
 			queued, _ := unix.IoctlGetInt(fd, unix.SIOCINQ)
-			r.emit(trace.Event{Kind: trace.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat(), Expect: expect})
+			r.emit(wire.Event{Kind: wire.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat(), Expect: expect})
 		case scenario.StepRcvlowat:
-			r.emit(trace.Event{Kind: trace.Rcvlowat, Scenario: id, Step: step, Lowat: lowat(), Expect: expect})
+			r.emit(wire.Event{Kind: wire.Rcvlowat, Scenario: id, Step: step, Lowat: lowat(), Expect: expect})
 		case scenario.StepAutolowat:
 			on := "listener"
 			if !optedIn {
@@ -260,7 +260,7 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 					return fmt.Errorf("step %d: enable autolowat on the reader: %w", step, err)
 				}
 			}
-			r.emit(trace.Event{Kind: trace.AutolowatOn, Scenario: id, Step: step, Value: on})
+			r.emit(wire.Event{Kind: wire.AutolowatOn, Scenario: id, Step: step, Value: on})
 		default:
 			return fmt.Errorf("step %d: unknown kind %q", step, st.Kind)
 		}

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // TestCaseOnHost runs a baseline case on the machine running the test, in
@@ -33,22 +33,22 @@ func TestCaseOnHost(t *testing.T) {
 	}
 	defer tr.Close()
 	for _, fam := range []string{scenario.IPv4, scenario.IPv6} {
-		var evs []trace.Event
+		var evs []wire.Event
 		c := scenario.Case{Scenario: scenario.Builtin()[0], Family: fam, Mode: scenario.Baseline}
-		r := &caseRun{c: c, emit: func(e trace.Event) { evs = append(evs, e) }, tr: tr, timeout: 5 * time.Second}
+		r := &caseRun{c: c, emit: func(e wire.Event) { evs = append(evs, e) }, tr: tr, timeout: 5 * time.Second}
 		if err := inNetns(r.run); err != nil {
 			t.Fatalf("%s: %v", fam, err)
 		}
-		counts := map[trace.Kind]int{}
+		counts := map[wire.Kind]int{}
 		for _, e := range evs {
 			counts[e.Kind]++
 		}
 		sends := len(c.Scenario.Sends)
-		if counts[trace.Send] != sends || counts[trace.Recv] != sends {
-			t.Errorf("%s: %d sends and %d reads, want %d each", fam, counts[trace.Send], counts[trace.Recv], sends)
+		if counts[wire.Send] != sends || counts[wire.Recv] != sends {
+			t.Errorf("%s: %d sends and %d reads, want %d each", fam, counts[wire.Send], counts[wire.Recv], sends)
 		}
-		if counts[trace.KernelWake] != sends {
-			t.Errorf("%s: %d kernel wake-ups, want %d (one per send); events: %+v", fam, counts[trace.KernelWake], sends, evs)
+		if counts[wire.KernelWake] != sends {
+			t.Errorf("%s: %d kernel wake-ups, want %d (one per send); events: %+v", fam, counts[wire.KernelWake], sends, evs)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/peer"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // The peer's link: documentation address ranges (RFC 5737, RFC 3849), on
@@ -197,14 +197,14 @@ func (r *caseRun) newPeer(cfg peer.Config, tun *peer.TUN) (*peer.Peer, error) {
 	p.Timeout = r.timeout
 	id := r.c.ID()
 	p.OnIgnored = func(pkt []byte, why error) {
-		r.emit(trace.Event{Kind: trace.Log, Scenario: id, Message: fmt.Sprintf("peer ignored a %d-byte packet: %v", len(pkt), why)})
+		r.emit(wire.Event{Kind: wire.Log, Scenario: id, Message: fmt.Sprintf("peer ignored a %d-byte packet: %v", len(pkt), why)})
 	}
 	p.OnPacket = func(dir string, s peer.Seen) {
-		kind := trace.PeerOut
+		kind := wire.PeerOut
 		if dir == peer.In {
-			kind = trace.PeerIn
+			kind = wire.PeerIn
 		}
-		r.emit(trace.Event{Kind: kind, Scenario: id, Offset: int64(s.Off), Bytes: s.Len,
+		r.emit(wire.Event{Kind: kind, Scenario: id, Offset: int64(s.Off), Bytes: s.Len,
 			Seq: s.Seq, Flags: s.Flags.String(), AckOffset: s.AckOff, Window: int(s.Window)})
 	}
 	return p, nil

@@ -14,26 +14,12 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/testprogs"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
-// SelftestsPlanPath is where the host puts a selftests plan (harness
-// selftests); when it is there the agent runs the tree's test_progs in
-// place of our scenarios.
-const SelftestsPlanPath = "/harness/selftests.json"
-
-// SelftestsPlan says how to run test_progs in the guest.
-type SelftestsPlan struct {
-	// Dir holds test_progs and the files it opens, under the files root.
-	Dir string `json:"dir"`
-	// Args are test_progs' arguments, -J FILE excepted (the agent adds it).
-	Args     []string `json:"args"`
-	TimeoutS int      `json:"timeout_s"`
-}
-
 // readSelftests reads the selftests plan; ok is false when there is none.
-func readSelftests(files string) (p SelftestsPlan, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(files, SelftestsPlanPath))
+func readSelftests(files string) (p wire.SelftestsPlan, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(files, wire.SelftestsPlanPath))
 	if errors.Is(err, os.ErrNotExist) {
 		return p, false, nil
 	}
@@ -46,12 +32,12 @@ func readSelftests(files string) (p SelftestsPlan, ok bool, err error) {
 // runSelftests runs test_progs, sends each line it prints as a log event
 // (which also tells the host it is alive), then its whole output and -J
 // file in one testprogs.Event.
-func (a *agent) runSelftests(p SelftestsPlan) error {
+func (a *agent) runSelftests(p wire.SelftestsPlan) error {
 	dir := filepath.Join(a.files, p.Dir)
 	// The tests serve on 127.0.0.1 in the root namespace; an initramfs
 	// boot leaves lo down.
 	if err := linkUp("lo", 0); err != nil {
-		a.emit(trace.Event{Kind: trace.Log, Message: err.Error()})
+		a.emit(wire.Event{Kind: wire.Log, Message: err.Error()})
 	}
 	jsonFile := filepath.Join(os.TempDir(), "test_progs.json")
 	os.Remove(jsonFile)
@@ -83,7 +69,7 @@ func (a *agent) runSelftests(p SelftestsPlan) error {
 	for sc.Scan() {
 		line := sc.Text()
 		out.WriteString(line + "\n")
-		a.emit(trace.Event{Kind: trace.Log, Name: "test_progs", Message: line})
+		a.emit(wire.Event{Kind: wire.Log, Name: "test_progs", Message: line})
 	}
 	io.Copy(io.Discard, pr)
 	pr.Close()
@@ -102,7 +88,7 @@ func (a *agent) runSelftests(p SelftestsPlan) error {
 	if err != nil {
 		return err
 	}
-	e := trace.Event{Kind: testprogs.Event, OK: werr == nil, Message: string(msg)}
+	e := wire.Event{Kind: testprogs.Event, OK: werr == nil, Message: string(msg)}
 	a.emit(e)
 	return nil
 }

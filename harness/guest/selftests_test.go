@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/testprogs"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // TestRunSelftests runs a stand-in test_progs the way the agent runs the
@@ -29,19 +29,19 @@ exit 1
 	if err := os.WriteFile(filepath.Join(dir, "test_progs"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	plan, _ := json.Marshal(SelftestsPlan{Dir: "/harness/selftests", Args: []string{"-t", "tcp_hdr_options"}, TimeoutS: 30})
-	os.WriteFile(filepath.Join(root, SelftestsPlanPath), plan, 0o644)
+	plan, _ := json.Marshal(wire.SelftestsPlan{Dir: "/harness/selftests", Args: []string{"-t", "tcp_hdr_options"}, TimeoutS: 30})
+	os.WriteFile(filepath.Join(root, wire.SelftestsPlanPath), plan, 0o644)
 
 	sp, ok, err := readSelftests(root)
 	if !ok || err != nil {
 		t.Fatalf("plan: ok %v, %v", ok, err)
 	}
 	var buf bytes.Buffer
-	a := &agent{out: trace.NewWriter(&buf), files: root}
+	a := &agent{out: wire.NewWriter(&buf), files: root}
 	if err := a.runSelftests(sp); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := trace.ReadAll(&buf)
+	evs, err := wire.ReadAll(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // MainShared is the agent run as a command in a guest that has its own
@@ -23,24 +22,24 @@ func MainShared(eventsFile, files string) (err error) {
 		return fmt.Errorf("events file: %w", err)
 	}
 	defer f.Close()
-	out := trace.NewWriter(f)
+	out := wire.NewWriter(f)
 	a := &agent{out: out, files: files}
 	defer func() {
 		if r := recover(); r != nil {
-			a.emit(trace.Event{Kind: trace.Error, Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
+			a.emit(wire.Event{Kind: wire.Error, Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
 			err = fmt.Errorf("agent panic: %v", r)
 		}
 	}()
 	if err := mountMissing(); err != nil {
-		a.emit(trace.Event{Kind: trace.Log, Message: err.Error()})
+		a.emit(wire.Event{Kind: wire.Log, Message: err.Error()})
 	}
 	// Modules are vng's business: it gives the guest the kernel's own.
-	plan, planErr := readPlan(filepath.Join(files, scenario.PlanPath))
+	plan, planErr := readPlan(filepath.Join(files, wire.PlanPath))
 	if err := a.run(plan, planErr, nil); err != nil {
-		a.emit(trace.Event{Kind: trace.Error, Message: err.Error()})
+		a.emit(wire.Event{Kind: wire.Error, Message: err.Error()})
 		return err
 	}
-	a.emit(trace.Event{Kind: trace.Done, OK: true})
+	a.emit(wire.Event{Kind: wire.Done, OK: true})
 	return f.Sync()
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/kernel-harness/harness/harness/features"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 	"github.com/kernel-harness/harness/selftests/progs"
 )
 
@@ -120,8 +120,8 @@ func (t *tracer) Unwatch(cookie uint64) error {
 // Drain returns every event the kernel has written so far. The programs
 // run inside the syscalls that cause them, so after a send or recv has
 // returned its events are already in the buffer.
-func (t *tracer) Drain(scenarioID string) []trace.Event {
-	var out []trace.Event
+func (t *tracer) Drain(scenarioID string) []wire.Event {
+	var out []wire.Event
 	t.rd.SetDeadline(time.Now())
 	var rec ringbuf.Record
 	for {
@@ -130,31 +130,31 @@ func (t *tracer) Drain(scenarioID string) []trace.Event {
 		}
 		var k progs.TracerKevent
 		if err := decodeKevent(rec.RawSample, &k); err != nil {
-			out = append(out, trace.Event{Kind: trace.Log, TimeNS: Now(), Scenario: scenarioID, Message: fmt.Sprintf("tracer: %v", err)})
+			out = append(out, wire.Event{Kind: wire.Log, TimeNS: Now(), Scenario: scenarioID, Message: fmt.Sprintf("tracer: %v", err)})
 			continue
 		}
 		out = append(out, kernelEvent(scenarioID, k))
 	}
 	var lost uint64
 	if v := t.coll.Variables["lost"]; v != nil && v.Get(&lost) == nil && lost > t.lost {
-		out = append(out, trace.Event{Kind: trace.KernelLost, TimeNS: Now(), Scenario: scenarioID, Bytes: int(lost - t.lost)})
+		out = append(out, wire.Event{Kind: wire.KernelLost, TimeNS: Now(), Scenario: scenarioID, Bytes: int(lost - t.lost)})
 		t.lost = lost
 	}
 	return out
 }
 
-func kernelEvent(id string, k progs.TracerKevent) trace.Event {
-	e := trace.Event{TimeNS: int64(k.T_ns), Scenario: id, Cookie: k.Cookie, Queued: int(k.Queued), Lowat: int(k.Lowat)}
+func kernelEvent(id string, k progs.TracerKevent) wire.Event {
+	e := wire.Event{TimeNS: int64(k.T_ns), Scenario: id, Cookie: k.Cookie, Queued: int(k.Queued), Lowat: int(k.Lowat)}
 	switch k.Kind {
 	case keventWake:
-		e.Kind = trace.KernelWake
+		e.Kind = wire.KernelWake
 	case keventLowat:
-		e.Kind = trace.KernelRcvlowat
+		e.Kind = wire.KernelRcvlowat
 	case keventRcvq:
-		e.Kind = trace.KernelRcvq
+		e.Kind = wire.KernelRcvq
 		e.Seq, e.Len, e.Path = k.Seq, k.Len, kernelPaths[k.Path]
 	default:
-		e.Kind = trace.Log
+		e.Kind = wire.Log
 		e.Message = fmt.Sprintf("tracer: unknown event kind %d", k.Kind)
 	}
 	return e

@@ -7,22 +7,22 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // manyCases is a run of n cases with a short timeline each, as a large
 // --repeat or --scenarios run leaves.
 func manyCases(n int) Input {
 	rep := &report.Report{Schema: report.Schema, Verdict: report.Pass}
-	var evs []trace.Event
+	var evs []wire.Event
 	for i := range n {
 		s := report.Scenario{Name: fmt.Sprintf("case-%d", i), Family: "ipv4", Mode: "autolowat", Verdict: report.Pass}
 		rep.Scenarios = append(rep.Scenarios, s)
 		id := s.ID()
 		evs = append(evs,
-			trace.Event{Kind: trace.Rcvlowat, Scenario: id, TimeNS: 1, Cookie: 1, Lowat: 1},
-			trace.Event{Kind: trace.Send, Scenario: id, TimeNS: 2, Step: 1, Bytes: 4},
-			trace.Event{Kind: trace.Poll, Scenario: id, TimeNS: 3, Step: 1, Ready: 1, Queued: 4, Lowat: 1},
+			wire.Event{Kind: wire.Rcvlowat, Scenario: id, TimeNS: 1, Cookie: 1, Lowat: 1},
+			wire.Event{Kind: wire.Send, Scenario: id, TimeNS: 2, Step: 1, Bytes: 4},
+			wire.Event{Kind: wire.Poll, Scenario: id, TimeNS: 3, Step: 1, Ready: 1, Queued: 4, Lowat: 1},
 		)
 	}
 	rep.Splats = []report.Splat{{Kind: "warning", Scenario: rep.Scenarios[n/2].ID(), Text: "WARNING: here"}}

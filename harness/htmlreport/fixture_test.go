@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // The fixtures under testdata are real runs trimmed to a few cases; this
@@ -86,7 +86,7 @@ func trim(r *Run, ids []string) *Run {
 			rep.Scenarios = append(rep.Scenarios, s)
 		}
 	}
-	out := &Run{Report: &rep, Events: []trace.Event{}}
+	out := &Run{Report: &rep, Events: []wire.Event{}}
 	for _, e := range r.Events {
 		if e.Scenario == "" || slices.Contains(ids, e.Scenario) {
 			out.Events = append(out.Events, e)

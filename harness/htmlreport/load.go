@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // FileName is the page's name in an output folder.
@@ -27,7 +27,7 @@ type Run struct {
 	Report *report.Report
 	// Events is nil when the folder has no events.jsonl: the run ended
 	// before the guest said anything.
-	Events []trace.Event
+	Events []wire.Event
 }
 
 // Input is what a page draws: one run, or for --baseline the top-level
@@ -112,11 +112,11 @@ func loadRun(dir string, rep *report.Report) (*Run, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if r.Events, err = trace.ReadAll(f); err != nil {
+	if r.Events, err = wire.ReadAll(f); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	if r.Events == nil {
-		r.Events = []trace.Event{}
+		r.Events = []wire.Event{}
 	}
 	return r, nil
 }

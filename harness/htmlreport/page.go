@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 //go:embed page.html.tmpl
@@ -109,11 +109,11 @@ func cases(runs []*Run, labels []string) []caseView {
 	}
 	// Indexes by scenario ID, so that the page is linear in the cases: a
 	// large run's page is built while the user waits, even after Ctrl-C.
-	byRun := make([]map[string][]trace.Event, len(runs))
+	byRun := make([]map[string][]wire.Event, len(runs))
 	scenarios := make([]map[string]*report.Scenario, len(runs))
 	splats := make([]map[string][]report.Splat, len(runs))
 	for i, r := range runs {
-		byRun[i] = map[string][]trace.Event{}
+		byRun[i] = map[string][]wire.Event{}
 		for _, e := range r.Events {
 			if e.Scenario != "" {
 				byRun[i][e.Scenario] = append(byRun[i][e.Scenario], e)

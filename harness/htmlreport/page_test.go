@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // svgPaths parses every timeline of a page as XML (so a malformed one
@@ -118,10 +118,10 @@ func TestPageEscapes(t *testing.T) {
 		Scenarios: []report.Scenario{{Name: id, Family: "ipv4", Mode: "baseline", Verdict: report.Fail,
 			FailedChecks: []report.Check{{Name: "c<i>", Got: "step 1: <oops>"}}, Splats: []string{"BUG: <here>"}}}}
 	sid := rep.Scenarios[0].ID()
-	evs := []trace.Event{
-		{Kind: trace.Rcvlowat, Scenario: sid, TimeNS: 1, Cookie: 1, Lowat: 1},
-		{Kind: trace.Send, Scenario: sid, TimeNS: 2, Step: 1, Bytes: 4},
-		{Kind: trace.Poll, Scenario: sid, TimeNS: 3, Step: 1, Ready: 1, Queued: 4, Lowat: 1},
+	evs := []wire.Event{
+		{Kind: wire.Rcvlowat, Scenario: sid, TimeNS: 1, Cookie: 1, Lowat: 1},
+		{Kind: wire.Send, Scenario: sid, TimeNS: 2, Step: 1, Bytes: 4},
+		{Kind: wire.Poll, Scenario: sid, TimeNS: 3, Step: 1, Ready: 1, Queued: 4, Lowat: 1},
 	}
 	page := render(t, Input{Top: Run{Dir: "x", Report: rep, Events: evs}})
 	for _, bad := range []string{"<script>", "<b>6.12", "<oops>", "<here>", "c<i>"} {

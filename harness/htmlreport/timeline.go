@@ -9,7 +9,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Point is a value that holds from T (guest ns) until the next point.
@@ -77,12 +77,12 @@ func (t *Timeline) Empty() bool { return len(t.Queued) == 0 && len(t.Marks) == 0
 
 // Build makes a case's timeline from its events (those whose Scenario is
 // the case's ID, in any order) and its failed checks.
-func Build(events []trace.Event, failed []report.Check) *Timeline {
-	evs := append([]trace.Event(nil), events...)
+func Build(events []wire.Event, failed []report.Check) *Timeline {
+	evs := append([]wire.Event(nil), events...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeNS < evs[j].TimeNS })
 	var cookie uint64
 	for _, e := range evs {
-		if e.Kind == trace.Rcvlowat && e.Step == 0 && e.Cookie != 0 {
+		if e.Kind == wire.Rcvlowat && e.Step == 0 && e.Cookie != 0 {
 			cookie = e.Cookie
 		}
 	}
@@ -113,20 +113,20 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 			t.Steps = append(t.Steps, Point{at, n})
 		}
 	}
-	sends := map[int]trace.Event{}
+	sends := map[int]wire.Event{}
 	firstSend := 0
-	var peerSegs []trace.Event // data the peer sent, not yet matched to a send
-	var kernelSince int64      // first kernel event since the last user-space one
+	var peerSegs []wire.Event // data the peer sent, not yet matched to a send
+	var kernelSince int64     // first kernel event since the last user-space one
 	type pending struct {
 		mark int
-		ev   trace.Event
+		ev   wire.Event
 	}
 	var pendingRcvq []pending // enqueue marks waiting for the poll of their step
 	drained := false          // a recvmsg callback said what a read left
 
 	for _, e := range evs {
 		switch e.Kind {
-		case trace.KernelWake, trace.KernelRcvlowat, trace.KernelRcvq:
+		case wire.KernelWake, wire.KernelRcvlowat, wire.KernelRcvq:
 			// The listener and other sockets are not the reader.
 			if cookie != 0 && e.Cookie != cookie {
 				continue
@@ -136,20 +136,20 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 			}
 		}
 		switch e.Kind {
-		case trace.Rcvlowat:
+		case wire.Rcvlowat:
 			setLowat(e.TimeNS, e.Lowat)
 			step(e.TimeNS, e.Step)
-		case trace.AutolowatOn:
+		case wire.AutolowatOn:
 			t.Marks = append(t.Marks, Mark{Kind: MarkOptIn, T: e.TimeNS, Step: e.Step,
 				Label: fmt.Sprintf("step %d: autolowat on (%s)", e.Step, e.Value)})
 			step(e.TimeNS, e.Step)
-		case trace.PeerOut:
+		case wire.PeerOut:
 			if e.Bytes > 0 {
 				peerSegs = append(peerSegs, e)
 				ofo.add(int(e.Offset), e.Bytes)
 				t.OFO = appendChange(t.OFO, Point{e.TimeNS, ofo.beyondFrontier()})
 			}
-		case trace.Send:
+		case wire.Send:
 			// The guest stamps a send when it returns, and a peer's
 			// segment when the peer is done with it; the kernel queued
 			// the bytes before that: at the first kernel event since the
@@ -172,7 +172,7 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 			t.Marks = append(t.Marks, Mark{Kind: MarkSend, T: at, Step: e.Step, Bytes: e.Bytes,
 				Label: fmt.Sprintf("step %d: send bytes %d..%d", e.Step, e.Offset, e.Offset+int64(e.Bytes))})
 			step(at, e.Step)
-		case trace.Poll:
+		case wire.Poll:
 			m := Mark{Kind: MarkPoll, T: e.TimeNS, Step: e.Step,
 				Label: fmt.Sprintf("step %d: poll, not ready (%d queued, SO_RCVLOWAT %d)", e.Step, e.Queued, e.Lowat)}
 			if e.Ready > 0 {
@@ -192,7 +192,7 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 				}
 			}
 			pendingRcvq = nil
-		case trace.Recv:
+		case wire.Recv:
 			t.Marks = append(t.Marks, Mark{Kind: MarkRecv, T: e.TimeNS, Step: e.Step, Bytes: e.Bytes,
 				Label: fmt.Sprintf("step %d: read %d bytes at offset %d, SO_RCVLOWAT %d after", e.Step, e.Bytes, e.Offset, e.Lowat)})
 			if !drained {
@@ -201,15 +201,15 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 			drained = false
 			setLowat(e.TimeNS, e.Lowat)
 			step(e.TimeNS, e.Step)
-		case trace.KernelWake:
+		case wire.KernelWake:
 			t.Marks = append(t.Marks, Mark{Kind: MarkWake, T: e.TimeNS,
 				Label: fmt.Sprintf("kernel wake-up (%d queued, sk_rcvlowat %d)", e.Queued, e.Lowat)})
 			setQueued(e.TimeNS, e.Queued)
 			setLowat(e.TimeNS, e.Lowat)
-		case trace.KernelRcvlowat:
+		case wire.KernelRcvlowat:
 			setQueued(e.TimeNS, e.Queued)
 			setLowat(e.TimeNS, e.Lowat)
-		case trace.KernelRcvq:
+		case wire.KernelRcvq:
 			m := Mark{Kind: MarkRcvq, T: e.TimeNS, Path: e.Path, Bytes: int(e.Len), Label: rcvqLabel(e, e.Path)}
 			if e.Path == "recvmsg" {
 				setQueued(e.TimeNS, e.Queued)
@@ -223,7 +223,7 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 			t.Marks = append(t.Marks, m)
 		}
 		switch e.Kind {
-		case trace.Send, trace.Poll, trace.Recv, trace.Rcvlowat, trace.AutolowatOn:
+		case wire.Send, wire.Poll, wire.Recv, wire.Rcvlowat, wire.AutolowatOn:
 			kernelSince = 0
 		}
 	}
@@ -232,7 +232,7 @@ func Build(events []trace.Event, failed []report.Check) *Timeline {
 	return t
 }
 
-func rcvqLabel(e trace.Event, path string) string {
+func rcvqLabel(e wire.Event, path string) string {
 	if path == "recvmsg" {
 		return fmt.Sprintf("RCVQ callback, recvmsg (%d left queued, sk_rcvlowat %d)", e.Queued, e.Lowat)
 	}
@@ -303,7 +303,7 @@ var (
 )
 
 // locate finds the steps each failed check names, and when they happened.
-func locate(failed []report.Check, evs []trace.Event) []Failure {
+func locate(failed []report.Check, evs []wire.Event) []Failure {
 	var out []Failure
 	for _, c := range failed {
 		if c.Pass {
@@ -370,25 +370,25 @@ func sendList(s string) map[int]bool {
 
 // stepTime is when step n was looked at: its poll, or its read when the
 // check is about a read, else its first event.
-func stepTime(evs []trace.Event, n int, aboutRead bool) (int64, bool) {
-	var first, poll, recv *trace.Event
+func stepTime(evs []wire.Event, n int, aboutRead bool) (int64, bool) {
+	var first, poll, recv *wire.Event
 	for i := range evs {
 		e := &evs[i]
 		if e.Step != n {
 			continue
 		}
 		switch e.Kind {
-		case trace.Send, trace.Poll, trace.Recv, trace.Rcvlowat, trace.AutolowatOn:
+		case wire.Send, wire.Poll, wire.Recv, wire.Rcvlowat, wire.AutolowatOn:
 		default:
 			continue
 		}
 		if first == nil {
 			first = e
 		}
-		if e.Kind == trace.Poll && poll == nil {
+		if e.Kind == wire.Poll && poll == nil {
 			poll = e
 		}
-		if e.Kind == trace.Recv && recv == nil {
+		if e.Kind == wire.Recv && recv == nil {
 			recv = e
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 const reader, listener = 7, 6
@@ -13,20 +13,20 @@ const reader, listener = 7, 6
 // loopback is a split frame under autolowat: 8 bytes (the descriptor),
 // then the 24 that complete the frame, read at once. Events are out of
 // time order, as the guest writes them.
-var loopback = []trace.Event{
-	{Kind: trace.ScenarioStart, TimeNS: 100},
-	{Kind: trace.Rcvlowat, TimeNS: 200, Cookie: reader, Lowat: 1},
-	{Kind: trace.Send, TimeNS: 320, Step: 1, Bytes: 8},
-	{Kind: trace.KernelRcvq, TimeNS: 300, Cookie: reader, Len: 8, Lowat: 32, Path: "in-order"},
-	{Kind: trace.KernelWake, TimeNS: 305, Cookie: listener, Queued: 99},
-	{Kind: trace.Poll, TimeNS: 330, Step: 1, Queued: 8, Lowat: 32},
-	{Kind: trace.Send, TimeNS: 420, Step: 2, Offset: 8, Bytes: 24},
-	{Kind: trace.KernelRcvq, TimeNS: 400, Cookie: reader, Queued: 8, Len: 24, Lowat: 32, Path: "in-order"},
-	{Kind: trace.KernelWake, TimeNS: 405, Cookie: reader, Queued: 32, Lowat: 32},
-	{Kind: trace.Poll, TimeNS: 430, Step: 2, Ready: 1, Queued: 32, Lowat: 32},
-	{Kind: trace.Recv, TimeNS: 450, Step: 2, Bytes: 32, Lowat: 8},
-	{Kind: trace.KernelRcvq, TimeNS: 440, Cookie: reader, Lowat: 8, Path: "recvmsg"},
-	{Kind: trace.ScenarioEnd, TimeNS: 900, OK: true},
+var loopback = []wire.Event{
+	{Kind: wire.ScenarioStart, TimeNS: 100},
+	{Kind: wire.Rcvlowat, TimeNS: 200, Cookie: reader, Lowat: 1},
+	{Kind: wire.Send, TimeNS: 320, Step: 1, Bytes: 8},
+	{Kind: wire.KernelRcvq, TimeNS: 300, Cookie: reader, Len: 8, Lowat: 32, Path: "in-order"},
+	{Kind: wire.KernelWake, TimeNS: 305, Cookie: listener, Queued: 99},
+	{Kind: wire.Poll, TimeNS: 330, Step: 1, Queued: 8, Lowat: 32},
+	{Kind: wire.Send, TimeNS: 420, Step: 2, Offset: 8, Bytes: 24},
+	{Kind: wire.KernelRcvq, TimeNS: 400, Cookie: reader, Queued: 8, Len: 24, Lowat: 32, Path: "in-order"},
+	{Kind: wire.KernelWake, TimeNS: 405, Cookie: reader, Queued: 32, Lowat: 32},
+	{Kind: wire.Poll, TimeNS: 430, Step: 2, Ready: 1, Queued: 32, Lowat: 32},
+	{Kind: wire.Recv, TimeNS: 450, Step: 2, Bytes: 32, Lowat: 8},
+	{Kind: wire.KernelRcvq, TimeNS: 440, Cookie: reader, Lowat: 8, Path: "recvmsg"},
+	{Kind: wire.ScenarioEnd, TimeNS: 900, OK: true},
 }
 
 func TestBuildLoopback(t *testing.T) {
@@ -70,12 +70,12 @@ func TestBuildLoopback(t *testing.T) {
 // A read with no recvmsg callback (a kernel without the hook) takes its
 // bytes off what was queued.
 func TestBuildReadWithoutCallback(t *testing.T) {
-	tl := Build([]trace.Event{
-		{Kind: trace.Rcvlowat, TimeNS: 1, Cookie: reader, Lowat: 1},
-		{Kind: trace.KernelWake, TimeNS: 2, Cookie: reader, Queued: 10, Lowat: 1},
-		{Kind: trace.Send, TimeNS: 3, Step: 1, Bytes: 10},
-		{Kind: trace.Poll, TimeNS: 4, Step: 1, Ready: 1, Queued: 10, Lowat: 1},
-		{Kind: trace.Recv, TimeNS: 5, Step: 1, Bytes: 6, Lowat: 1},
+	tl := Build([]wire.Event{
+		{Kind: wire.Rcvlowat, TimeNS: 1, Cookie: reader, Lowat: 1},
+		{Kind: wire.KernelWake, TimeNS: 2, Cookie: reader, Queued: 10, Lowat: 1},
+		{Kind: wire.Send, TimeNS: 3, Step: 1, Bytes: 10},
+		{Kind: wire.Poll, TimeNS: 4, Step: 1, Ready: 1, Queued: 10, Lowat: 1},
+		{Kind: wire.Recv, TimeNS: 5, Step: 1, Bytes: 6, Lowat: 1},
 	}, nil)
 	if want := []Point{{2, 10}, {5, 4}}; !reflect.DeepEqual(tl.Queued, want) {
 		t.Errorf("queued %v, want %v", tl.Queued, want)
@@ -87,16 +87,16 @@ func TestBuildReadWithoutCallback(t *testing.T) {
 // for the segment just sent came off the out-of-order queue.
 func TestBuildOutOfOrder(t *testing.T) {
 	const isn = 1000
-	tl := Build([]trace.Event{
-		{Kind: trace.Rcvlowat, TimeNS: 10, Cookie: reader, Lowat: 1},
-		{Kind: trace.PeerOut, TimeNS: 20, Offset: 8, Bytes: 24, Seq: isn + 9},
-		{Kind: trace.Send, TimeNS: 50, Step: 1, Offset: 8, Bytes: 24, Seq: isn + 9},
-		{Kind: trace.Poll, TimeNS: 55, Step: 1, Lowat: 1},
-		{Kind: trace.PeerOut, TimeNS: 60, Bytes: 8, Seq: isn + 1},
-		{Kind: trace.KernelRcvq, TimeNS: 58, Cookie: reader, Seq: isn + 1, Len: 8, Lowat: 32, Path: "in-order"},
-		{Kind: trace.KernelRcvq, TimeNS: 59, Cookie: reader, Seq: isn + 9, Queued: 8, Len: 24, Lowat: 32, Path: "in-order"},
-		{Kind: trace.Send, TimeNS: 90, Step: 2, Bytes: 8, Seq: isn + 1},
-		{Kind: trace.Poll, TimeNS: 95, Step: 2, Ready: 1, Queued: 32, Lowat: 32},
+	tl := Build([]wire.Event{
+		{Kind: wire.Rcvlowat, TimeNS: 10, Cookie: reader, Lowat: 1},
+		{Kind: wire.PeerOut, TimeNS: 20, Offset: 8, Bytes: 24, Seq: isn + 9},
+		{Kind: wire.Send, TimeNS: 50, Step: 1, Offset: 8, Bytes: 24, Seq: isn + 9},
+		{Kind: wire.Poll, TimeNS: 55, Step: 1, Lowat: 1},
+		{Kind: wire.PeerOut, TimeNS: 60, Bytes: 8, Seq: isn + 1},
+		{Kind: wire.KernelRcvq, TimeNS: 58, Cookie: reader, Seq: isn + 1, Len: 8, Lowat: 32, Path: "in-order"},
+		{Kind: wire.KernelRcvq, TimeNS: 59, Cookie: reader, Seq: isn + 9, Queued: 8, Len: 24, Lowat: 32, Path: "in-order"},
+		{Kind: wire.Send, TimeNS: 90, Step: 2, Bytes: 8, Seq: isn + 1},
+		{Kind: wire.Poll, TimeNS: 95, Step: 2, Ready: 1, Queued: 32, Lowat: 32},
 	}, nil)
 	if want := []Point{{20, 24}, {60, 0}}; !reflect.DeepEqual(tl.OFO, want) {
 		t.Errorf("ofo %v, want %v", tl.OFO, want)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Spec describes an initramfs to build.
@@ -25,11 +27,6 @@ type Result struct {
 	Missing []string // wanted modules found neither as file nor built in
 	Bytes   int64    // size of the archive
 }
-
-// AgentMarker is a file of every initramfs Build writes: the binary at
-// /init is the guest agent only where it finds it, never for being PID 1
-// alone (in a container the harness is PID 1 too, and a command).
-const AgentMarker = "/harness-agent"
 
 // Guest paths the agent reads modules from.
 const (
@@ -77,7 +74,7 @@ func Build(path string, spec Spec) (Result, error) {
 	// Always present, so the guest can tell "nothing to load" from a
 	// broken image.
 	files = append(files, File{Path: GuestLoadList, Mode: 0o644, Data: []byte(list.String())},
-		File{Path: AgentMarker, Mode: 0o644, Data: []byte("the harness binary at /init runs as the guest agent\n")})
+		File{Path: wire.AgentMarker, Mode: 0o644, Data: []byte("the harness binary at /init runs as the guest agent\n")})
 	files = append(files, spec.Extra...)
 
 	n, err := writeAtomic(path, func(w io.Writer) error { return Write(w, files) })

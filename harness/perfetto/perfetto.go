@@ -15,7 +15,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // FileName is the trace's name in an output folder.
@@ -65,7 +65,7 @@ func FromRun(r htmlreport.Run) Trace {
 	if h := r.Report.Headline(); h != "" {
 		t.OtherData["headline"] = h
 	}
-	byCase := map[string][]trace.Event{}
+	byCase := map[string][]wire.Event{}
 	var origin int64 = -1
 	for _, e := range r.Events {
 		if e.Scenario != "" {

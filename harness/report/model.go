@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/verdict"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Schema names the layout of report.json; bump it on incompatible changes.
@@ -14,10 +14,10 @@ const Schema = "harness.report/v1"
 
 // Verdicts of a scenario and of a whole run (package verdict).
 const (
-	Pass        = verdict.Pass
-	Fail        = verdict.Fail
-	Unsupported = verdict.Unsupported
-	Error       = verdict.Error
+	Pass        = wire.VerdictPass
+	Fail        = wire.VerdictFail
+	Unsupported = wire.VerdictUnsupported
+	Error       = wire.VerdictError
 )
 
 // Report is the whole of report.json.

@@ -6,11 +6,10 @@ import (
 	"io"
 
 	"github.com/kernel-harness/harness/harness/boot"
-	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Backends, as --backend names them.
@@ -28,7 +27,7 @@ type bootIn struct {
 	work    string       // a scratch folder
 	console io.Writer
 	onLine  func(string)
-	onEvent func(trace.Event, []byte)
+	onEvent func(wire.Event, []byte)
 	say     func(string, ...any)
 	status  func(string)
 }
@@ -59,7 +58,7 @@ func bootKernel(ctx context.Context, o Options, be backend, in bootIn) (res boot
 	res, err := boot.Run(ctx, boot.Spec{
 		Backend: be.name, Kernel: in.k, Agent: in.initBin, Extra: in.extra, Modules: wantedModules,
 		Work: in.work, Out: o.Out, Machine: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
-		Accel: o.Accel, QEMU: o.QEMU, EventsPort: guest.EventsPort, Deadlines: sameBootDeadlines(o),
+		Accel: o.Accel, QEMU: o.QEMU, EventsPort: wire.EventsPort, Deadlines: sameBootDeadlines(o),
 		Console: in.console, Sinks: boot.Sinks{OnConsoleLine: in.onLine, OnEvent: in.onEvent},
 		Say: in.say, Status: in.status,
 	})

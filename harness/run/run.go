@@ -22,7 +22,6 @@ import (
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
-	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/input"
@@ -31,8 +30,8 @@ import (
 	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
 	"github.com/kernel-harness/harness/harness/version"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Options is one `harness run`.
@@ -216,29 +215,29 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return fail(err)
 	}
-	extra := []image.File{{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON}}
+	extra := []image.File{{Path: wire.PlanPath, Mode: 0o644, Data: planJSON}}
 	if rep.BPF != nil && rep.BPF.Object != "" {
 		obj, err := os.ReadFile(rep.BPF.Object)
 		if err != nil {
 			return fail(err)
 		}
-		extra = append(extra, image.File{Path: guest.BPFObjectPath, Mode: 0o644, Data: obj})
+		extra = append(extra, image.File{Path: wire.BPFObjectPath, Mode: 0o644, Data: obj})
 	}
 	var (
 		mu      sync.Mutex
 		running string
 		done    int
 	)
-	onEvent := func(e trace.Event) {
+	onEvent := func(e wire.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e.Kind {
-		case trace.Hello:
+		case wire.Hello:
 			say("guest: up, kernel %s", e.Release)
-		case trace.ScenarioStart:
+		case wire.ScenarioStart:
 			running = e.Scenario
 			lv.status(fmt.Sprintf("[%d/%d] %s ...", done+1, len(plan.Cases), e.Scenario))
-		case trace.ScenarioEnd:
+		case wire.ScenarioEnd:
 			running = ""
 			done++
 			state := "ran"
@@ -246,13 +245,13 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 				state = e.Value
 			}
 			lv.outcome(o.Progress, e.OK, "[%d/%d] %s: %s", done, len(plan.Cases), e.Scenario, state)
-		case trace.Module:
+		case wire.Module:
 			if !e.OK {
 				say("guest: module %s: %s", e.Name, e.Message)
 			}
-		case trace.Error:
+		case wire.Error:
 			say("guest: error: %s", e.Message)
-		case trace.BPF:
+		case wire.BPF:
 			if e.OK {
 				say("guest: loaded %s", e.Value)
 			} else {
@@ -276,7 +275,7 @@ func runOne(ctx context.Context, o Options) (*report.Report, error) {
 	// The release is what the guest says it runs, not what the image's
 	// header claims: that is what proves which kernel booted.
 	for _, e := range evs {
-		if e.Kind == trace.Hello && e.Release != "" {
+		if e.Kind == wire.Hello && e.Release != "" {
 			rep.Kernel.Release = e.Release
 		}
 	}
@@ -378,9 +377,9 @@ func findSource(src, tree string) (string, error) {
 }
 
 // bpfReport adds what the guest said about loading the programs.
-func bpfReport(b *report.BPF, evs []trace.Event, feats []report.Feature) *report.BPF {
+func bpfReport(b *report.BPF, evs []wire.Event, feats []report.Feature) *report.BPF {
 	for _, e := range evs {
-		if e.Kind != trace.BPF {
+		if e.Kind != wire.BPF {
 			continue
 		}
 		if b == nil {
@@ -409,19 +408,19 @@ func bpfReport(b *report.BPF, evs []trace.Event, feats []report.Feature) *report
 	return b
 }
 
-func featureList(evs []trace.Event) []report.Feature {
+func featureList(evs []wire.Event) []report.Feature {
 	out := []report.Feature{}
 	for _, e := range evs {
-		if e.Kind == trace.Feature {
+		if e.Kind == wire.Feature {
 			out = append(out, report.Feature{Name: e.Name, Value: e.OK, Reason: e.Message})
 		}
 	}
 	return out
 }
 
-func guestError(evs []trace.Event) error {
+func guestError(evs []wire.Event) error {
 	for _, e := range evs {
-		if e.Kind == trace.Error {
+		if e.Kind == wire.Error {
 			return fmt.Errorf("guest agent: %s", e.Message)
 		}
 	}

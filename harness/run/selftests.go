@@ -14,14 +14,13 @@ import (
 	"github.com/kernel-harness/harness/harness/require"
 
 	"github.com/kernel-harness/harness/harness/bpftests"
-	"github.com/kernel-harness/harness/harness/guest"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/testprogs"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // SelftestsOptions is one `harness selftests`: the tree's test_progs,
@@ -174,7 +173,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	for _, t := range o.Tests {
 		args = append(args, "-t", t)
 	}
-	spJSON, err := json.Marshal(guest.SelftestsPlan{Dir: bpftests.GuestDir, Args: args, TimeoutS: int(o.Deadlines.Run.Seconds())})
+	spJSON, err := json.Marshal(wire.SelftestsPlan{Dir: wire.SelftestsDir, Args: args, TimeoutS: int(o.Deadlines.Run.Seconds())})
 	if err != nil {
 		return fail(err)
 	}
@@ -183,18 +182,18 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 		return fail(err)
 	}
 	extra := append([]image.File{
-		{Path: scenario.PlanPath, Mode: 0o644, Data: planJSON},
-		{Path: guest.SelftestsPlanPath, Mode: 0o644, Data: spJSON},
+		{Path: wire.PlanPath, Mode: 0o644, Data: planJSON},
+		{Path: wire.SelftestsPlanPath, Mode: 0o644, Data: spJSON},
 	}, files...)
-	onEvent := func(e trace.Event) {
+	onEvent := func(e wire.Event) {
 		switch {
-		case e.Kind == trace.Hello:
+		case e.Kind == wire.Hello:
 			say("guest: up, kernel %s", e.Release)
-		case e.Kind == trace.Log && e.Name == "test_progs":
+		case e.Kind == wire.Log && e.Name == "test_progs":
 			if strings.HasPrefix(e.Message, "#") || strings.HasPrefix(e.Message, "Summary:") {
 				say("guest: %s", e.Message)
 			}
-		case e.Kind == trace.Error:
+		case e.Kind == wire.Error:
 			say("guest: error: %s", e.Message)
 		}
 	}
@@ -210,7 +209,7 @@ func RunSelftests(ctx context.Context, o SelftestsOptions) (*report.Report, erro
 	rep.Splats = ses.splats
 	for _, e := range evs {
 		switch e.Kind {
-		case trace.Hello:
+		case wire.Hello:
 			if e.Release != "" {
 				rep.Kernel.Release = e.Release
 			}

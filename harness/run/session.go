@@ -16,7 +16,7 @@ import (
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/text"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // session is one boot of a verb, whichever: the agent and its files in a
@@ -31,7 +31,7 @@ type session struct {
 	say    func(string, ...any)
 	status func(string)
 	// onEvent is the verb's reaction to an event, after it is logged.
-	onEvent func(trace.Event)
+	onEvent func(wire.Event)
 	// running names what runs now, for the splats it causes; nil: the
 	// whole boot is one thing (label).
 	running func() string
@@ -42,7 +42,7 @@ type session struct {
 // before anything booted; bootErr is how the boot ended, with the
 // kernel's own words first when it panicked or oopsed.
 type sessionOut struct {
-	events   []trace.Event
+	events   []wire.Event
 	splats   []report.Splat
 	booted   boot.Result
 	setupErr error
@@ -84,10 +84,10 @@ func (s session) boot(ctx context.Context) (out sessionOut) {
 
 	var (
 		mu     sync.Mutex
-		events []trace.Event
+		events []wire.Event
 		splats console.Detector
 	)
-	onEvent := func(e trace.Event, raw []byte) {
+	onEvent := func(e wire.Event, raw []byte) {
 		evLog.Write(append(raw, '\n'))
 		mu.Lock()
 		events = append(events, e)
@@ -106,7 +106,7 @@ func (s session) boot(ctx context.Context) (out sessionOut) {
 	out.booted, out.setupErr, out.bootErr = bootKernel(ctx, s.o, be, bootIn{k: s.k, initBin: initBin, extra: s.extra, work: work,
 		console: conLog, onLine: onLine, onEvent: onEvent, say: s.say, status: s.status})
 	mu.Lock()
-	out.events = append([]trace.Event(nil), events...)
+	out.events = append([]wire.Event(nil), events...)
 	mu.Unlock()
 	out.splats = splats.Splats()
 	if err := guestError(out.events); err != nil && out.bootErr == nil {

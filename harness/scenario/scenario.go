@@ -344,6 +344,3 @@ type Plan struct {
 	// listener (Fast Open) are then unsupported with this reason.
 	NoChildState string `json:"no_child_state,omitempty"`
 }
-
-// PlanPath is where the plan lives in the guest.
-const PlanPath = "/harness/plan.json"

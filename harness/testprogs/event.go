@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Event is the kind of the agent's event that carries a run of
 // test_progs: its Message is an Output in JSON.
-const Event trace.Kind = "test-progs"
+const Event wire.Kind = "test-progs"
 
 // Output is what the agent saw of one run of test_progs.
 type Output struct {
@@ -20,7 +20,7 @@ type Output struct {
 }
 
 // FromEvent parses the run an Event carries.
-func FromEvent(e trace.Event) (*Run, Output, error) {
+func FromEvent(e wire.Event) (*Run, Output, error) {
 	var o Output
 	if err := json.Unmarshal([]byte(e.Message), &o); err != nil {
 		return nil, o, fmt.Errorf("test_progs event: %w", err)

@@ -20,7 +20,7 @@ import (
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/cleanup"
 	"github.com/kernel-harness/harness/harness/text"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Accelerators.
@@ -142,7 +142,7 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 			return
 		}
 		defer c.Close()
-		rd := trace.NewReader(c)
+		rd := wire.NewReader(c)
 		for {
 			e, raw, err := rd.Next()
 			if err == io.EOF {

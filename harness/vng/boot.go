@@ -15,7 +15,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/cleanup"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // poll is how often the events file is read for new lines.
@@ -149,7 +149,7 @@ func stop(cmd *exec.Cmd, exited <-chan struct{}) {
 }
 
 type evMsg struct {
-	e   trace.Event
+	e   wire.Event
 	raw []byte
 }
 
@@ -191,7 +191,7 @@ func (f *follower) read() ([]evMsg, error) {
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
-		e, _, err := trace.NewReader(bytes.NewReader(raw)).Next()
+		e, _, err := wire.NewReader(bytes.NewReader(raw)).Next()
 		if err != nil {
 			return out, fmt.Errorf("events file %s line %d: %w", f.path, f.line, err)
 		}

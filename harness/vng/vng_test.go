@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -105,7 +105,7 @@ func TestFollowerWaitsForWholeLines(t *testing.T) {
 	}
 	os.WriteFile(p, []byte(`{"kind":"hello","t_ns":1}`+"\n"+`{"kind":"done","t_ns":2}`+"\n"), 0o644)
 	evs, err = f.read()
-	if err != nil || len(evs) != 1 || evs[0].e.Kind != trace.Done {
+	if err != nil || len(evs) != 1 || evs[0].e.Kind != wire.Done {
 		t.Fatalf("second read: %v %v", evs, err)
 	}
 	os.WriteFile(p, []byte(`{"kind":"hello","t_ns":1}`+"\n"+`{"kind":"done","t_ns":2}`+"\n"+"garbage\n"), 0o644)

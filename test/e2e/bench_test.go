@@ -12,8 +12,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/guest"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // BenchmarkBoot measures, on the default Debian kernel, the wall time to
@@ -66,9 +65,9 @@ func BenchmarkBoot(b *testing.B) {
 			var seen time.Duration
 			res, err := boot.Run(context.Background(), boot.Spec{
 				Backend: boot.BackendQEMU, Kernel: k, Agent: initBin, Work: dir, Out: dir,
-				Machine: "q35", CPUs: 2, MemoryMB: 512, Accel: driver.AccelAuto, EventsPort: guest.EventsPort,
+				Machine: "q35", CPUs: 2, MemoryMB: 512, Accel: driver.AccelAuto, EventsPort: wire.EventsPort,
 				Deadlines: driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: time.Minute},
-				Sinks: boot.Sinks{OnEvent: func(e trace.Event, _ []byte) {
+				Sinks: boot.Sinks{OnEvent: func(e wire.Event, _ []byte) {
 					if seen == 0 {
 						seen = time.Since(start)
 					}

@@ -17,7 +17,7 @@ import (
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // needQEMU skips where QEMU is missing, except in CI, where a VM test
@@ -190,11 +190,11 @@ func TestE2EDebianKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	evs, err := trace.ReadAll(f)
+	evs, err := wire.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) == 0 || evs[len(evs)-1].Kind != trace.Done {
+	if len(evs) == 0 || evs[len(evs)-1].Kind != wire.Done {
 		t.Errorf("events.jsonl does not end with done (%d events)", len(evs))
 	}
 	var ju struct {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/trace"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // Errors a boot can end in. Each is wrapped with what was seen.
@@ -38,7 +38,7 @@ const (
 // Event is one event line from the guest, or the error that ended the
 // stream.
 type Event struct {
-	E   trace.Event
+	E   wire.Event
 	Raw []byte
 	Err error
 }

@@ -2,7 +2,7 @@
 // JSON object per line over a named virtio-serial port, and the code that
 // writes and reads them. The stream ends with an explicit done event so that
 // a guest that falls silent is an error and never a pass.
-package trace
+package wire
 
 import (
 	"bufio"
@@ -168,3 +168,12 @@ func ReadAll(r io.Reader) ([]Event, error) {
 		out = append(out, e)
 	}
 }
+
+// Verdicts of a scenario and of a whole run: the agent sends them and the
+// reports write them.
+const (
+	VerdictPass        = "pass"
+	VerdictFail        = "fail"
+	VerdictUnsupported = "unsupported" // the kernel lacks what the checks need
+	VerdictError       = "error"       // the scenario or run could not be carried out
+)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -72,12 +73,12 @@ func bisectMain(bo run.BisectOptions) int {
 		return 2
 	}
 	o.Deadlines = driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
-	ctx, end, ok := begin("bisect", o, bo.Resume)
+	ctx, p, end, ok := begin("bisect", o, bo.Resume, func(ctx context.Context) (*run.Plan, error) { return run.CheckBisect(ctx, bo) })
 	if !ok {
 		return 2
 	}
 	defer end()
-	rep, err := run.Bisect(ctx, bo)
+	rep, err := run.Bisect(ctx, p)
 	if rep != nil {
 		rep.Print(os.Stdout)
 	}

@@ -22,7 +22,8 @@ func parseShard(s string) (scenario.Shard, error) {
 // githubActions, under GITHUB_ACTIONS=true, folds the run's progress into
 // groups by stage and returns what to do once the run is over: annotate
 // the failures and append the step summary. Elsewhere it does nothing.
-func githubActions(verb string, o *run.Options) func(*report.Report, error) {
+func githubActions(verb string, p *run.Plan) func(*report.Report, error) {
+	o := &p.Options
 	if !ghactions.Enabled(os.Getenv) {
 		return func(*report.Report, error) {}
 	}
@@ -39,8 +40,7 @@ func githubActions(verb string, o *run.Options) func(*report.Report, error) {
 		}
 		ws := os.Getenv("GITHUB_WORKSPACE")
 		src := ghactions.Sources{Consoles: ghactions.LoadConsoles(o.Out, ws)}
-		// The files loaded once already; an error here was reported by the run.
-		src.Scenarios, _ = ghactions.ScenarioLocations(o.ScenarioFiles, ws)
+		src.Scenarios = ghactions.ScenarioLocations(p.ScenarioSources, ws)
 		for _, a := range ghactions.Annotations(rep, src) {
 			fmt.Fprintln(groups, a)
 		}

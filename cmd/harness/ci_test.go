@@ -36,8 +36,8 @@ func TestAnnotationNamesVerb(t *testing.T) {
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	var out strings.Builder
-	o := run.Options{Progress: &out, Out: t.TempDir()}
-	githubActions("selftests", &o)(nil, errors.New("clang-19 is missing"))
+	p := &run.Plan{Options: run.Options{Progress: &out, Out: t.TempDir()}}
+	githubActions("selftests", p)(nil, errors.New("clang-19 is missing"))
 	if !strings.Contains(out.String(), "::error title=harness selftests could not be done::clang-19 is missing") {
 		t.Errorf("annotation:\n%s", out.String())
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -32,22 +33,24 @@ func claimOut(verb string, out *string, keep bool) (d *outdir.Dir, ok bool) {
 }
 
 // begin is the start every verb that boots shares, after its options
-// are parsed: the cheap checks, before anything is made; the output
-// folder claimed for this run (kept with keep, as bisect --resume needs);
-// signals caught; progress on standard error, whose closing stops the
-// run; and the command line for the reports. end undoes it; ok false
-// means exit 2, with the reason said.
-func begin(verb string, o *run.Options, keep bool) (ctx *runContext, end func(), ok bool) {
-	if err := run.CheckRun(*o); err != nil {
+// are parsed: signals caught; the verb's one check, which returns its
+// plan before anything is made; the output folder claimed for this run
+// (kept with keep, as bisect --resume needs); progress on standard
+// error, whose closing stops the run; and the command line for the
+// reports. end undoes it; ok false means exit 2, with the reason said.
+func begin(verb string, o *run.Options, keep bool, check func(context.Context) (*run.Plan, error)) (ctx *runContext, p *run.Plan, end func(), ok bool) {
+	ctx = signalContext()
+	p, err := check(ctx)
+	if err != nil {
+		ctx.stop()
 		fmt.Fprintf(os.Stderr, "harness %s: %v\n", verb, err)
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	out, ok := claimOut(verb, &o.Out, keep)
 	if !ok {
-		return nil, nil, false
+		ctx.stop()
+		return nil, nil, nil, false
 	}
-	ctx = signalContext()
-	o.Progress = ctx.watch(os.Stderr, "standard error")
-	o.Command = os.Args
-	return ctx, func() { ctx.stop(); out.Close() }, true
+	p.Out, p.Progress, p.Command = o.Out, ctx.watch(os.Stderr, "standard error"), os.Args
+	return ctx, p, func() { ctx.stop(); out.Close() }, true
 }

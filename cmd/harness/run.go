@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -96,24 +97,16 @@ func runMain(f *runFlags) int {
 		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
 		return 2
 	}
-	if o.Kernel != "" && o.Build.Tree != "" {
-		fmt.Fprintln(os.Stderr, "harness run: give --kernel or --tree, not both")
-		return 2
-	}
-	if o.Build.Tree == "" && (o.Build.Series != "" || o.Build.Base != "") {
-		fmt.Fprintln(os.Stderr, "harness run: --series and --base need --tree")
-		return 2
-	}
 	o.Append = strings.Fields(f.appendArgs)
 	o.Deadlines = driver.Deadlines{Boot: f.bootTimeout, Idle: f.idleTimeout, Run: f.total}
-	ctx, end, ok := begin("run", &o, false)
+	ctx, p, end, ok := begin("run", &o, false, func(ctx context.Context) (*run.Plan, error) { return run.Check(ctx, o) })
 	if !ok {
 		return 2
 	}
 	defer end()
-	finish := githubActions("run", &o) // GitHub Actions: groups, annotations, step summary (ci.go)
+	finish := githubActions("run", p) // GitHub Actions: groups, annotations, step summary (ci.go)
 
-	rep, err := run.Run(ctx, o)
+	rep, err := run.Run(ctx, p)
 	finish(rep, err)
 	// A run that failed before any case started is one error line, not
 	// a matrix of cases in error.

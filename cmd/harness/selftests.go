@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -65,14 +66,14 @@ be done.`,
 func selftestsMain(o run.SelftestsOptions, appendArgs string, boot, idle, total time.Duration) int {
 	o.Append = strings.Fields(appendArgs)
 	o.Deadlines = driver.Deadlines{Boot: boot, Idle: idle, Run: total}
-	ctx, end, ok := begin("selftests", &o.Options, false)
+	ctx, p, end, ok := begin("selftests", &o.Options, false, func(ctx context.Context) (*run.Plan, error) { return run.CheckSelftests(ctx, o) })
 	if !ok {
 		return 2
 	}
 	defer end()
-	finish := githubActions("selftests", &o.Options) // step summary and annotations, as harness run
+	finish := githubActions("selftests", p) // step summary and annotations, as harness run
 
-	rep, err := run.RunSelftests(ctx, o)
+	rep, err := run.RunSelftests(ctx, p)
 	finish(rep, err)
 	if rep != nil && len(rep.Scenarios) > 0 {
 		rep.Summary(os.Stdout, report.SummaryOptions{Out: o.Out})

@@ -52,6 +52,21 @@ type Options struct {
 	// series) and the kernel once the kernel is ready, before the
 	// worktree is removed: files of the tree are used there.
 	WithTree func(worktree string, k kernel.Kernel) error
+	// Preflighted: Preflight passed already (the caller's checks).
+	Preflighted bool
+}
+
+// Preflight is what a build needs of the machine and the tree, checked
+// before any output folder or worktree is made: the build's tools, and a
+// tree that is a git checkout.
+func Preflight(ctx context.Context, o Options) error {
+	if err := require.Error("the kernel", require.Check(ctx, kbuild.Requirements)); err != nil {
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, "git", "-C", o.Tree, "rev-parse", "--git-dir").CombinedOutput(); err != nil {
+		return fmt.Errorf("--tree %s is not a git checkout: %s", o.Tree, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Kernel applies the series in a worktree of its own, configures and
@@ -78,15 +93,14 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
 	}
-	if err := require.Error("the kernel", require.Check(ctx, kbuild.Requirements)); err != nil {
-		return kernel.Kernel{}, nil, err
+	if !o.Preflighted {
+		if err := Preflight(ctx, o); err != nil {
+			return kernel.Kernel{}, nil, err
+		}
 	}
 	tree, err := filepath.Abs(o.Tree)
 	if err != nil {
 		return kernel.Kernel{}, nil, err
-	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", tree, "rev-parse", "--git-dir").CombinedOutput(); err != nil {
-		return kernel.Kernel{}, nil, fmt.Errorf("--tree %s is not a git checkout: %s", o.Tree, strings.TrimSpace(string(out)))
 	}
 	if _, ok := kernelconfig.Profiles[o.Profile]; !ok {
 		return kernel.Kernel{}, nil, fmt.Errorf("unknown --profile %q (want %s)", o.Profile, kernelconfig.Names())

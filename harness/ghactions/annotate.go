@@ -10,7 +10,6 @@ import (
 	"github.com/kernel-harness/harness/harness/text"
 
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/scenario"
 )
 
 // MaxAnnotations is how many error annotations a step shows: GitHub keeps
@@ -200,22 +199,18 @@ func LoadConsoles(out, workspace string) []Console {
 // ScenarioLocations says where each scenario of the --scenarios files is
 // defined: the file, relative to the workspace, and the line of its name
 // when it has one of its own.
-func ScenarioLocations(files []string, workspace string) (map[string]Location, error) {
+func ScenarioLocations(sources map[string][]string, workspace string) map[string]Location {
 	locs := map[string]Location{}
-	for _, f := range files {
-		scs, err := scenario.LoadFile(f, map[string]bool{})
-		if err != nil {
-			return nil, err
-		}
+	for f, names := range sources {
 		raw, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			continue // loaded a moment ago: an annotation without a line
 		}
-		for _, sc := range scs {
-			locs[sc.Name] = Location{File: Rel(f, workspace), Line: nameLine(string(raw), sc.Name)}
+		for _, n := range names {
+			locs[n] = Location{File: Rel(f, workspace), Line: nameLine(string(raw), n)}
 		}
 	}
-	return locs, nil
+	return locs
 }
 
 // nameLine is the line where a scenario file says name: NAME, in JSON or

@@ -220,10 +220,7 @@ func TestScenarioLocations(t *testing.T) {
 	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	locs, err := ScenarioLocations([]string{f}, ws)
-	if err != nil {
-		t.Fatal(err)
-	}
+	locs := ScenarioLocations(map[string][]string{f: {"two-sends"}}, ws)
 	if got, want := locs["two-sends"], (Location{File: "ci/mine.yaml", Line: 2}); got != want {
 		t.Errorf("location %+v, want %+v", got, want)
 	}

@@ -1,16 +1,6 @@
 package run
 
-import (
-	"context"
-	"errors"
-	"io"
-
-	"github.com/kernel-harness/harness/harness/boot"
-	"github.com/kernel-harness/harness/harness/image"
-	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/wire"
-)
+import "github.com/kernel-harness/harness/harness/boot"
 
 // Backends, as --backend names them.
 const (
@@ -19,52 +9,8 @@ const (
 	BackendAuto = boot.BackendAuto
 )
 
-// bootIn is what a boot needs, whichever the backend.
-type bootIn struct {
-	k       kernel.Kernel
-	initBin string       // the harness binary
-	extra   []image.File // the host's files for the agent (/harness/...)
-	work    string       // a scratch folder
-	console io.Writer
-	onLine  func(string)
-	onEvent func(wire.Event, []byte)
-	say     func(string, ...any)
-	status  func(string)
-}
-
-// record puts how the boot went into the report, for every kind of run.
-func record(res boot.Result, rep *report.Report) {
-	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
-	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: res.Machine}
-	if res.Outcome != nil {
-		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
-	}
-}
-
-// backend is the backend a run boots on, resolved before anything is
+// chooseBackend is the backend a run boots on, chosen before anything is
 // built or booted so that a missing vng is said at once.
-type backend struct{ name, why string }
-
-func resolveBackend(o Options) (backend, error) {
-	name, why, err := boot.ChooseBackend(o.Backend)
-	return backend{name, why}, err
-}
-
-// bootKernel boots the kernel on the chosen backend; the run's analysis
-// and report are the same for both. setupErr is a failure before
-// anything booted, bootErr how the boot ended.
-func bootKernel(ctx context.Context, o Options, be backend, in bootIn) (res boot.Result, setupErr, bootErr error) {
-	in.say("backend: %s (%s)", be.name, be.why)
-	res, err := boot.Run(ctx, boot.Spec{
-		Backend: be.name, Kernel: in.k, Agent: in.initBin, Extra: in.extra, Modules: wantedModules,
-		Work: in.work, Out: o.Out, Machine: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
-		Accel: o.Accel, QEMU: o.QEMU, EventsPort: wire.EventsPort, Deadlines: sameBootDeadlines(o),
-		Console: in.console, Sinks: boot.Sinks{OnConsoleLine: in.onLine, OnEvent: in.onEvent},
-		Say: in.say, Status: in.status,
-	})
-	var se *boot.SetupError
-	if errors.As(err, &se) {
-		return res, se.Err, nil
-	}
-	return res, nil, err
+func chooseBackend(asked string) (name, why string, err error) {
+	return boot.ChooseBackend(asked)
 }

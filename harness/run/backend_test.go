@@ -110,12 +110,16 @@ func TestVNGBackendReplaysRealVNG(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	rep, err := Run(context.Background(), Options{
+	p, err := Check(context.Background(), Options{
 		Kernel: img, Out: out, Scenario: "^split-frame$", Backend: BackendVNG, Accel: driver.AccelTCG,
 		Init: img, // any file: the stand-in never runs it
 		CPUs: 2, MemoryMB: 512, Repeat: 1,
 		Deadlines: driver.Deadlines{Boot: time.Minute, Idle: time.Minute, Run: time.Minute},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,7 @@
 package run
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -65,34 +62,5 @@ func TestFlips(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
-	}
-}
-
-func TestFirstParents(t *testing.T) {
-	dir := t.TempDir()
-	g := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@t"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	g("init", "-q", "-b", "main")
-	for i := 0; i < 4; i++ {
-		g("commit", "-q", "--allow-empty", "-m", fmt.Sprintf("c%d", i))
-	}
-	ctx := context.Background()
-	good, err := commitOf(ctx, dir, "HEAD~3")
-	if err != nil || good.Subject != "c0" {
-		t.Fatalf("commitOf: %+v %v", good, err)
-	}
-	cs, err := firstParents(ctx, dir, good.Hash, "HEAD")
-	if err != nil || len(cs) != 3 || cs[0].Subject != "c1" || cs[2].Subject != "c3" || len(cs[2].Hash) != 40 {
-		t.Errorf("firstParents: %+v %v", cs, err)
-	}
-	if _, err := commitOf(ctx, dir, "no-such-rev"); err == nil || !strings.Contains(err.Error(), "is not a commit") {
-		t.Errorf("bad rev: %v", err)
 	}
 }

@@ -7,11 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/boot"
-	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/scenario"
 )
 
 // MinMemoryMB is the least guest memory a run boots with: the kernel,
@@ -21,9 +19,21 @@ import (
 const MinMemoryMB = 256
 
 // CheckRun refuses a run's options that are wrong on their face, before
-// anything is built, fetched or booted.
+// anything is built, fetched or booted; Check does it and more.
 func CheckRun(o Options) error {
+	_, err := check(o)
+	return err
+}
+
+// checkOptions is what the options alone say, without reading a file.
+func checkOptions(o Options) error {
 	var errs []error
+	if o.Kernel != "" && o.Build.Tree != "" {
+		errs = append(errs, errors.New("give --kernel or --tree, not both"))
+	}
+	if o.Build.Tree == "" && (o.Build.Series != "" || o.Build.Base != "") {
+		errs = append(errs, errors.New("--series and --base need --tree"))
+	}
 	if o.Build.Tree != "" {
 		if err := build.Check(o.Build); err != nil {
 			errs = append(errs, err)
@@ -37,23 +47,13 @@ func CheckRun(o Options) error {
 	case o.Modules != "":
 		errs = append(errs, errors.New("--modules goes with --kernel: the modules of the kernel given"))
 	}
-	// Loaded here as the run will (they are small): a mistake in one is
-	// refused before an output folder is made.
-	taken := map[string]bool{}
-	for _, sc := range scenario.All() {
-		taken[sc.Name] = true
-	}
-	for _, f := range o.ScenarioFiles {
-		if _, err := scenario.LoadFile(f, taken); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	if o.BPFObject != "" {
 		if err := input.Regular(o.BPFObject); err != nil {
 			errs = append(errs, fmt.Errorf("--bpf-object: %w", err))
-		} else if _, err := bpfprog.Inspect(o.BPFObject); err != nil {
-			errs = append(errs, fmt.Errorf("--bpf-object %w", err))
 		}
+	}
+	if o.BPFObject != "" && o.BPFSource != "" {
+		errs = append(errs, errors.New("--bpf-object and --bpf-source are two ways to give the programs: use one"))
 	}
 	if o.BPFSource != "" && o.Build.Tree == "" { // with a tree, it may be the tree's
 		if err := input.Regular(o.BPFSource); err != nil {

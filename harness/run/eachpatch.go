@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/series"
 )
@@ -17,41 +18,29 @@ import (
 // built (incrementally, in the same O= folder) and run in
 // patches-<k>/ under the output folder. A prefix that does not build is
 // a row of the table, not the end of the run.
-func runEachPatch(ctx context.Context, o Options) (*report.Report, error) {
+func runEachPatch(ctx context.Context, pl *Plan) (*report.Report, error) {
 	start := time.Now()
-	s, err := series.Load(ctx, o.Build.Series, o.Build.Tree)
-	if err != nil {
-		return nil, fmt.Errorf("series: %w", err)
-	}
-	if err := s.Check(o.Build.AllowPartial); err != nil {
-		return nil, err
-	}
-	if len(s.Patches) == 0 {
-		return nil, fmt.Errorf("--each-patch: series %s has no patches", o.Build.Series)
-	}
+	o, patches := pl.Options, pl.patches
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
-	say := func(format string, args ...any) {
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, format+"\n", args...)
-		}
-	}
+	say := progress.Say(o.Progress)
 	table := &report.PatchTable{Series: o.Build.Series}
 	var (
 		last      *report.Report
 		buildFail bool
 	)
-	for k := 1; k <= len(s.Patches); k++ {
-		one := o
-		one.EachPatch, one.Build.Patches = false, k
-		one.Out = filepath.Join(o.Out, fmt.Sprintf("patches-%d", k))
-		say("each-patch: patches 1-%d of %d, in %s", k, len(s.Patches), one.Out)
+	for k := 1; k <= len(patches); k++ {
+		one := pl.with(func(c *Plan) {
+			c.EachPatch, c.Build.Patches = false, k
+			c.Out = filepath.Join(o.Out, fmt.Sprintf("patches-%d", k))
+		})
+		say("each-patch: patches 1-%d of %d, in %s", k, len(patches), one.Out)
 		r, err := runOne(ctx, one)
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
-		p := prefixRow(k, s.Patches[k-1].Subject, r, err)
+		p := prefixRow(k, patches[k-1].Subject, r, err)
 		if !p.Built() {
 			buildFail = true
 		}
@@ -76,7 +65,7 @@ func runEachPatch(ctx context.Context, o Options) (*report.Report, error) {
 	if buildFail {
 		out.Verdict = report.Fail
 	}
-	return out, writeOutputs(out, o.Out)
+	return out, writeOutputs(out, nil, o.Out)
 }
 
 // prefixRow sums up one prefix's run.

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/build"
-
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 )
@@ -28,6 +27,8 @@ func checkModes(o Options) error {
 		return errors.New("--baseline does not combine with --repeat or --each-patch: run them one at a time")
 	case o.EachPatch && o.Repeat > 1:
 		return errors.New("--each-patch does not combine with --repeat: run them one at a time")
+	case o.Baseline && (o.Build.Tree == "" || o.Build.Series == ""):
+		return errors.New("--baseline needs --tree and --series: it compares the base with the base plus the series")
 	case o.EachPatch && (o.Build.Tree == "" || o.Build.Series == ""):
 		return errors.New("--each-patch needs --tree and --series: it builds the tree with the first 1, 2, ... patches")
 	}
@@ -47,18 +48,13 @@ func sameBootDeadlines(o Options) driver.Deadlines {
 // runRepeatBoots is --repeat N --repeat-boot: N boots of the same kernel,
 // each in run-<i>/ under the output folder, summed up in one report. The
 // kernel is built (or fetched) once; later boots take it as --kernel.
-func runRepeatBoots(ctx context.Context, o Options) (*report.Report, error) {
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+func runRepeatBoots(ctx context.Context, p *Plan) (*report.Report, error) {
+	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return nil, err
 	}
-	say := func(format string, args ...any) {
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, format+"\n", args...)
-		}
-	}
+	o, say := p.Options, progress.Say(p.Progress)
 	start := time.Now()
-	one := o
-	one.Repeat, one.RepeatBoot = 0, false
+	one := p.with(func(c *Plan) { c.Repeat, c.RepeatBoot = 0, false })
 	var (
 		out     *report.Report
 		all     []report.Scenario
@@ -75,10 +71,7 @@ func runRepeatBoots(ctx context.Context, o Options) (*report.Report, error) {
 			return r, err
 		}
 		if i == 1 {
-			one.Kernel, one.Modules, one.Build = r.Kernel.Path, r.Kernel.Modules, build.Options{}
-			if o.BPFSource != "" && r.BPF != nil && r.BPF.Object != "" {
-				one.BPFSource, one.BPFObject = "", r.BPF.Object
-			}
+			one.reuse(r, true)
 		}
 		if out == nil || out.Verdict == report.Error && r.Verdict != report.Error {
 			c := *r
@@ -113,7 +106,7 @@ func runRepeatBoots(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	out.DurationS = time.Since(start).Seconds()
 	out.Finish()
-	if werr := writeOutputs(out, o.Out); werr != nil {
+	if werr := writeOutputs(out, nil, o.Out); werr != nil {
 		errs = errors.Join(errs, werr)
 	}
 	return out, errs

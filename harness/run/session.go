@@ -19,66 +19,57 @@ import (
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
-// session is one boot of a verb, whichever: the agent and its files in a
+// Modules the scenarios may need, loaded when the kernel has them as
+// modules; built-in ones need nothing.
+var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv6", "tun"}
+
+// session is one boot, whatever it is for: the agent and its files in a
 // scratch folder, console.log and events.jsonl in the output folder, the
 // guest's events gathered and kernel splats tied to what was running,
-// the boot itself on the chosen backend. The verbs keep only what
-// differs: their files, how they react to an event, their analysis.
+// the boot itself on the plan's backend.
 type session struct {
-	o      Options
+	p      *Plan
 	k      kernel.Kernel
-	extra  []image.File // the host's files for the agent
+	files  []image.File // the host's files for the agent
 	say    func(string, ...any)
 	status func(string)
-	// onEvent is the verb's reaction to an event, after it is logged.
+	// onEvent is the payload's reaction to an event, after it is logged;
+	// running names what runs now, for the splats it causes.
 	onEvent func(wire.Event)
-	// running names what runs now, for the splats it causes; nil: the
-	// whole boot is one thing (label).
 	running func() string
-	label   string
 }
 
-// sessionOut is what a session brought back. setupErr is a failure
-// before anything booted; bootErr is how the boot ended, with the
-// kernel's own words first when it panicked or oopsed.
-type sessionOut struct {
-	events   []wire.Event
-	splats   []report.Splat
-	booted   boot.Result
-	setupErr error
-	bootErr  error
+// booted is what a session brought back, whatever its error.
+type booted struct {
+	events []wire.Event
+	splats []report.Splat
+	result boot.Result
 }
 
-func (s session) boot(ctx context.Context) (out sessionOut) {
-	be, err := resolveBackend(s.o)
-	if err != nil {
-		out.setupErr = err
-		return out
-	}
+// boot boots the kernel once. The error is a *boot.SetupError when
+// nothing booted; otherwise it is how the boot ended, with the kernel's
+// own words first when it panicked or oopsed.
+func (s session) boot(ctx context.Context) (out booted, err error) {
 	// Registered, so that even a harness that exits at once removes it.
 	work, removeWork, err := cleanup.TempDir("harness-")
 	if err != nil {
-		out.setupErr = err
-		return out
+		return out, &boot.SetupError{Err: err}
 	}
 	defer removeWork()
-	initBin := s.o.Init
-	if initBin == "" {
-		if initBin, err = os.Executable(); err != nil {
-			out.setupErr = fmt.Errorf("find own binary: %w", err)
-			return out
+	agent := s.p.Init
+	if agent == "" {
+		if agent, err = os.Executable(); err != nil {
+			return out, &boot.SetupError{Err: fmt.Errorf("find own binary: %w", err)}
 		}
 	}
-	conLog, err := os.Create(filepath.Join(s.o.Out, "console.log"))
+	conLog, err := os.Create(filepath.Join(s.p.Out, "console.log"))
 	if err != nil {
-		out.setupErr = err
-		return out
+		return out, &boot.SetupError{Err: err}
 	}
 	defer conLog.Close()
-	evLog, err := os.Create(filepath.Join(s.o.Out, "events.jsonl"))
+	evLog, err := os.Create(filepath.Join(s.p.Out, "events.jsonl"))
 	if err != nil {
-		out.setupErr = err
-		return out
+		return out, &boot.SetupError{Err: err}
 	}
 	defer evLog.Close()
 
@@ -92,34 +83,54 @@ func (s session) boot(ctx context.Context) (out sessionOut) {
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()
-		if s.onEvent != nil {
-			s.onEvent(e)
-		}
+		s.onEvent(e)
 	}
-	onLine := func(line string) {
-		cur := s.label
-		if s.running != nil {
-			cur = s.running()
-		}
-		splats.Feed(line, cur)
-	}
-	out.booted, out.setupErr, out.bootErr = bootKernel(ctx, s.o, be, bootIn{k: s.k, initBin: initBin, extra: s.extra, work: work,
-		console: conLog, onLine: onLine, onEvent: onEvent, say: s.say, status: s.status})
+	s.say("backend: %s (%s)", s.p.Backend, s.p.BackendWhy)
+	o := s.p.Options
+	out.result, err = boot.Run(ctx, boot.Spec{
+		Backend: s.p.Backend, Kernel: s.k, Agent: agent, Extra: s.files, Modules: wantedModules,
+		Work: work, Out: o.Out, Machine: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
+		Accel: o.Accel, QEMU: o.QEMU, EventsPort: wire.EventsPort, Deadlines: sameBootDeadlines(o),
+		Console: conLog, Sinks: boot.Sinks{OnConsoleLine: func(line string) { splats.Feed(line, s.running()) }, OnEvent: onEvent},
+		Say: s.say, Status: s.status,
+	})
 	mu.Lock()
 	out.events = append([]wire.Event(nil), events...)
 	mu.Unlock()
 	out.splats = splats.Splats()
-	if err := guestError(out.events); err != nil && out.bootErr == nil {
-		out.bootErr = err
+	var se *boot.SetupError
+	if errors.As(err, &se) {
+		return out, err
 	}
-	if out.bootErr != nil && !errors.Is(out.bootErr, driver.ErrPanic) { // a panic is quoted already
+	if gerr := guestError(out.events); gerr != nil && err == nil {
+		err = gerr
+	}
+	if err != nil && !errors.Is(err, driver.ErrPanic) { // a panic is quoted already
 		for _, sp := range out.splats {
 			if sp.Kind == "panic" || sp.Kind == "oops" {
 				// The kernel's own words come first: they are the cause.
-				out.bootErr = fmt.Errorf("kernel %s: %s (%w)", sp.Kind, text.FirstLine(sp.Text), out.bootErr)
+				err = fmt.Errorf("kernel %s: %s (%w)", sp.Kind, text.FirstLine(sp.Text), err)
 				break
 			}
 		}
 	}
-	return out
+	return out, err
+}
+
+func guestError(evs []wire.Event) error {
+	for _, e := range evs {
+		if e.Kind == wire.Error {
+			return fmt.Errorf("guest agent: %s", e.Message)
+		}
+	}
+	return nil
+}
+
+// record puts how the boot went into the report, for every kind of run.
+func record(res boot.Result, rep *report.Report) {
+	rep.Kernel.Accel, rep.Kernel.AccelNote = res.Accel, res.AccelNote
+	rep.Boot = report.Boot{Attempts: res.Attempts, Retries: res.Retries, Machine: res.Machine}
+	if res.Outcome != nil {
+		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
+	}
 }

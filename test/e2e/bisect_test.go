@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kernel-harness/harness/harness/run"
+	"github.com/kernel-harness/harness/harness/report"
 )
 
 // git runs git in dir with env added, failing the test on error.
@@ -129,7 +129,7 @@ func TestE2EBisect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0", code)
 	}
-	var rep run.BisectReport
+	var rep report.BisectReport
 	b, err := os.ReadFile(filepath.Join(out, "bisect.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-package run
+// Package progress is what the user sees while a verb works: lines, and
+// on a terminal a status line under them.
+package progress
 
 import (
 	"fmt"
@@ -10,11 +12,11 @@ import (
 	"golang.org/x/term"
 )
 
-// live is a status line at the bottom of a terminal saying what the run
+// Live is a status line at the bottom of a terminal saying what the run
 // does now ("[12/60] ofo-descriptor-last/ipv6/autolowat ... 3s"), with the
 // progress lines printed above it. Off a terminal it is nil, and the
 // lines are printed exactly as they always were: programs parse them.
-type live struct {
+type Live struct {
 	mu    sync.Mutex
 	w     io.Writer
 	width func() int
@@ -23,13 +25,13 @@ type live struct {
 	stop  chan struct{}
 }
 
-// newLive returns a status line on w when w is a terminal, else nil.
-func newLive(w io.Writer) *live {
+// NewLive returns a status line on w when w is a terminal, else nil.
+func NewLive(w io.Writer) *Live {
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	l := &live{w: f, stop: make(chan struct{}), width: func() int {
+	l := &Live{w: f, stop: make(chan struct{}), width: func() int {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 			return w
 		}
@@ -53,8 +55,8 @@ func newLive(w io.Writer) *live {
 	return l
 }
 
-// printf prints a progress line to w, above the status on a terminal.
-func (l *live) printf(w io.Writer, format string, args ...any) {
+// Printf prints a progress line to w, above the status on a terminal.
+func (l *Live) Printf(w io.Writer, format string, args ...any) {
 	if w == nil {
 		return
 	}
@@ -69,18 +71,18 @@ func (l *live) printf(w io.Writer, format string, args ...any) {
 	l.draw()
 }
 
-// outcome prints a scenario's outcome. On a terminal an unremarkable one
+// Outcome prints a scenario's outcome. On a terminal an unremarkable one
 // only shows in the status line, so that what went wrong stands out.
-func (l *live) outcome(w io.Writer, unremarkable bool, format string, args ...any) {
+func (l *Live) Outcome(w io.Writer, unremarkable bool, format string, args ...any) {
 	if l != nil && unremarkable {
-		l.status(fmt.Sprintf(format, args...))
+		l.Status(fmt.Sprintf(format, args...))
 		return
 	}
-	l.printf(w, format, args...)
+	l.Printf(w, format, args...)
 }
 
-// status replaces the status line; nothing off a terminal.
-func (l *live) status(s string) {
+// Status replaces the status line; nothing off a terminal.
+func (l *Live) Status(s string) {
 	if l == nil {
 		return
 	}
@@ -91,8 +93,8 @@ func (l *live) status(s string) {
 	l.draw()
 }
 
-// close clears the status line, before the summary is printed.
-func (l *live) close() {
+// Close clears the status line, before the summary is printed.
+func (l *Live) Close() {
 	if l == nil {
 		return
 	}
@@ -106,13 +108,13 @@ func (l *live) close() {
 	l.line = ""
 }
 
-func (l *live) erase() {
+func (l *Live) erase() {
 	if l.line != "" {
 		fmt.Fprint(l.w, "\r\033[K")
 	}
 }
 
-func (l *live) draw() {
+func (l *Live) draw() {
 	if l.line == "" {
 		return
 	}
@@ -124,7 +126,17 @@ func (l *live) draw() {
 	fmt.Fprint(l.w, s)
 }
 
-func (l *live) redraw() {
+func (l *Live) redraw() {
 	l.erase()
 	l.draw()
+}
+
+// Say prints progress lines to w, none when w is nil: the form of every
+// verb's progress off the status line.
+func Say(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if w != nil {
+			fmt.Fprintf(w, format+"\n", args...)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package run
+package progress
 
 import (
 	"bytes"
@@ -9,16 +9,16 @@ import (
 // Off a terminal the lines are the ones programs parse, byte for byte.
 func TestLiveOffTerminal(t *testing.T) {
 	var b bytes.Buffer
-	lv := newLive(&b)
+	lv := NewLive(&b)
 	if lv != nil {
 		t.Fatal("a buffer is not a terminal")
 	}
-	lv.status("boot: 6.12 ...")
-	lv.printf(&b, "kernel: %s", "6.12")
-	lv.outcome(&b, true, "[%d/%d] %s: %s", 1, 2, "split-frame/ipv4/baseline", "ran")
-	lv.outcome(&b, false, "[%d/%d] %s: %s", 2, 2, "split-frame/ipv4/autolowat", "unsupported")
-	lv.close()
-	lv.printf(nil, "nowhere")
+	lv.Status("boot: 6.12 ...")
+	lv.Printf(&b, "kernel: %s", "6.12")
+	lv.Outcome(&b, true, "[%d/%d] %s: %s", 1, 2, "split-frame/ipv4/baseline", "ran")
+	lv.Outcome(&b, false, "[%d/%d] %s: %s", 2, 2, "split-frame/ipv4/autolowat", "unsupported")
+	lv.Close()
+	lv.Printf(nil, "nowhere")
 	want := "kernel: 6.12\n[1/2] split-frame/ipv4/baseline: ran\n[2/2] split-frame/ipv4/autolowat: unsupported\n"
 	if b.String() != want {
 		t.Errorf("got %q\nwant %q", b.String(), want)
@@ -29,13 +29,13 @@ func TestLiveOffTerminal(t *testing.T) {
 // around them, cut to the width, and gone at the end.
 func TestLiveOnTerminal(t *testing.T) {
 	var b bytes.Buffer
-	lv := &live{w: &b, width: func() int { return 40 }}
-	lv.printf(&b, "kernel: 6.12")
-	lv.status("[1/60] ofo-descriptor-last/ipv6/autolowat ...")
-	lv.printf(&b, "guest: up")
-	lv.outcome(&b, true, "[1/60] x: ran")
-	lv.outcome(&b, false, "[2/60] y: error")
-	lv.close()
+	lv := &Live{w: &b, width: func() int { return 40 }}
+	lv.Printf(&b, "kernel: 6.12")
+	lv.Status("[1/60] ofo-descriptor-last/ipv6/autolowat ...")
+	lv.Printf(&b, "guest: up")
+	lv.Outcome(&b, true, "[1/60] x: ran")
+	lv.Outcome(&b, false, "[2/60] y: error")
+	lv.Close()
 	out := b.String()
 	const erase = "\r\033[K"
 	want := []string{

@@ -1,0 +1,187 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+
+	"github.com/kernel-harness/harness/harness/build"
+
+	"github.com/kernel-harness/harness/harness/bpfprog"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/series"
+)
+
+// Plan is a verb's options checked once, before any output folder
+// exists: the scenarios loaded and expanded, the BPF object inspected,
+// the backend and profile chosen. Every verb runs from a Plan and
+// nothing in it is loaded again.
+type Plan struct {
+	Options
+	// Backend is the backend chosen (qemu or vng), BackendWhy why.
+	Backend, BackendWhy string
+	// Cases are the scenario cases one boot runs: filtered, sharded and,
+	// for --repeat in one boot, repeated. ShardNote says what the shard
+	// kept, for the progress.
+	Cases     []scenario.Case
+	ShardNote string
+	// ScenarioSources names, for each file of --scenarios, the scenarios
+	// it holds (GitHub annotations point at their lines).
+	ScenarioSources map[string][]string
+	// BPF is --bpf-object as inspected.
+	BPF *report.BPF
+	// Selftests is set for harness selftests: test_progs' selectors.
+	Selftests *Selftests
+	// bisect is set for harness bisect: the range to search.
+	bisect *bisectPlan
+	// patches are the series' patches, loaded for --each-patch.
+	patches []series.Patch
+	// built is the build record of a kernel built before the pipeline
+	// (a bisect step), written into the report with the rest.
+	built *report.Build
+}
+
+// Check is the one gate of every verb: it refuses what is wrong on its
+// face and returns the checked plan.
+func Check(ctx context.Context, o Options) (*Plan, error) {
+	p, err := check(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.chooseBackend(); err != nil {
+		return nil, err
+	}
+	if err := p.preflight(ctx); err != nil {
+		return nil, err
+	}
+	if p.EachPatch {
+		s, err := series.Load(ctx, p.Build.Series, p.Build.Tree)
+		if err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+		if err := s.Check(p.Build.AllowPartial); err != nil {
+			return nil, err
+		}
+		if len(s.Patches) == 0 {
+			return nil, fmt.Errorf("--each-patch: series %s has no patches", p.Build.Series)
+		}
+		p.patches = s.Patches
+	}
+	return p, nil
+}
+
+// preflight checks the machine and the tree for a build, once.
+func (p *Plan) preflight(ctx context.Context) error {
+	if p.Build.Tree == "" {
+		return nil
+	}
+	if err := build.Preflight(ctx, p.Build); err != nil {
+		return err
+	}
+	p.Build.Preflighted = true
+	return nil
+}
+
+// check is Check without the choice of a backend.
+func check(o Options) (*Plan, error) {
+	if err := errors.Join(checkModes(o), checkOptions(o)); err != nil {
+		return nil, err
+	}
+	p := &Plan{Options: o}
+	if err := p.loadScenarios(); err != nil {
+		return nil, err
+	}
+	if o.BPFObject != "" {
+		progs, err := bpfprog.Inspect(o.BPFObject)
+		if err != nil {
+			return nil, fmt.Errorf("--bpf-object %w", err)
+		}
+		abs, _ := filepath.Abs(o.BPFObject)
+		p.BPF = &report.BPF{Object: abs, Programs: progs}
+		// Decided from the object, before booting: Fast Open needs state
+		// that follows a listener's opt-in to its child.
+		if p.BPF.NoChildState, err = bpfprog.NoChildState(abs); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// chooseBackend settles the backend and what it changes (the default
+// profile, the paths vng takes).
+func (p *Plan) chooseBackend() error {
+	var err error
+	if p.Backend, p.BackendWhy, err = chooseBackend(p.Options.Backend); err != nil {
+		return err
+	}
+	return vngDefaults(&p.Options, p.Backend)
+}
+
+// loadScenarios loads the scenario files once and expands the cases one
+// boot runs.
+func (p *Plan) loadScenarios() error {
+	var filter *regexp.Regexp
+	if p.Scenario != "" {
+		var err error
+		if filter, err = regexp.Compile(p.Scenario); err != nil {
+			return fmt.Errorf("--scenario: %w", err)
+		}
+	}
+	all := scenario.All()
+	taken := map[string]bool{}
+	for _, sc := range all {
+		taken[sc.Name] = true
+	}
+	p.ScenarioSources = map[string][]string{}
+	for _, f := range p.ScenarioFiles {
+		more, err := scenario.LoadFile(f, taken)
+		if err != nil {
+			return err
+		}
+		for _, sc := range more {
+			p.ScenarioSources[f] = append(p.ScenarioSources[f], sc.Name)
+		}
+		all = append(all, more...)
+	}
+	cases := scenario.Expand(all, filter)
+	if len(cases) == 0 {
+		return fmt.Errorf("no scenario matches --scenario %q", p.Scenario)
+	}
+	var err error
+	if cases, p.ShardNote, err = shardCases(p.Options, cases); err != nil {
+		return err
+	}
+	if !p.RepeatBoot {
+		cases = scenario.Repeat(cases, p.Repeat)
+	}
+	for _, c := range cases {
+		if err := c.Scenario.Validate(); err != nil {
+			return err
+		}
+	}
+	p.Cases = cases
+	return nil
+}
+
+// reuse makes later boots of the same kernel take it as a file, and a
+// BPF source compiled for it as the object it became.
+func (p *Plan) reuse(r *report.Report, kernel bool) {
+	if kernel {
+		p.Kernel, p.Modules, p.Build = r.Kernel.Path, r.Kernel.Modules, build.Options{}
+	}
+	if p.BPFSource != "" && r.BPF != nil && r.BPF.Object != "" {
+		p.BPFSource, p.BPFObject = "", r.BPF.Object
+		p.BPF = &report.BPF{Object: r.BPF.Object, Programs: r.BPF.Programs, NoChildState: r.BPF.NoChildState}
+	}
+}
+
+// with is a copy of the plan for one part of a verb (a boot of a
+// repeat, a side of a baseline, a prefix, a bisect step).
+func (p *Plan) with(edit func(*Plan)) *Plan {
+	c := *p
+	edit(&c)
+	return &c
+}

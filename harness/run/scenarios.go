@@ -1,0 +1,194 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/kernel-harness/harness/harness/analysis"
+	"github.com/kernel-harness/harness/harness/bpfprog"
+	"github.com/kernel-harness/harness/harness/features"
+	"github.com/kernel-harness/harness/harness/image"
+	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/wire"
+)
+
+// runOne is one boot of the plan's scenarios.
+func runOne(ctx context.Context, p *Plan) (*report.Report, error) {
+	s := newStage(p)
+	if p.BPF != nil {
+		b := *p.BPF // the report's own: the guest's answers go into it
+		s.rep.BPF = &b
+	}
+	if p.ShardNote != "" {
+		s.say("%s", p.ShardNote)
+	}
+	return pipeline(ctx, s, &scenarios{stage: s, plan: scenario.Plan{Cases: p.Cases, StepTimeoutMS: 5000}})
+}
+
+// scenarios is the payload of harness run: the plan's cases, run by the
+// agent, decided by the analysis.
+type scenarios struct {
+	*stage
+	plan scenario.Plan
+
+	mu      sync.Mutex
+	current string // the case running now
+	done    int
+}
+
+func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error {
+	if sc.p.BPFSource == "" || sc.p.Build.Tree == "" {
+		return nil // a build that needs no worktree may come from the cache
+	}
+	return func(ctx context.Context, wt string, k kernel.Kernel) (err error) {
+		sc.rep.BPF, err = compileSource(ctx, sc.stage, wt, k)
+		return err
+	}
+}
+
+func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, error) {
+	if sc.p.BPFSource != "" && sc.p.Build.Tree == "" {
+		var err error
+		if sc.rep.BPF, err = compileSource(ctx, sc.stage, "", k); err != nil {
+			return nil, err
+		}
+	}
+	if k.Modules != "" {
+		sc.plan.ModulesList = image.GuestLoadList
+	}
+	bpf := sc.rep.BPF
+	if bpf != nil && bpf.Object != "" && sc.p.BPFSource != "" {
+		// Compiled now: decided as Check decides an object's.
+		var err error
+		if bpf.NoChildState, err = bpfprog.NoChildState(bpf.Object); err != nil {
+			return nil, err
+		}
+	}
+	if bpf != nil {
+		sc.plan.NoChildState = bpf.NoChildState
+		if bpf.NoChildState != "" {
+			sc.say("bpf: Fast Open autolowat cases are unsupported: %s", bpf.NoChildState)
+		}
+	}
+	plan, err := planFile(sc.plan)
+	if err != nil {
+		return nil, err
+	}
+	files := []image.File{plan}
+	if bpf != nil && bpf.Object != "" {
+		obj, err := os.ReadFile(bpf.Object)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, image.File{Path: wire.BPFObjectPath, Mode: 0o644, Data: obj})
+	}
+	return files, nil
+}
+
+func (sc *scenarios) running() string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.current
+}
+
+func (sc *scenarios) event(e wire.Event) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	n := len(sc.plan.Cases)
+	switch e.Kind {
+	case wire.Hello:
+		sc.say("guest: up, kernel %s", e.Release)
+	case wire.ScenarioStart:
+		sc.current = e.Scenario
+		sc.live.Status(fmt.Sprintf("[%d/%d] %s ...", sc.done+1, n, e.Scenario))
+	case wire.ScenarioEnd:
+		sc.current = ""
+		sc.done++
+		state := "ran"
+		if !e.OK {
+			state = e.Value
+		}
+		sc.live.Outcome(sc.p.Progress, e.OK, "[%d/%d] %s: %s", sc.done, n, e.Scenario, state)
+	case wire.Module:
+		if !e.OK {
+			sc.say("guest: module %s: %s", e.Name, e.Message)
+		}
+	case wire.Error:
+		sc.say("guest: error: %s", e.Message)
+	case wire.BPF:
+		if e.OK {
+			sc.say("guest: loaded %s", e.Value)
+		} else {
+			sc.say("guest: the autolowat programs did not load:\n%s", e.Message)
+		}
+	}
+}
+
+func (sc *scenarios) analyse(evs []wire.Event) error {
+	rep := sc.rep
+	rep.Features = analysis.Features(evs)
+	rep.BPF = analysis.BPF(rep.BPF, evs, rep.Features)
+	rcvqTraced := false
+	for _, f := range rep.Features {
+		if f.Name == features.RcvqEntry {
+			rcvqTraced = f.Value
+		}
+	}
+	rep.Scenarios = analysis.Analyze(sc.plan, evs, rcvqTraced)
+	rep.Repeat = report.Aggregate(rep.Scenarios, false)
+	return nil
+}
+
+// compileSource compiles --bpf-source for kernel k, into the output
+// folder so that the object can be reused with --bpf-object. tree is the
+// worktree the kernel was built from, or empty.
+func compileSource(ctx context.Context, s *stage, tree string, k kernel.Kernel) (*report.BPF, error) {
+	o, say := s.p, s.say
+	src, err := findSource(o.BPFSource, tree)
+	if err != nil {
+		return nil, err
+	}
+	say("bpf: compiling %s against %s", src, k.Image)
+	c, err := bpfprog.Compile(ctx, bpfprog.CompileOptions{Source: src, Tree: tree, Kernel: k.Image, Dir: filepath.Join(o.Out, "bpf")})
+	if err != nil {
+		return nil, err
+	}
+	say("bpf: %s (vmlinux.h with %d kfunc prototypes: %s)", c.Object, c.Kfuncs, c.KfuncsFrom)
+	if len(c.KfuncsLeftOut) > 0 {
+		say("bpf: prototypes left out, the program declares them itself: %s", strings.Join(c.KfuncsLeftOut, ", "))
+	}
+	// The source in a worktree is gone after the run; name it as given.
+	return &report.BPF{Source: o.BPFSource, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
+}
+
+// findSource resolves --bpf-source: a relative path names a file of the
+// tree that was built (the base plus the series), else of the current
+// folder.
+func findSource(src, tree string) (string, error) {
+	if filepath.IsAbs(src) {
+		return src, nil
+	}
+	tried := []string{}
+	if tree != "" {
+		p := filepath.Join(tree, src)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p+" (in the tree with the series applied)")
+	}
+	p, err := filepath.Abs(src)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	tried = append(tried, p)
+	return "", fmt.Errorf("--bpf-source %s: no such file; looked at %s", src, strings.Join(tried, " and "))
+}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 )
 
 // Backends: how the kernel is booted.

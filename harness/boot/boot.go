@@ -3,8 +3,9 @@
 // (QEMU or virtme-ng), the machine and the accelerator, stretches the
 // deadlines under TCG, falls back from KVM to TCG when KVM cannot run the
 // guest, tries a hung boot once more, and supervises each attempt the
-// same way (Supervise). The backends, vm and vng, only start a guest and
-// hand back its events and console lines (package driver).
+// same way (Supervise). The backends, boot/qemu and boot/vng, only
+// start a guest and hand back its events and console lines (package
+// driver); they never import boot.
 package boot
 
 import (
@@ -18,11 +19,11 @@ import (
 	"syscall"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/boot/qemu"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/text"
-	"github.com/kernel-harness/harness/harness/vm"
-	"github.com/kernel-harness/harness/harness/vng"
 )
 
 // Spec is one boot of a kernel with the agent.
@@ -235,7 +236,7 @@ func prepareQEMU(s Spec) (starter, string, error) {
 	return func(ctx context.Context, accel string) (*driver.Instance, error) {
 		m := machine
 		m.Accel = accel
-		return vm.Start(ctx, vm.Options{QEMU: s.QEMU, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
+		return qemu.Start(ctx, qemu.Options{QEMU: s.QEMU, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
 			Cmdline: s.Append, EventsPortName: s.EventsPort, Console: s.Console})
 	}, machine.Type, nil
 }

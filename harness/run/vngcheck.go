@@ -3,7 +3,7 @@ package run
 import (
 	"path/filepath"
 
-	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 )
 

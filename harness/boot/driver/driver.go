@@ -1,8 +1,9 @@
 // Package driver is the contract between the boot supervisor (package
-// boot) and the backends that start a guest: vm, which starts QEMU, and
-// vng, which starts virtme-ng. A backend starts one attempt and hands
-// back the guest's events and console lines as an Instance; deadlines,
-// panics, retries and the accelerator's fallback are the supervisor's.
+// boot) and the backends that start a guest: boot/qemu, which starts
+// QEMU, and boot/vng, which starts virtme-ng. A backend starts one
+// attempt and hands back the guest's events and console lines as an
+// Instance; deadlines, panics, retries and the accelerator's fallback
+// are the supervisor's. It imports no backend.
 package driver
 
 import (

@@ -19,7 +19,7 @@ import (
 // ErrMissing is returned when vng is not installed.
 var ErrMissing = errors.New("vng (virtme-ng) not found")
 
-// Accelerators, as the vm package names them.
+// Accelerators, as package driver names them.
 const (
 	accelKVM = "kvm"
 	accelTCG = "tcg"

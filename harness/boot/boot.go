@@ -76,7 +76,7 @@ func (e *SetupError) Error() string { return e.Err.Error() }
 func (e *SetupError) Unwrap() error { return e.Err }
 
 // starter starts one attempt with the accelerator given.
-type starter func(ctx context.Context, accel string) (*driver.Instance, error)
+type starter func(ctx context.Context, accel string) (driver.Instance, error)
 
 // Run boots s. A failure before anything booted is a *SetupError; any
 // other error is how the boot ended.
@@ -233,7 +233,7 @@ func prepareQEMU(s Spec) (starter, string, error) {
 	}
 	s.Say("machine: %s (%s)", machine.Type, why)
 	machine.CPUs, machine.MemoryMB = s.CPUs, s.MemoryMB
-	return func(ctx context.Context, accel string) (*driver.Instance, error) {
+	return func(ctx context.Context, accel string) (driver.Instance, error) {
 		m := machine
 		m.Accel = accel
 		return qemu.Start(ctx, qemu.Options{QEMU: s.QEMU, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
@@ -269,7 +269,7 @@ func prepareVNG(s Spec) (starter, error) {
 		return nil, fmt.Errorf("vng: the agent: %w", err)
 	}
 	events := filepath.Join(shared, "events.jsonl")
-	return func(ctx context.Context, accel string) (*driver.Instance, error) {
+	return func(ctx context.Context, accel string) (driver.Instance, error) {
 		return vng.Start(ctx, vng.Options{VNG: s.VNG, Kernel: vng.KernelArg(s.Kernel.Image), CPUs: s.CPUs, MemoryMB: s.MemoryMB,
 			Append: append(more, s.Append...), Accel: accel, RWDir: shared, Force9P: force9p,
 			Command: []string{agent, "agent", "--events", events, "--files", shared}},

@@ -56,9 +56,10 @@ func resolveBackend(o Options) (backend, error) {
 func bootKernel(ctx context.Context, o Options, be backend, in bootIn) (res boot.Result, setupErr, bootErr error) {
 	in.say("backend: %s (%s)", be.name, be.why)
 	res, err := boot.Run(ctx, boot.Spec{
-		Backend: be.name, Kernel: in.k, Agent: in.initBin, Extra: in.extra, Modules: wantedModules,
-		Work: in.work, Out: o.Out, Machine: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
-		Accel: o.Accel, QEMU: o.QEMU, EventsPort: wire.EventsPort, Deadlines: sameBootDeadlines(o),
+		Backend: be.name, Kernel: in.k, Agent: in.initBin, Extra: in.extra,
+		Work: in.work, Out: o.Out, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
+		Accel: o.Accel, Deadlines: sameBootDeadlines(o),
+		QEMU:    boot.QEMUConfig{Binary: o.QEMU, Machine: o.Machine, EventsPort: wire.EventsPort, Modules: wantedModules},
 		Console: in.console, Sinks: boot.Sinks{OnConsoleLine: in.onLine, OnEvent: in.onEvent},
 		Say: in.say, Status: in.status,
 	})

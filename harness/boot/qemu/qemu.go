@@ -36,6 +36,18 @@ var ErrQEMUMissing = errors.New("qemu not found")
 // qmpWait bounds the wait for QEMU's QMP socket.
 const qmpWait = 10 * time.Second
 
+// Config is what only a QEMU boot takes, given in boot.Spec.QEMU; Start
+// takes Options, made from it and the rest of the Spec.
+type Config struct {
+	Binary string // empty: qemu-system-x86_64 from PATH
+	// Machine is q35, microvm or empty (from the kernel's config).
+	Machine string
+	// EventsPort names the virtio-serial port the agent writes to.
+	EventsPort string
+	// Modules are the modules the initramfs carries.
+	Modules []string
+}
+
 // Options is one QEMU boot.
 type Options struct {
 	QEMU           string // binary; empty: qemu-system-x86_64 from PATH

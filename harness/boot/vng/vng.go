@@ -25,6 +25,11 @@ const (
 	accelTCG = "tcg"
 )
 
+// Config is what only a vng boot takes, given in boot.Spec.VNG.
+type Config struct {
+	Binary string // empty: vng from PATH
+}
+
 // Options is one boot through vng: the same inputs as a QEMU boot.
 type Options struct {
 	VNG string // binary; empty: vng from PATH

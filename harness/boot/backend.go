@@ -107,3 +107,13 @@ func ChooseBackend(asked string) (backend, why string, err error) {
 	}
 	return "", "", fmt.Errorf("%s: backend %q: want qemu, vng or auto", from, want)
 }
+
+// CheckPath says why backend cannot take path, given as the option what
+// (--out, --kernel), or nil: vng splits some paths, QEMU takes any. It
+// keeps callers from importing a backend to check.
+func CheckPath(backend, what, path string) error {
+	if backend == BackendVNG {
+		return vng.SafePath(what, path)
+	}
+	return nil
+}

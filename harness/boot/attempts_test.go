@@ -13,21 +13,36 @@ import (
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
+// fakeGuest is a guest the tests script: nil channels never deliver.
+type fakeGuest struct {
+	started time.Time
+	events  chan driver.Event
+	exited  chan struct{}
+}
+
+func (g *fakeGuest) Started() time.Time          { return g.started }
+func (g *fakeGuest) Events() <-chan driver.Event { return g.events }
+func (g *fakeGuest) Lines() <-chan string        { return nil }
+func (g *fakeGuest) Exited() <-chan struct{}     { return g.exited }
+func (g *fakeGuest) Ended([]string, bool) error  { return driver.ErrNoDone }
+func (g *fakeGuest) Stop() error                 { return nil }
+func (g *fakeGuest) Finish(*driver.Outcome)      {}
+func (g *fakeGuest) Command() driver.Command     { return driver.Command{} }
+
 // hangingGuest is a guest that says nothing and never ends.
-func hangingGuest() *driver.Instance {
-	exited := make(chan struct{})
-	return &driver.Instance{Started: time.Now(), Exited: exited, Stop: func() error { return nil }}
+func hangingGuest() driver.Instance {
+	return &fakeGuest{started: time.Now(), exited: make(chan struct{})}
 }
 
 // doneGuest says hello and done.
-func doneGuest() *driver.Instance {
+func doneGuest() driver.Instance {
 	ev := make(chan driver.Event, 2)
 	ev <- driver.Event{E: wire.Event{Kind: wire.Hello}}
 	ev <- driver.Event{E: wire.Event{Kind: wire.Done}}
 	close(ev)
 	exited := make(chan struct{})
 	close(exited)
-	return &driver.Instance{Started: time.Now(), Events: ev, Exited: exited, Stop: func() error { return nil }}
+	return &fakeGuest{started: time.Now(), events: ev, exited: exited}
 }
 
 // Under auto, a boot that hangs under KVM (nested KVM can stop a guest
@@ -39,7 +54,7 @@ func TestHangUnderKVMFallsBackToTCG(t *testing.T) {
 	kvmFailure.why = ""
 	defer func() { kvmFailure.why = "" }()
 	var accels []string
-	start := func(ctx context.Context, accel string) (*driver.Instance, error) {
+	start := func(ctx context.Context, accel string) (driver.Instance, error) {
 		accels = append(accels, accel)
 		if accel == driver.AccelKVM {
 			return hangingGuest(), nil

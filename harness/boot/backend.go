@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 )
 
 // Backends: how the kernel is booted.
@@ -106,4 +106,14 @@ func ChooseBackend(asked string) (backend, why string, err error) {
 		return BackendVNG, from, nil
 	}
 	return "", "", fmt.Errorf("%s: backend %q: want qemu, vng or auto", from, want)
+}
+
+// CheckPath says why backend cannot take path, given as the option what
+// (--out, --kernel), or nil: vng splits some paths, QEMU takes any. It
+// keeps callers from importing a backend to check.
+func CheckPath(backend, what, path string) error {
+	if backend == BackendVNG {
+		return vng.SafePath(what, path)
+	}
+	return nil
 }

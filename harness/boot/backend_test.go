@@ -91,3 +91,16 @@ func withVNG(t *testing.T, installed bool, config string) {
 		}
 	}
 }
+
+func TestCheckPath(t *testing.T) {
+	const spaced = "/tmp/a b/out"
+	if err := CheckPath(BackendQEMU, "--out", spaced); err != nil {
+		t.Errorf("qemu refused %q: %v", spaced, err)
+	}
+	if err := CheckPath(BackendVNG, "--out", spaced); err == nil || !strings.Contains(err.Error(), `--out "/tmp/a b/out"`) {
+		t.Errorf("vng: %v, want --out %q refused", err, spaced)
+	}
+	if err := CheckPath(BackendVNG, "--kernel", "/tmp/k/bzImage"); err != nil {
+		t.Errorf("vng refused a plain path: %v", err)
+	}
+}

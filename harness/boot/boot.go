@@ -3,8 +3,9 @@
 // (QEMU or virtme-ng), the machine and the accelerator, stretches the
 // deadlines under TCG, falls back from KVM to TCG when KVM cannot run the
 // guest, tries a hung boot once more, and supervises each attempt the
-// same way (Supervise). The backends, vm and vng, only start a guest and
-// hand back its events and console lines (package driver).
+// same way (Supervise). The backends, boot/qemu and boot/vng, only
+// start a guest and hand back its events and console lines (package
+// driver); they never import boot.
 package boot
 
 import (
@@ -18,36 +19,32 @@ import (
 	"syscall"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/boot/qemu"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/text"
-	"github.com/kernel-harness/harness/harness/vm"
-	"github.com/kernel-harness/harness/harness/vng"
 )
 
-// Spec is one boot of a kernel with the agent.
+// Spec is one boot of a kernel with the agent: what every backend
+// takes, then each backend's own part, read only by it.
 type Spec struct {
 	// Backend is qemu or vng, as ChooseBackend resolved it.
 	Backend string
 	Kernel  kernel.Kernel
 	// Agent is the harness binary, the guest's agent; Extra are the
-	// host's files it needs in the guest, Modules the modules the
-	// initramfs carries (QEMU).
-	Agent   string
-	Extra   []image.File
-	Modules []string
-	// Work is a scratch folder (sockets, the initramfs); Out the output
-	// folder, whose vng/ folder vng shares with the guest.
-	Work, Out string
-	// Machine is q35, microvm or empty (from the kernel's config).
-	Machine        string
+	// host's files it needs in the guest.
+	Agent string
+	Extra []image.File
+	// Work is a scratch folder (QEMU's sockets and initramfs); Out the
+	// output folder (vng shares its vng/ folder with the guest).
+	Work, Out      string
 	CPUs, MemoryMB int
-	Append         []string // more kernel command-line arguments
-	Accel          string   // kvm, tcg or auto
-	QEMU, VNG      string   // binaries; empty: from PATH
-	// EventsPort names the virtio-serial port the agent writes to.
-	EventsPort string
-	Deadlines  driver.Deadlines // under KVM; TCG stretches them
+	Append         []string         // more kernel command-line arguments
+	Accel          string           // kvm, tcg or auto
+	Deadlines      driver.Deadlines // under KVM; TCG stretches them
+	QEMU           QEMUConfig
+	VNG            VNGConfig
 	// Console receives the guest console as it came.
 	Console io.Writer
 	Sinks
@@ -56,6 +53,13 @@ type Spec struct {
 	Say    func(format string, args ...any)
 	Status func(string)
 }
+
+// QEMUConfig and VNGConfig are the backends' own parts of a Spec, named
+// here so that callers need import no backend.
+type (
+	QEMUConfig = qemu.Config
+	VNGConfig  = vng.Config
+)
 
 // Result is what a boot did.
 type Result struct {
@@ -75,7 +79,7 @@ func (e *SetupError) Error() string { return e.Err.Error() }
 func (e *SetupError) Unwrap() error { return e.Err }
 
 // starter starts one attempt with the accelerator given.
-type starter func(ctx context.Context, accel string) (*driver.Instance, error)
+type starter func(ctx context.Context, accel string) (driver.Instance, error)
 
 // Run boots s. A failure before anything booted is a *SetupError; any
 // other error is how the boot ended.
@@ -221,22 +225,22 @@ func deviceUsable(path string) error {
 // as PID 1, its events over a virtio-serial port.
 func prepareQEMU(s Spec) (starter, string, error) {
 	initrd := filepath.Join(s.Work, "initramfs.cpio")
-	img, err := image.Build(initrd, image.Spec{Init: s.Agent, ModulesDir: s.Kernel.Modules, Modules: s.Modules, Extra: s.Extra})
+	img, err := image.Build(initrd, image.Spec{Init: s.Agent, ModulesDir: s.Kernel.Modules, Modules: s.QEMU.Modules, Extra: s.Extra})
 	if err != nil {
 		return nil, "", fmt.Errorf("initramfs: %w", err)
 	}
 	s.Say("initramfs: %d KiB, %d modules", img.Bytes>>10, len(img.Load))
-	machine, why, err := ChooseMachine(s.Machine, s.Kernel)
+	machine, why, err := ChooseMachine(s.QEMU.Machine, s.Kernel)
 	if err != nil {
 		return nil, "", err
 	}
 	s.Say("machine: %s (%s)", machine.Type, why)
 	machine.CPUs, machine.MemoryMB = s.CPUs, s.MemoryMB
-	return func(ctx context.Context, accel string) (*driver.Instance, error) {
+	return func(ctx context.Context, accel string) (driver.Instance, error) {
 		m := machine
 		m.Accel = accel
-		return vm.Start(ctx, vm.Options{QEMU: s.QEMU, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
-			Cmdline: s.Append, EventsPortName: s.EventsPort, Console: s.Console})
+		return qemu.Start(ctx, qemu.Options{QEMU: s.QEMU.Binary, Kernel: s.Kernel.Image, Initrd: initrd, Machine: m, Dir: s.Work,
+			Cmdline: s.Append, EventsPortName: s.QEMU.EventsPort, Console: s.Console})
 	}, machine.Type, nil
 }
 
@@ -268,8 +272,8 @@ func prepareVNG(s Spec) (starter, error) {
 		return nil, fmt.Errorf("vng: the agent: %w", err)
 	}
 	events := filepath.Join(shared, "events.jsonl")
-	return func(ctx context.Context, accel string) (*driver.Instance, error) {
-		return vng.Start(ctx, vng.Options{VNG: s.VNG, Kernel: vng.KernelArg(s.Kernel.Image), CPUs: s.CPUs, MemoryMB: s.MemoryMB,
+	return func(ctx context.Context, accel string) (driver.Instance, error) {
+		return vng.Start(ctx, vng.Options{VNG: s.VNG.Binary, Kernel: vng.KernelArg(s.Kernel.Image), CPUs: s.CPUs, MemoryMB: s.MemoryMB,
 			Append: append(more, s.Append...), Accel: accel, RWDir: shared, Force9P: force9p,
 			Command: []string{agent, "agent", "--events", events, "--files", shared}},
 			events, s.Console)

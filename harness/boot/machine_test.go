@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kernel-harness/harness/harness/boot/qemu"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/vm"
 )
 
 func TestChooseMachine(t *testing.T) {
@@ -27,17 +27,17 @@ func TestChooseMachine(t *testing.T) {
 	for _, tc := range []struct {
 		name, asked string
 		k           kernel.Kernel
-		want        vm.Machine
+		want        qemu.Machine
 		err         string
 	}{
-		{"unknown kernel", "", unknown, vm.Machine{Type: vm.Q35}, ""},
-		{"unknown kernel, microvm asked", "microvm", unknown, vm.Machine{Type: vm.MicroVM}, ""},
-		{"pci kernel", "", pci, vm.Machine{Type: vm.Q35}, ""},
-		{"pci kernel, microvm asked", "microvm", pci, vm.Machine{Type: vm.MicroVM}, ""},
-		{"minimal kernel", "", minimal, vm.Machine{Type: vm.MicroVM, NoACPI: true}, ""},
-		{"minimal kernel, microvm asked", "microvm", minimal, vm.Machine{Type: vm.MicroVM, NoACPI: true}, ""},
-		{"minimal kernel, q35 asked", "q35", minimal, vm.Machine{}, "no PCI"},
-		{"unknown machine", "pc", pci, vm.Machine{}, "want q35 or microvm"},
+		{"unknown kernel", "", unknown, qemu.Machine{Type: qemu.Q35}, ""},
+		{"unknown kernel, microvm asked", "microvm", unknown, qemu.Machine{Type: qemu.MicroVM}, ""},
+		{"pci kernel", "", pci, qemu.Machine{Type: qemu.Q35}, ""},
+		{"pci kernel, microvm asked", "microvm", pci, qemu.Machine{Type: qemu.MicroVM}, ""},
+		{"minimal kernel", "", minimal, qemu.Machine{Type: qemu.MicroVM, NoACPI: true}, ""},
+		{"minimal kernel, microvm asked", "microvm", minimal, qemu.Machine{Type: qemu.MicroVM, NoACPI: true}, ""},
+		{"minimal kernel, q35 asked", "q35", minimal, qemu.Machine{}, "no PCI"},
+		{"unknown machine", "pc", pci, qemu.Machine{}, "want q35 or microvm"},
 	} {
 		got, why, err := ChooseMachine(tc.asked, tc.k)
 		if tc.err != "" {

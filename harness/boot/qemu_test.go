@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/vm"
+	"github.com/kernel-harness/harness/harness/boot/qemu"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -150,19 +150,19 @@ func writeScript(t *testing.T, body string) string {
 // testBoot is a QEMU boot as the tests write it: the QEMU driver's
 // options, the supervisor's deadlines and where the guest's output goes.
 type testBoot struct {
-	vm.Options
+	qemu.Options
 	BootTimeout, IdleTimeout, RunTimeout time.Duration
 	Stretch                              int
 	OnConsoleLine                        func(string)
 	OnEvent                              func(wire.Event, []byte)
 }
 
-func bootOptions(t *testing.T, qemu string) testBoot {
-	return testBoot{Options: vm.Options{
-		QEMU:           qemu,
+func bootOptions(t *testing.T, bin string) testBoot {
+	return testBoot{Options: qemu.Options{
+		QEMU:           bin,
 		Kernel:         "/nonexistent/bzImage",
 		Initrd:         "/nonexistent/initrd",
-		Machine:        vm.Machine{Type: "q35", Accel: vm.AccelKVM, CPUs: 1, MemoryMB: 128},
+		Machine:        qemu.Machine{Type: "q35", Accel: qemu.AccelKVM, CPUs: 1, MemoryMB: 128},
 		Dir:            t.TempDir(),
 		EventsPortName: "harness.events",
 	},
@@ -180,7 +180,7 @@ type bootResult struct {
 
 // qemuBoot is one QEMU boot followed by the supervisor.
 func qemuBoot(ctx context.Context, o testBoot) (*driver.Outcome, error) {
-	inst, err := vm.Start(ctx, o.Options)
+	inst, err := qemu.Start(ctx, o.Options)
 	if err != nil {
 		return &driver.Outcome{}, err
 	}

@@ -32,7 +32,7 @@ const doneGrace = 5 * time.Second
 // Supervise follows a started guest until its done event, a panic, the
 // end of its process or a deadline, then stops it, gathering the stop's
 // errors into the result. Every backend is followed the same way.
-func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s Sinks) (out *driver.Outcome, err error) {
+func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s Sinks) (out *driver.Outcome, err error) {
 	out = &driver.Outcome{}
 	defer func() {
 		if serr := inst.Stop(); serr != nil {
@@ -40,7 +40,7 @@ func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s
 		}
 	}()
 	var tail tail
-	since := func() time.Duration { return time.Since(inst.Started) }
+	since := func() time.Duration { return time.Since(inst.Started()) }
 	boot := time.NewTimer(max(0, d.Boot-since()))
 	defer boot.Stop()
 	// The idle deadline runs from the first event on; before it the boot
@@ -51,7 +51,7 @@ func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s
 	total := time.NewTimer(max(0, d.Run-since()))
 	defer total.Stop()
 
-	lines, events := inst.Lines, inst.Events
+	lines, events, exited := inst.Lines(), inst.Events(), inst.Exited()
 	var panicLine string
 	var grace <-chan time.Time // after a panic line
 	first := true
@@ -107,11 +107,9 @@ func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s
 	finish := func(err error) (*driver.Outcome, error) {
 		out.Duration = since()
 		out.ConsoleTail = tail.lines()
-		if inst.Finish != nil {
-			inst.Finish(out)
-		}
-		if err != nil && inst.Context != "" {
-			err = fmt.Errorf("%w\n%s", err, inst.Context)
+		inst.Finish(out)
+		if c := inst.Command().String(); err != nil && c != "" {
+			err = fmt.Errorf("%w\n%s", err, c)
 		}
 		return out, err
 	}
@@ -136,13 +134,13 @@ func Supervise(ctx context.Context, inst *driver.Instance, d driver.Deadlines, s
 			onEvent(m)
 			if out.Done {
 				select {
-				case <-inst.Exited:
+				case <-exited:
 					drain(2 * time.Second) // the console's last lines
 				case <-time.After(doneGrace):
 				}
 				return finish(nil)
 			}
-		case <-inst.Exited:
+		case <-exited:
 			drain(5 * time.Second)
 			switch {
 			case out.Done:

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
-	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 

@@ -1,8 +1,8 @@
 package boot
 
 import (
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/vng"
 )
 
 // vngFit checks a kernel's config, found as --machine finds it, for what

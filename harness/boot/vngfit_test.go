@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/vng"
 )
 
 // TestVNGFit checks a kernel's config as the boot finds it, beside the

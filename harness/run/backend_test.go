@@ -13,8 +13,8 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/vng"
 )
 
 // fakeVNG stands in for virtme-ng in CI, which cannot install it: it

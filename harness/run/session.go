@@ -88,9 +88,10 @@ func (s session) boot(ctx context.Context) (out booted, err error) {
 	s.say("backend: %s (%s)", s.p.Backend, s.p.BackendWhy)
 	o := s.p.Options
 	out.result, err = boot.Run(ctx, boot.Spec{
-		Backend: s.p.Backend, Kernel: s.k, Agent: agent, Extra: s.files, Modules: wantedModules,
-		Work: work, Out: o.Out, Machine: o.Machine, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
-		Accel: o.Accel, QEMU: o.QEMU, EventsPort: wire.EventsPort, Deadlines: sameBootDeadlines(o),
+		Backend: s.p.Backend, Kernel: s.k, Agent: agent, Extra: s.files,
+		Work: work, Out: o.Out, CPUs: o.CPUs, MemoryMB: o.MemoryMB, Append: o.Append,
+		Accel: o.Accel, Deadlines: sameBootDeadlines(o),
+		QEMU:    boot.QEMUConfig{Binary: o.QEMU, Machine: o.Machine, EventsPort: wire.EventsPort, Modules: wantedModules},
 		Console: conLog, Sinks: boot.Sinks{OnConsoleLine: func(line string) { splats.Feed(line, s.running()) }, OnEvent: onEvent},
 		Say: s.say, Status: s.status,
 	})

@@ -3,7 +3,7 @@ package run
 import (
 	"path/filepath"
 
-	"github.com/kernel-harness/harness/harness/vng"
+	"github.com/kernel-harness/harness/harness/boot"
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 )
 
@@ -24,7 +24,7 @@ func vngDefaults(o *Options, backend string) error {
 	if err != nil {
 		return err
 	}
-	if err := vng.SafePath("--out", out); err != nil {
+	if err := boot.CheckPath(backend, "--out", out); err != nil {
 		return err
 	}
 	if o.Kernel != "" {
@@ -32,7 +32,7 @@ func vngDefaults(o *Options, backend string) error {
 		if err != nil {
 			return err
 		}
-		return vng.SafePath("--kernel", k)
+		return boot.CheckPath(backend, "--kernel", k)
 	}
 	return nil
 }

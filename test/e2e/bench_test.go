@@ -65,7 +65,7 @@ func BenchmarkBoot(b *testing.B) {
 			var seen time.Duration
 			res, err := boot.Run(context.Background(), boot.Spec{
 				Backend: boot.BackendQEMU, Kernel: k, Agent: initBin, Work: dir, Out: dir,
-				Machine: "q35", CPUs: 2, MemoryMB: 512, Accel: driver.AccelAuto, EventsPort: wire.EventsPort,
+				QEMU: boot.QEMUConfig{Machine: "q35", EventsPort: wire.EventsPort}, CPUs: 2, MemoryMB: 512, Accel: driver.AccelAuto,
 				Deadlines: driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: time.Minute},
 				Sinks: boot.Sinks{OnEvent: func(e wire.Event, _ []byte) {
 					if seen == 0 {

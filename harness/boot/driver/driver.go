@@ -1,8 +1,9 @@
 // Package driver is the contract between the boot supervisor (package
-// boot) and the backends that start a guest: vm, which starts QEMU, and
-// vng, which starts virtme-ng. A backend starts one attempt and hands
-// back the guest's events and console lines as an Instance; deadlines,
-// panics, retries and the accelerator's fallback are the supervisor's.
+// boot) and the backends that start a guest: boot/qemu, which starts
+// QEMU, and boot/vng, which starts virtme-ng. A backend starts one
+// attempt and hands back the guest's events and console lines as an
+// Instance; deadlines, panics, retries and the accelerator's fallback
+// are the supervisor's. It imports no backend.
 package driver
 
 import (
@@ -43,32 +44,48 @@ type Event struct {
 	Err error
 }
 
-// Instance is a guest a backend started.
-type Instance struct {
+// Instance is a guest a backend started, as each backend's own type.
+// The supervisor reads Events and Lines until Exited is closed, then
+// asks Ended why; it calls Stop once, whatever state the guest is in.
+type Instance interface {
 	// Started is when the backend's process started: the boot deadline
 	// runs from it.
-	Started time.Time
+	Started() time.Time
 	// Events carries the guest's events; it is closed when the stream
 	// ends (the guest closed it, or the process is gone and every line
 	// was read).
-	Events <-chan Event
+	Events() <-chan Event
 	// Lines carries the console's lines; closed when the console ends.
-	Lines <-chan string
+	Lines() <-chan string
 	// Exited is closed when the backend's process is gone.
-	Exited <-chan struct{}
+	Exited() <-chan struct{}
 	// Ended says why the process ended without a done event, once Exited
 	// is closed: an error wrapping ErrKVMUnusable when KVM could not run
 	// the guest, else what the backend printed. tail is the console's
 	// last lines; early says no event ever came.
-	Ended func(tail []string, early bool) error
-	// Stop ends the process and frees what the attempt held, whatever
-	// state it is in. The supervisor calls it once.
-	Stop func() error
-	// Finish, when set, adds the backend's own facts to the outcome.
-	Finish func(*Outcome)
-	// Context, when set, is added to every error of the attempt (vng's
-	// command line, say).
-	Context string
+	Ended(tail []string, early bool) error
+	// Stop ends the process and frees what the attempt held.
+	Stop() error
+	// Finish adds the backend's own facts to the outcome.
+	Finish(*Outcome)
+	// Command is what the backend ran, when its errors need it said.
+	Command() Command
+}
+
+// Command is a backend's command line, added to every error of the
+// attempt: vng's messages do not say what vng was asked. The zero
+// Command adds nothing.
+type Command struct {
+	Name string // the backend, as the user calls it: vng
+	Line string // the binary and its arguments, quoted for a shell
+}
+
+// String is the line added to errors, or "" for no command.
+func (c Command) String() string {
+	if c.Line == "" {
+		return ""
+	}
+	return c.Name + " command: " + c.Line
 }
 
 // Outcome is how one boot ended.

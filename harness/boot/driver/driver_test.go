@@ -32,3 +32,12 @@ func TestLastLine(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandString(t *testing.T) {
+	if got := (Command{}).String(); got != "" {
+		t.Errorf("zero Command = %q, want nothing", got)
+	}
+	if got := (Command{Name: "vng", Line: "vng --run k"}).String(); got != "vng command: vng --run k" {
+		t.Error(got)
+	}
+}

@@ -19,11 +19,16 @@ import (
 // ErrMissing is returned when vng is not installed.
 var ErrMissing = errors.New("vng (virtme-ng) not found")
 
-// Accelerators, as the vm package names them.
+// Accelerators, as package driver names them.
 const (
 	accelKVM = "kvm"
 	accelTCG = "tcg"
 )
+
+// Config is what only a vng boot takes, given in boot.Spec.VNG.
+type Config struct {
+	Binary string // empty: vng from PATH
+}
 
 // Options is one boot through vng: the same inputs as a QEMU boot.
 type Options struct {

@@ -1,7 +1,7 @@
-// Package vm boots a kernel in QEMU and brings back what the guest said:
+// Package qemu boots a kernel in QEMU and brings back what the guest said:
 // the console, the events of the guest agent, and how QEMU ended. QEMU is
 // controlled over QMP with go-qemu; every wait has a deadline.
-package vm
+package qemu
 
 import (
 	"fmt"

@@ -26,7 +26,7 @@ const poll = 50 * time.Millisecond
 // copied to console, and the events the agent appends to eventsFile,
 // followed every poll. Errors carry vng's command line and what it
 // printed, as they are.
-func Start(ctx context.Context, o Options, eventsFile string, console io.Writer) (*driver.Instance, error) {
+func Start(ctx context.Context, o Options, eventsFile string, console io.Writer) (driver.Instance, error) {
 	bin, err := Find(o.VNG)
 	if err != nil {
 		return nil, err
@@ -50,10 +50,11 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 	}
 	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); forget(); pw.Close(); close(exited) }()
+	inst := &instance{cmd: cmd, cmdline: cmdline, started: started, exited: exited}
+	go func() { inst.waitErr = cmd.Wait(); forget(); pw.Close(); close(exited) }()
 
 	lines := make(chan string, 256)
+	inst.lines = lines
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(pr)
@@ -78,6 +79,7 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 	events := make(chan driver.Event, 256)
 	quit := make(chan struct{})
 	followed := make(chan struct{})
+	inst.events, inst.quit, inst.followed = events, quit, followed
 	go func() {
 		defer close(followed)
 		defer close(events)
@@ -106,25 +108,48 @@ func Start(ctx context.Context, o Options, eventsFile string, console io.Writer)
 			}
 		}
 	}()
-	return &driver.Instance{
-		Started: started,
-		Events:  events,
-		Lines:   lines,
-		Exited:  exited,
-		Ended: func(tail []string, early bool) error {
-			if KVMFailed(tail) {
-				return fmt.Errorf("%w: vng failed with KVM: %s", driver.ErrKVMUnusable, strings.Join(lastN(tail, 3), "\n"))
-			}
-			return exitErr(waitErr, tail)
-		},
-		Stop: func() error {
-			stop(cmd, exited)
-			close(quit)
-			<-followed
-			return nil
-		},
-		Context: "vng command: " + cmdline,
-	}, nil
+	return inst, nil
+}
+
+// instance is a vng that Start started.
+type instance struct {
+	cmd      *exec.Cmd
+	cmdline  string
+	started  time.Time
+	events   <-chan driver.Event
+	lines    <-chan string
+	exited   <-chan struct{}
+	waitErr  error           // how vng ended, once exited is closed
+	quit     chan<- struct{} // ends the events file's follower
+	followed <-chan struct{} // closed when the follower is gone
+}
+
+var _ driver.Instance = (*instance)(nil)
+
+func (i *instance) Started() time.Time          { return i.started }
+func (i *instance) Events() <-chan driver.Event { return i.events }
+func (i *instance) Lines() <-chan string        { return i.lines }
+func (i *instance) Exited() <-chan struct{}     { return i.exited }
+func (i *instance) Finish(*driver.Outcome)      {}
+
+// Command is vng's command line: vng's own messages do not say what it
+// was asked.
+func (i *instance) Command() driver.Command {
+	return driver.Command{Name: "vng", Line: i.cmdline}
+}
+
+func (i *instance) Ended(tail []string, early bool) error {
+	if KVMFailed(tail) {
+		return fmt.Errorf("%w: vng failed with KVM: %s", driver.ErrKVMUnusable, strings.Join(lastN(tail, 3), "\n"))
+	}
+	return exitErr(i.waitErr, tail)
+}
+
+func (i *instance) Stop() error {
+	stop(i.cmd, i.exited)
+	close(i.quit)
+	<-i.followed
+	return nil
 }
 
 // stop ends vng and the QEMU it started: SIGTERM to the group, then SIGKILL.

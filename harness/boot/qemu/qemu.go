@@ -1,4 +1,4 @@
-package vm
+package qemu
 
 import (
 	"context"
@@ -36,6 +36,18 @@ var ErrQEMUMissing = errors.New("qemu not found")
 // qmpWait bounds the wait for QEMU's QMP socket.
 const qmpWait = 10 * time.Second
 
+// Config is what only a QEMU boot takes, given in boot.Spec.QEMU; Start
+// takes Options, made from it and the rest of the Spec.
+type Config struct {
+	Binary string // empty: qemu-system-x86_64 from PATH
+	// Machine is q35, microvm or empty (from the kernel's config).
+	Machine string
+	// EventsPort names the virtio-serial port the agent writes to.
+	EventsPort string
+	// Modules are the modules the initramfs carries.
+	Modules []string
+}
+
 // Options is one QEMU boot.
 type Options struct {
 	QEMU           string // binary; empty: qemu-system-x86_64 from PATH
@@ -52,7 +64,7 @@ type Options struct {
 // Start starts QEMU and hands back the guest as a driver.Instance: its
 // console lines and its events, each read on a goroutine of its own, and
 // a Stop that ends QEMU over QMP, then by force, and frees the sockets.
-func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
+func Start(ctx context.Context, o Options) (_ driver.Instance, err error) {
 	bin, err := findQEMU(o.QEMU)
 	if err != nil {
 		return nil, err
@@ -102,10 +114,10 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	}
 	cmd := exec.Command(bin, CommandLine(devs, o.Cmdline)...)
 	cmd.SysProcAttr = cleanup.SysProcAttr() // QEMU never outlives the harness
-	var stderr strings.Builder
-	watch := &kvmWatch{w: &limitWriter{w: &stderr, n: 64 << 10}}
+	inst := &instance{o: o}
+	watch := &kvmWatch{w: &limitWriter{w: &inst.stderr, n: 64 << 10}}
 	cmd.Stderr = watch
-	started := time.Now()
+	inst.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
@@ -115,9 +127,9 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	// connected to ends then too.
 	forget := cleanup.Group(cmd.Process.Pid)
 	exited := make(chan struct{})
-	var waitErr error
+	inst.exited = exited
 	go func() {
-		waitErr = cmd.Wait()
+		inst.waitErr = cmd.Wait()
 		forget()
 		conL.Close()
 		evL.Close()
@@ -125,6 +137,7 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	}()
 
 	lines := make(chan string, 256)
+	inst.lines = lines
 	go func() {
 		defer close(lines)
 		c, err := conL.Accept()
@@ -135,6 +148,7 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 		readConsole(c, o.Console, func(l string) { lines <- l })
 	}()
 	events := make(chan driver.Event, 256)
+	inst.events = events
 	go func() {
 		defer close(events)
 		c, err := evL.Accept()
@@ -159,11 +173,7 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 	// QMP: connected on a goroutine, so that a QEMU that never makes its
 	// socket does not hold up the boot deadline; its events are drained
 	// so that QEMU never blocks on them.
-	var (
-		qmpMu     sync.Mutex
-		qmpEvents []string
-		mon       qmp.Monitor
-	)
+	var mon qmp.Monitor
 	giveUp := make(chan struct{})
 	qmpDone := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.Background())
@@ -177,9 +187,9 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 		if ch, err := m.Events(qctx); err == nil {
 			go func() {
 				for ev := range ch {
-					qmpMu.Lock()
-					qmpEvents = append(qmpEvents, ev.Event)
-					qmpMu.Unlock()
+					inst.qmpMu.Lock()
+					inst.qmpEvents = append(inst.qmpEvents, ev.Event)
+					inst.qmpMu.Unlock()
 				}
 			}()
 		}
@@ -191,34 +201,58 @@ func Start(ctx context.Context, o Options) (inst *driver.Instance, err error) {
 		return stop(cmd, exited, mon)
 	})
 
-	return &driver.Instance{
-		Started: started,
-		Events:  events,
-		Lines:   lines,
-		Exited:  exited,
-		Ended: func(tail []string, early bool) error {
-			msg := stderr.String()
-			switch {
-			case kvmFailure(msg):
-				return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, text.FirstLine(msg))
-			case waitErr != nil && len(msg) > 0:
-				return fmt.Errorf("qemu exited (%v): %s", waitErr, strings.TrimSpace(msg))
-			case early && driver.LastLine(tail) == "(nothing)":
-				// Not one console line: the kernel never got as far as
-				// its console.
-				return fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
-					driver.ErrNoDone, driver.ExitText(waitErr), o.Kernel, o.Machine.MemoryMB)
-			}
-			return fmt.Errorf("%w: qemu exited (%v) %s", driver.ErrNoDone, driver.ExitText(waitErr), driver.LastLine(tail))
-		},
-		Stop: stopAll,
-		Finish: func(out *driver.Outcome) {
-			out.Stderr = stderr.String()
-			qmpMu.Lock()
-			out.QMPEvents = append([]string(nil), qmpEvents...)
-			qmpMu.Unlock()
-		},
-	}, nil
+	inst.stop = stopAll
+	return inst, nil
+}
+
+// instance is a QEMU that Start started.
+type instance struct {
+	o       Options
+	started time.Time
+	events  <-chan driver.Event
+	lines   <-chan string
+	exited  <-chan struct{}
+	waitErr error // how QEMU ended, once exited is closed
+	stderr  strings.Builder
+	stop    func() error
+
+	qmpMu     sync.Mutex
+	qmpEvents []string
+}
+
+var _ driver.Instance = (*instance)(nil)
+
+func (i *instance) Started() time.Time          { return i.started }
+func (i *instance) Events() <-chan driver.Event { return i.events }
+func (i *instance) Lines() <-chan string        { return i.lines }
+func (i *instance) Exited() <-chan struct{}     { return i.exited }
+func (i *instance) Stop() error                 { return i.stop() }
+func (i *instance) Command() driver.Command     { return driver.Command{} }
+
+// Ended reads QEMU's standard error, which is only complete once QEMU
+// is gone.
+func (i *instance) Ended(tail []string, early bool) error {
+	msg := i.stderr.String()
+	switch {
+	case kvmFailure(msg):
+		return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, text.FirstLine(msg))
+	case i.waitErr != nil && len(msg) > 0:
+		return fmt.Errorf("qemu exited (%v): %s", i.waitErr, strings.TrimSpace(msg))
+	case early && driver.LastLine(tail) == "(nothing)":
+		// Not one console line: the kernel never got as far as its
+		// console.
+		return fmt.Errorf("%w: qemu exited (%v) before the kernel printed anything: the kernel did not start; check that %s is a whole x86_64 bzImage and that --memory %d MiB is enough for it and the initramfs",
+			driver.ErrNoDone, driver.ExitText(i.waitErr), i.o.Kernel, i.o.Machine.MemoryMB)
+	}
+	return fmt.Errorf("%w: qemu exited (%v) %s", driver.ErrNoDone, driver.ExitText(i.waitErr), driver.LastLine(tail))
+}
+
+// Finish gives the outcome QEMU's standard error and QMP events.
+func (i *instance) Finish(out *driver.Outcome) {
+	out.Stderr = i.stderr.String()
+	i.qmpMu.Lock()
+	out.QMPEvents = append([]string(nil), i.qmpEvents...)
+	i.qmpMu.Unlock()
 }
 
 // maxSocketPath is the longest path a unix socket takes (sun_path holds

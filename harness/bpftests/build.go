@@ -48,6 +48,8 @@ type Result struct {
 	// Dropped are the test files left out because they do not compile
 	// in this tree, each with its first error.
 	Dropped []Dropped
+	// Seconds is how long ForKernel's build took.
+	Seconds float64
 }
 
 // Dropped is a test file of prog_tests/ test_progs was built without.

@@ -1,12 +1,18 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/kernel-harness/harness/harness/bisect"
 	"github.com/kernel-harness/harness/harness/input"
+	"github.com/kernel-harness/harness/harness/text"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // BisectReport is harness bisect's answer, also written as bisect.json.
@@ -64,7 +70,7 @@ func (r *BisectReport) Print(w io.Writer) {
 		if e.Confirm {
 			step += " (end)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", step, e.Commit.Short(), trunc(input.Quote(e.Subject), 50), build, e.Verdict, trunc(e.Reason, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", step, e.Commit.Short(), text.Trunc(input.Quote(e.Subject), 50), build, e.Verdict, text.Trunc(e.Reason, 80))
 	}
 	tw.Flush()
 	if out.FirstBad == nil {
@@ -80,4 +86,71 @@ func (r *BisectReport) Print(w io.Writer) {
 		fmt.Fprintln(w)
 		FlipTable(w, out.LastGood.Short(), out.FirstBad.Short(), r.Flips)
 	}
+}
+
+// BisectVerdict maps a run to a bisect verdict: a failed scenario or a kernel
+// splat is bad, all passed is good; a run that could not be done counts
+// as bootFailure; unsupported scenarios (the kernel lacks what they
+// check) are neither good nor bad, so skip.
+func BisectVerdict(rep *Report, err error, bootFailure bisect.Verdict) (bisect.Verdict, string, []string) {
+	if err != nil || rep == nil {
+		msg := "no report"
+		if err != nil {
+			msg = text.OneLine(err.Error())
+		}
+		return bootFailure, "boot failed: " + msg, nil
+	}
+	var failed, ids, errored, unsupported []string
+	for _, s := range rep.Scenarios {
+		switch s.Verdict {
+		case Pass:
+		case Fail:
+			var checks []string
+			for _, c := range s.FailedChecks {
+				checks = append(checks, c.Name)
+			}
+			failed = append(failed, s.ID()+": "+strings.Join(checks, ", "))
+			ids = append(ids, s.ID())
+		case Unsupported:
+			unsupported = append(unsupported, s.ID())
+		default:
+			errored = append(errored, s.ID()+": "+text.OneLine(s.Reason))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return bisect.Bad, "failed: " + strings.Join(ids, ", "), failed
+	case len(rep.Splats) > 0:
+		return bisect.Bad, "kernel " + rep.Splats[0].Kind + ": " + text.FirstLine(rep.Splats[0].Text), nil
+	case len(errored) > 0:
+		return bootFailure, "scenario error: " + errored[0], nil
+	case len(unsupported) > 0:
+		return bisect.Skip, "unsupported: " + strings.Join(unsupported, ", "), nil
+	}
+	return bisect.Good, fmt.Sprintf("passed: %d scenarios", len(rep.Scenarios)), nil
+}
+
+// ReadStep reads a step's report.json, nil when there is none.
+func ReadStep(dir string) *Report {
+	if dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return nil
+	}
+	var r Report
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+// WriteJSON writes bisect.json.
+func (r *BisectReport) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return fileutil.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -2,18 +2,15 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/kernel-harness/harness/harness/bisect"
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
-	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/series"
@@ -121,9 +118,9 @@ func Bisect(ctx context.Context, p *Plan) (*report.BisectReport, error) {
 	if out != nil && out.FirstBad != nil {
 		g, _ := out.Result(out.LastGood.Hash)
 		b, _ := out.Result(out.FirstBad.Hash)
-		rep.Flips = report.Flips(stepReport(g.Out), stepReport(b.Out))
+		rep.Flips = report.Flips(report.ReadStep(g.Out), report.ReadStep(b.Out))
 	}
-	if werr := writeJSON(filepath.Join(p.Out, "bisect.json"), rep); werr != nil {
+	if werr := rep.WriteJSON(filepath.Join(p.Out, "bisect.json")); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	return rep, err
@@ -144,26 +141,19 @@ func bisectStep(ctx context.Context, p *Plan, c bisect.Commit) (bisect.Result, e
 	if built != nil {
 		res.BuildS, res.CacheHit = built.Seconds, built.CacheHit
 	}
-	var (
-		be *kbuild.BuildError
-		ce *series.ConflictError
-	)
+	compile, conflict := build.Failed(err)
 	switch {
 	case ctx.Err() != nil:
 		return res, ctx.Err()
-	case errors.As(err, &be):
-		first := be.First
-		if first == "" {
-			first = be.Err.Error()
-		}
-		res.Verdict, res.Reason = bo.BuildFailure, "build failed: "+oneLine(first)
+	case compile != "":
+		res.Verdict, res.Reason = bo.BuildFailure, "build failed: "+text.OneLine(compile)
 		return res, nil
-	case errors.As(err, &ce):
-		res.Verdict, res.Reason = bisect.Skip, "series does not apply: "+oneLine(ce.Error())
+	case conflict != "":
+		res.Verdict, res.Reason = bisect.Skip, "series does not apply: "+text.OneLine(conflict)
 		return res, nil
 	case err != nil:
 		// Config refused at this commit, and the like: it cannot be judged.
-		res.Verdict, res.Reason = bisect.Skip, "no kernel: "+oneLine(err.Error())
+		res.Verdict, res.Reason = bisect.Skip, "no kernel: "+text.OneLine(err.Error())
 		return res, nil
 	}
 	// The step's report says what was built, as a run --tree's would.
@@ -174,76 +164,6 @@ func bisectStep(ctx context.Context, p *Plan, c bisect.Commit) (bisect.Result, e
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	res.Verdict, res.Reason, res.Failed = classify(rep, err, bo.BootFailure)
+	res.Verdict, res.Reason, res.Failed = report.BisectVerdict(rep, err, bo.BootFailure)
 	return res, nil
-}
-
-// classify maps a run to a bisect verdict: a failed scenario or a kernel
-// splat is bad, all passed is good; a run that could not be done counts
-// as bootFailure; unsupported scenarios (the kernel lacks what they
-// check) are neither good nor bad, so skip.
-func classify(rep *report.Report, err error, bootFailure bisect.Verdict) (bisect.Verdict, string, []string) {
-	if err != nil || rep == nil {
-		msg := "no report"
-		if err != nil {
-			msg = oneLine(err.Error())
-		}
-		return bootFailure, "boot failed: " + msg, nil
-	}
-	var failed, ids, errored, unsupported []string
-	for _, s := range rep.Scenarios {
-		switch s.Verdict {
-		case report.Pass:
-		case report.Fail:
-			var checks []string
-			for _, c := range s.FailedChecks {
-				checks = append(checks, c.Name)
-			}
-			failed = append(failed, s.ID()+": "+strings.Join(checks, ", "))
-			ids = append(ids, s.ID())
-		case report.Unsupported:
-			unsupported = append(unsupported, s.ID())
-		default:
-			errored = append(errored, s.ID()+": "+oneLine(s.Reason))
-		}
-	}
-	switch {
-	case len(failed) > 0:
-		return bisect.Bad, "failed: " + strings.Join(ids, ", "), failed
-	case len(rep.Splats) > 0:
-		return bisect.Bad, "kernel " + rep.Splats[0].Kind + ": " + text.FirstLine(rep.Splats[0].Text), nil
-	case len(errored) > 0:
-		return bootFailure, "scenario error: " + errored[0], nil
-	case len(unsupported) > 0:
-		return bisect.Skip, "unsupported: " + strings.Join(unsupported, ", "), nil
-	}
-	return bisect.Good, fmt.Sprintf("passed: %d scenarios", len(rep.Scenarios)), nil
-}
-
-// stepReport reads a step's report.json, nil when there is none.
-func stepReport(dir string) *report.Report {
-	if dir == "" {
-		return nil
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err != nil {
-		return nil
-	}
-	var r report.Report
-	if json.Unmarshal(b, &r) != nil {
-		return nil
-	}
-	return &r
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -2,16 +2,14 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/series"
 )
 
 // runEachPatch is --each-patch: the series' first 1, 2, ... patches, each
@@ -74,21 +72,13 @@ func prefixRow(k int, subject string, r *report.Report, err error) report.Prefix
 	if r != nil && r.Build != nil {
 		p.BuildS, p.CacheHit = r.Build.Seconds, r.Build.CacheHit
 	}
-	var (
-		be *kbuild.BuildError
-		ce *series.ConflictError
-	)
+	compile, conflict := build.Failed(err)
 	switch {
-	case errors.As(err, &be):
-		first := be.First
-		if first == "" {
-			first = be.Err.Error()
-		}
-		p.Build = "build failed: " + first
-		p.Error = err.Error()
+	case compile != "":
+		p.Build, p.Error = "build failed: "+compile, err.Error()
 		return p
-	case errors.As(err, &ce):
-		p.Build, p.Error = "does not apply: "+ce.Error(), ce.Error()
+	case conflict != "":
+		p.Build, p.Error = "does not apply: "+conflict, conflict
 		return p
 	case r == nil || r.Kernel.Path == "":
 		p.Build = "error"

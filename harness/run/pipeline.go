@@ -20,12 +20,12 @@ import (
 	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/input"
-	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/session"
 	"github.com/kernel-harness/harness/harness/version"
 	"github.com/kernel-harness/harness/harness/wire"
 )
@@ -152,14 +152,20 @@ func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, error)
 		return fail(err)
 	}
 
-	b, err := session{p: p, k: k, files: files, say: s.say, status: s.live.Status, onEvent: pl.event, running: pl.running}.boot(ctx)
+	s.say("backend: %s (%s)", p.Backend, p.BackendWhy)
+	b, err := session.Boot(ctx, boot.Spec{
+		Backend: p.Backend, Kernel: k, Agent: p.Init, Extra: files, Out: p.Out,
+		CPUs: p.CPUs, MemoryMB: p.MemoryMB, Append: p.Append, Accel: p.Accel, Deadlines: sameBootDeadlines(p.Options),
+		QEMU: boot.QEMUConfig{Binary: p.QEMU, Machine: p.Machine, EventsPort: wire.EventsPort, Modules: wantedModules},
+		Say:  s.say, Status: s.live.Status,
+	}, pl.event, pl.running)
 	if se := (*boot.SetupError)(nil); errors.As(err, &se) {
 		return fail(se.Err)
 	}
-	record(b.result, rep)
+	b.Record(rep)
 	// Whatever the guest said is used, even when it stopped early, so
 	// that nothing it reported is lost.
-	evs, rep.Splats = b.events, b.splats
+	evs, rep.Splats = b.Events, b.Splats
 	// The release is what the guest says it runs, not what the image's
 	// header claims: that is what proves which kernel booted.
 	for _, e := range evs {
@@ -188,39 +194,16 @@ func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, error)
 // chooseKernel is the plan's kernel: built from the tree (inTree run in
 // its worktree), the file given, or the default one.
 func chooseKernel(ctx context.Context, p *Plan, inTree func(context.Context, string, kernel.Kernel) error, say func(string, ...any)) (kernel.Kernel, *report.Build, error) {
-	if p.Build.Tree != "" {
-		bo := p.Build
-		bo.LogFile, bo.Progress = filepath.Join(p.Out, "build.log"), p.Progress
-		os.Remove(bo.LogFile)
-		// The payload's own error is not the kernel build's: it is not
-		// sent to build.log.
-		var treeErr error
-		if inTree != nil {
-			bo.WithTree = func(wt string, k kernel.Kernel) error {
-				treeErr = inTree(ctx, wt, k)
-				return treeErr
-			}
-		}
-		k, b, err := build.Kernel(ctx, bo)
-		var be *kbuild.BuildError
-		switch {
-		case treeErr != nil:
-			err = treeErr
-		case err != nil && !errors.As(err, &be):
-			err = fmt.Errorf("%w (full output in %s)", err, bo.LogFile)
-		}
-		return k, b, err
+	bo := p.Build
+	bo.LogFile, bo.Progress = filepath.Join(p.Out, "build.log"), p.Progress
+	if inTree != nil {
+		bo.WithTree = func(wt string, k kernel.Kernel) error { return inTree(ctx, wt, k) }
 	}
-	if p.Kernel != "" {
-		k, err := kernel.FromFile(p.Kernel, p.Modules)
-		return k, p.built, err
+	k, b, err := build.Choose(ctx, bo, p.Kernel, p.Modules, func(s string) { say("%s", s) })
+	if b == nil {
+		b = p.built
 	}
-	cache, err := kernel.CacheDir()
-	if err != nil {
-		return kernel.Kernel{}, nil, err
-	}
-	k, err := kernel.Default(cache, func(s string) { say("%s", s) })
-	return k, nil, err
+	return k, b, err
 }
 
 // planFile is the scenario plan as the agent reads it.

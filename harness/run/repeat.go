@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
-	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // checkModes refuses combinations of the run modes that make no sense
@@ -52,19 +51,17 @@ func runRepeatBoots(ctx context.Context, p *Plan) (*report.Report, error) {
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return nil, err
 	}
-	o, say := p.Options, progress.Say(p.Progress)
+	say := progress.Say(p.Progress)
 	start := time.Now()
 	one := p.with(func(c *Plan) { c.Repeat, c.RepeatBoot = 0, false })
 	var (
-		out     *report.Report
-		all     []report.Scenario
-		splats  []report.Splat
-		bootErr []string
-		errs    error
+		runs     []*report.Report
+		bootErrs []string
+		errs     error
 	)
-	for i := 1; i <= o.Repeat; i++ {
-		one.Out = filepath.Join(o.Out, fmt.Sprintf("run-%d", i))
-		say("repeat: boot %d of %d, in %s", i, o.Repeat, one.Out)
+	for i := 1; i <= p.Repeat; i++ {
+		one.Out = filepath.Join(p.Out, fmt.Sprintf("run-%d", i))
+		say("repeat: boot %d of %d, in %s", i, p.Repeat, one.Out)
 		r, err := runOne(ctx, one)
 		if r == nil || r.Kernel.Path == "" {
 			// No kernel to boot (bad input, failed build): nothing to repeat.
@@ -73,43 +70,17 @@ func runRepeatBoots(ctx context.Context, p *Plan) (*report.Report, error) {
 		if i == 1 {
 			one.reuse(r, true)
 		}
-		if out == nil || out.Verdict == report.Error && r.Verdict != report.Error {
-			c := *r
-			out = &c
-		}
+		runs = append(runs, r)
 		if err != nil {
 			errs = errors.Join(errs, fmt.Errorf("boot %d: %w", i, err))
-			bootErr = append(bootErr, fmt.Sprintf("boot %d: %s", i, oneLine(err.Error())))
+			bootErrs = append(bootErrs, fmt.Sprintf("boot %d: %s", i, text.OneLine(err.Error())))
 			if ctx.Err() != nil {
 				break
 			}
 		}
-		for _, s := range r.Scenarios {
-			s.Run = i
-			all = append(all, s)
-		}
-		for _, sp := range r.Splats {
-			if sp.Scenario != "" {
-				sp.Scenario = scenario.RunID(sp.Scenario, i)
-			}
-			splats = append(splats, sp)
-		}
 	}
-	out.Scenarios, out.Splats, out.Error, out.Verdict = all, splats, "", ""
-	out.Repeat = report.Aggregate(all, true)
-	if out.Repeat != nil {
-		out.Repeat.Runs = o.Repeat
-	}
-	if len(bootErr) > 0 {
-		// A boot that broke is a finding of its own: the run is not green.
-		out.Verdict, out.Error = report.Error, strings.Join(bootErr, "; ")
-	}
+	out := report.MergeRuns(runs, p.Repeat, bootErrs)
 	out.DurationS = time.Since(start).Seconds()
 	out.Finish()
-	if werr := writeOutputs(out, nil, o.Out); werr != nil {
-		errs = errors.Join(errs, werr)
-	}
-	return out, errs
+	return out, errors.Join(errs, writeOutputs(out, nil, p.Out))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/kernel-harness/harness/harness/analysis"
@@ -47,7 +46,7 @@ func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error
 		return nil // a build that needs no worktree may come from the cache
 	}
 	return func(ctx context.Context, wt string, k kernel.Kernel) (err error) {
-		sc.rep.BPF, err = compileSource(ctx, sc.stage, wt, k)
+		sc.rep.BPF, err = bpfprog.CompileSource(ctx, sc.p.BPFSource, wt, k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say)
 		return err
 	}
 }
@@ -55,7 +54,7 @@ func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error
 func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, error) {
 	if sc.p.BPFSource != "" && sc.p.Build.Tree == "" {
 		var err error
-		if sc.rep.BPF, err = compileSource(ctx, sc.stage, "", k); err != nil {
+		if sc.rep.BPF, err = bpfprog.CompileSource(ctx, sc.p.BPFSource, "", k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say); err != nil {
 			return nil, err
 		}
 	}
@@ -143,52 +142,4 @@ func (sc *scenarios) analyse(evs []wire.Event) error {
 	rep.Scenarios = analysis.Analyze(sc.plan, evs, rcvqTraced)
 	rep.Repeat = report.Aggregate(rep.Scenarios, false)
 	return nil
-}
-
-// compileSource compiles --bpf-source for kernel k, into the output
-// folder so that the object can be reused with --bpf-object. tree is the
-// worktree the kernel was built from, or empty.
-func compileSource(ctx context.Context, s *stage, tree string, k kernel.Kernel) (*report.BPF, error) {
-	o, say := s.p, s.say
-	src, err := findSource(o.BPFSource, tree)
-	if err != nil {
-		return nil, err
-	}
-	say("bpf: compiling %s against %s", src, k.Image)
-	c, err := bpfprog.Compile(ctx, bpfprog.CompileOptions{Source: src, Tree: tree, Kernel: k.Image, Dir: filepath.Join(o.Out, "bpf")})
-	if err != nil {
-		return nil, err
-	}
-	say("bpf: %s (vmlinux.h with %d kfunc prototypes: %s)", c.Object, c.Kfuncs, c.KfuncsFrom)
-	if len(c.KfuncsLeftOut) > 0 {
-		say("bpf: prototypes left out, the program declares them itself: %s", strings.Join(c.KfuncsLeftOut, ", "))
-	}
-	// The source in a worktree is gone after the run; name it as given.
-	return &report.BPF{Source: o.BPFSource, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
-}
-
-// findSource resolves --bpf-source: a relative path names a file of the
-// tree that was built (the base plus the series), else of the current
-// folder.
-func findSource(src, tree string) (string, error) {
-	if filepath.IsAbs(src) {
-		return src, nil
-	}
-	tried := []string{}
-	if tree != "" {
-		p := filepath.Join(tree, src)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		tried = append(tried, p+" (in the tree with the series applied)")
-	}
-	p, err := filepath.Abs(src)
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	tried = append(tried, p)
-	return "", fmt.Errorf("--bpf-source %s: no such file; looked at %s", src, strings.Join(tried, " and "))
 }

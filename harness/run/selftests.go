@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/kernel-harness/harness/harness/bpftests"
-	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/image"
-	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/require"
@@ -86,65 +82,15 @@ func (st *selftests) inTree() func(context.Context, string, kernel.Kernel) error
 
 // build makes test_progs in the worktree the kernel was built from,
 // against its BTF.
-func (st *selftests) build(ctx context.Context, wt string, k kernel.Kernel) error {
-	o, say, rep := st.p, st.say, st.rep
-	if _, err := os.Stat(filepath.Join(wt, "tools/testing/selftests/bpf/Makefile")); err != nil {
-		return bpftests.ErrNoTestProgs
-	}
-	// The kernel's config against the selftests' own list, before
-	// minutes of building programs the kernel has no types for.
-	if kc := k.Config(); kc != "" {
-		gaps, err := bpftests.ConfigGaps(wt, kc)
-		if err != nil {
-			return err
-		}
-		if err := bpftests.GapsError(o.Build.Tree, gaps); err != nil {
-			return err
-		}
-	} else {
-		say("selftests: no config beside %s; the build will tell what the kernel lacks", k.Image)
-	}
-	cache, err := kernel.CacheDir()
-	if err != nil {
-		return err
-	}
-	// One output folder per tree: make redoes what changed.
-	outDir := filepath.Join(cache, "selftests", build.ShortHash(o.Build.Tree))
-	// A -t that names no test stops here, not after the build.
-	if _, err := bpftests.Objects(wt, outDir, st.p.Selftests.Tests); err != nil {
-		return err
-	}
-	logPath := filepath.Join(o.Out, "selftests-build.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	say("selftests: building test_progs in %s (log: %s)", outDir, logPath)
-	// The worktree is checked out anew each run: sources unchanged
-	// since this folder's last build get old times, as for the kernel.
-	kept, record, err := kbuild.KeepTimes(ctx, wt, outDir)
-	if err != nil {
-		return err
-	}
-	if kept > 0 {
-		say("selftests: %d sources unchanged since the last build in %s", kept, outDir)
-	}
-	t0 := time.Now()
-	st.built, err = bpftests.Build(ctx, bpftests.BuildOptions{Tree: wt, Kernel: k.Image, Out: outDir, Jobs: o.Build.Jobs, Nice: st.p.Selftests.Nice, Tests: st.p.Selftests.Tests, Log: logf, Progress: o.Progress})
-	if err != nil {
-		return fmt.Errorf("%w (full output in %s)", err, logPath)
-	}
-	if err := record(); err != nil {
-		return err
-	}
-	rep.Selftests.BuildS = time.Since(t0).Seconds()
-	say("selftests: test_progs built in %s", time.Since(t0).Round(time.Second))
+func (st *selftests) build(ctx context.Context, wt string, k kernel.Kernel) (err error) {
+	p := st.p
+	st.built, err = bpftests.ForKernel(ctx, bpftests.ForKernelOptions{Tree: p.Build.Tree, Worktree: wt, Kernel: k,
+		Tests: p.Selftests.Tests, Jobs: p.Build.Jobs, Nice: p.Selftests.Nice, Log: filepath.Join(p.Out, "selftests-build.log"),
+		Progress: p.Progress, Say: st.say})
+	st.rep.Selftests.BuildS = st.built.Seconds
 	for _, d := range st.built.Dropped {
-		say("selftests: built without %s, which does not compile in this tree: %s", d.File, d.Error)
-		rep.Selftests.Dropped = append(rep.Selftests.Dropped, report.DroppedTest{File: d.File, Error: d.Error})
+		st.rep.Selftests.Dropped = append(st.rep.Selftests.Dropped, report.DroppedTest{File: d.File, Error: d.Error})
 	}
-	st.built.Objects, err = bpftests.Objects(wt, outDir, st.p.Selftests.Tests)
 	return err
 }
 

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/report"
 )
 
@@ -53,8 +53,7 @@ func runBaseline(ctx context.Context, o Options) (*report.Report, error) {
 		out.Verdict = b.Verdict
 	}
 	err := errors.Join(berr, perr)
-	if werr := errors.Join(out.WriteJSON(filepath.Join(o.Out, "report.json")), out.WriteJUnitPair(b, filepath.Join(o.Out, "junit.xml")),
-		htmlreport.Write(o.Out, &out)); werr != nil {
+	if werr := outputs.WriteFromFolder(o.Out, &out, b); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	return &out, err

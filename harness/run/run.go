@@ -22,12 +22,11 @@ import (
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
-	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/perfetto"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/version"
@@ -436,10 +435,5 @@ func newReport(o Options) *report.Report {
 }
 
 func writeOutputs(rep *report.Report, dir string) error {
-	return errors.Join(
-		rep.WriteJSON(filepath.Join(dir, "report.json")),
-		rep.WriteJUnit(filepath.Join(dir, "junit.xml")),
-		htmlreport.Write(dir, rep),
-		perfetto.Write(dir, rep),
-	)
+	return outputs.WriteFromFolder(dir, rep, nil)
 }

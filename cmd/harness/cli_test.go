@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/version"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // harness runs the command line in this process, as main would.
 func harness(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -35,19 +33,7 @@ func TestRunHelpGolden(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("harness run --help: exit %d, stderr %q", code, errs)
 	}
-	golden := filepath.Join("testdata", "run-help.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != string(want) {
-		t.Errorf("harness run --help differs from %s (go test -update rewrites it):\n%s", golden, out)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "run-help.golden"), []byte(out))
 }
 
 // Every option of run is in one of the help's sections and in the README,

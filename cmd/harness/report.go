@@ -8,17 +8,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
-	"github.com/kernel-harness/harness/harness/perfetto"
+	"github.com/kernel-harness/harness/harness/outdir"
+	"github.com/kernel-harness/harness/harness/outputs"
 )
 
 func newReportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report DIR",
-		Short: "regenerate report.html and trace.json in an output folder",
-		Long: `Regenerates DIR/report.html and DIR/trace.json from DIR/report.json and
-DIR/events.jsonl (and DIR/base/, DIR/patched/ for a --baseline run): one
-self-contained page with the run's summary and a timeline of every
-scenario, and the same timelines for Perfetto.`,
+		Short: "regenerate report.html, trace.json and junit.xml in an output folder",
+		Long: `Regenerates the files of DIR from DIR/report.json and DIR/events.jsonl
+(and DIR/base/, DIR/patched/ for a --baseline run), as harness run writes
+them: report.html, one self-contained page with the run's summary and a
+timeline of every scenario; trace.json, the same timelines for Perfetto;
+junit.xml; and report.json itself, in this harness's layout.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("want one output folder, got %d arguments", len(args))
@@ -33,11 +35,11 @@ scenario, and the same timelines for Perfetto.`,
 }
 
 func reportMain(dir string) int {
-	if err := htmlreport.Write(dir, nil); err != nil {
-		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
-		return 2
+	out, err := outdir.Load(dir)
+	if err == nil {
+		err = outputs.WriteOutput(dir, out)
 	}
-	if err := perfetto.Write(dir, nil); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
 		return 2
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // Key addresses one build.
@@ -115,11 +115,11 @@ func (c *Cache) Put(e Entry, image, config, modules string) (Entry, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return Entry{}, err
 	}
-	if err := copyFile(image, filepath.Join(tmp, "bzImage")); err != nil {
+	if err := fileutil.CopyFile(image, filepath.Join(tmp, "bzImage")); err != nil {
 		return Entry{}, fmt.Errorf("store image: %w", err)
 	}
 	if config != "" {
-		if err := copyFile(config, filepath.Join(tmp, "config")); err != nil {
+		if err := fileutil.CopyFile(config, filepath.Join(tmp, "config")); err != nil {
 			return Entry{}, fmt.Errorf("store config: %w", err)
 		}
 	}
@@ -205,27 +205,6 @@ func readEntry(dir string) (Entry, error) {
 	return e, nil
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
 // copyTree copies a modules folder, following no links: depmod's output
 // and the module files are all regular files.
 func copyTree(src, dst string) error {
@@ -239,7 +218,7 @@ func copyTree(src, dst string) error {
 		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
 		case d.Type().IsRegular():
-			return copyFile(p, target)
+			return fileutil.CopyFile(p, target)
 		default:
 			return nil
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 func TestInspect(t *testing.T) {
@@ -58,16 +58,8 @@ func bzImageOf(t *testing.T, elf string) string {
 	w := gzip.NewWriter(&gz)
 	w.Write(obj)
 	w.Close()
-	img := make([]byte, 4*512)
-	img[0x1f1] = 3
-	copy(img[0x202:], "HdrS")
-	binary.LittleEndian.PutUint16(img[0x206:], 0x020f)
-	binary.LittleEndian.PutUint32(img[0x24c:], uint32(gz.Len()))
-	p := filepath.Join(t.TempDir(), "bzImage")
-	if err := os.WriteFile(p, append(img, gz.Bytes()...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	img := testutil.BzImage{SetupSects: 3, Protocol: 0x020f, Payload: gz.Bytes()}
+	return testutil.WriteFile(t, filepath.Join(t.TempDir(), "bzImage"), img.Bytes())
 }
 
 func needTools(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kernel-harness/harness/internal/fileutil"
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 
 	"github.com/kernel-harness/harness/harness/artifact"
@@ -92,20 +93,5 @@ func writeIndex(c *artifact.Cache, inputs string, e indexEntry) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".index-")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return werr
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return fileutil.WriteFile(p, b, 0o644)
 }

@@ -3,7 +3,6 @@ package ghactions
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,28 +10,8 @@ import (
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
-}
 
 func fixtures(t *testing.T) map[string]*report.Report {
 	t.Helper()
@@ -72,7 +51,7 @@ func TestGoldenSummary(t *testing.T) {
 		if err := Summary(&b, rep, "shard 1/2, minimal"); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, name+".summary.md.golden", b.Bytes())
+		testutil.Golden(t, "testdata/"+name+".summary.md.golden", b.Bytes())
 	}
 }
 
@@ -82,7 +61,7 @@ func TestGoldenAnnotations(t *testing.T) {
 		for _, a := range Annotations(rep, testSources(t)) {
 			fmt.Fprintln(&b, a)
 		}
-		golden(t, name+".annotations.golden", b.Bytes())
+		testutil.Golden(t, "testdata/"+name+".annotations.golden", b.Bytes())
 	}
 }
 

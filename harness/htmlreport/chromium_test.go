@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
 )
 
@@ -90,7 +91,7 @@ func TestChromium(t *testing.T) {
 	chromium := needChromium(t)
 	for _, fixture := range []string{"run", "baseline"} {
 		t.Run(fixture, func(t *testing.T) {
-			in, err := htmlreport.Load(filepath.Join("testdata", fixture))
+			in, err := outdir.Load(filepath.Join("testdata", fixture))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/wire"
 )
@@ -70,7 +71,7 @@ func TestMakeFixture(t *testing.T) {
 
 func mustLoad(t *testing.T, dir string) *Run {
 	t.Helper()
-	in, err := Load(dir)
+	in, err := outdir.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

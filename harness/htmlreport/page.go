@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/timeline"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -54,7 +55,7 @@ type sideView struct {
 	Release  string
 	S        *report.Scenario // nil: the case was not in this run
 	SVG      template.HTML
-	tl       *Timeline
+	tl       *timeline.Timeline
 	Failures []failView
 	Splats   []report.Splat
 	Note     string
@@ -150,7 +151,7 @@ func cases(runs []*Run, labels []string) []caseView {
 					}
 				}
 			}
-			tl := Build(byRun[i][id], failed)
+			tl := timeline.Build(byRun[i][id], failed)
 			switch {
 			case s.Verdict == report.Unsupported:
 				sv.Note = "unsupported: " + s.Reason
@@ -177,16 +178,22 @@ func cases(runs []*Run, labels []string) []caseView {
 // drawSides draws the timelines of a case's sides, on one time axis when
 // there are several (--baseline), so that their steps line up.
 func drawSides(c caseView) {
-	var tls []*Timeline
+	var tls []*timeline.Timeline
 	for _, sv := range c.Sides {
 		if sv.tl != nil {
 			tls = append(tls, sv.tl)
 		}
 	}
-	Align(tls...)
+	axes := align(tls...)
+	n := 0
 	for i := range c.Sides {
 		if sv := &c.Sides[i]; sv.tl != nil {
-			sv.SVG = sv.tl.SVG(c.ID, sv.Label)
+			var a *alignment
+			if axes != nil {
+				a = axes[n]
+			}
+			n++
+			sv.SVG = svg(sv.tl, a, c.ID, sv.Label)
 		}
 	}
 }
@@ -202,7 +209,7 @@ func worse(a, b string) string {
 	return a
 }
 
-func where(f Failure) string {
+func where(f timeline.Failure) string {
 	if len(f.Steps) == 0 {
 		return "the whole case"
 	}

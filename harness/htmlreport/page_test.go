@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/wire"
 )
@@ -55,7 +56,7 @@ func TestPageFixtures(t *testing.T) {
 		dir   string
 		sides []string
 	}{{"run", []string{""}}, {"baseline", []string{"base", "patched"}}} {
-		in, err := Load(filepath.Join("testdata", tc.dir))
+		in, err := outdir.Load(filepath.Join("testdata", tc.dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestPageFixtures(t *testing.T) {
 
 // The failed case shows where it failed, what, and the splat during it.
 func TestPageFailure(t *testing.T) {
-	in, err := Load(filepath.Join("testdata", "run"))
+	in, err := outdir.Load(filepath.Join("testdata", "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,44 +135,15 @@ func TestPageEscapes(t *testing.T) {
 	}
 }
 
-func TestLoadErrors(t *testing.T) {
+// A run that ended before the guest spoke has no events: a page that
+// says so, not an error.
+func TestPageWithoutEvents(t *testing.T) {
 	dir := t.TempDir()
-	write := func(rel, data string) {
-		p := filepath.Join(dir, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check := func(path, want string) {
-		t.Helper()
-		_, err := Load(path)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Load(%s): %v, want %q", path, err, want)
-		}
-	}
-	check(filepath.Join(dir, "none"), "no such folder")
-	write("file", "")
-	check(filepath.Join(dir, "file"), "is not a folder")
-	write("empty/x", "")
-	check(filepath.Join(dir, "empty"), "is not a harness output folder: it has no report.json")
-	write("other/report.json", `{"schema":"something/v9"}`)
-	check(filepath.Join(dir, "other"), `schema "something/v9"`)
-	write("bad/report.json", `{"schema":`)
-	check(filepath.Join(dir, "bad"), "report.json")
-	write("events/report.json", `{"schema":"`+report.Schema+`"}`)
-	write("events/events.jsonl", "{\"kind\":\"hello\"}\nnot json\n")
-	check(filepath.Join(dir, "events"), "event line 2")
-	write("baseline/report.json", `{"schema":"`+report.Schema+`","baseline":{"rows":[]}}`)
-	check(filepath.Join(dir, "baseline"), "baseline report: "+filepath.Join(dir, "baseline", "base")+": no such folder")
-
-	// A run that ended before the guest spoke has no events: a page that
-	// says so, not an error.
-	write("early/report.json", `{"schema":"`+report.Schema+`","verdict":"error","error":"boot failed","scenarios":[]}`)
-	if err := Write(filepath.Join(dir, "early"), nil); err != nil {
+	rep := &report.Report{Schema: report.Schema, Verdict: report.Error, Error: "boot failed", Scenarios: []report.Scenario{}}
+	if err := Write(dir, Input{Top: Run{Dir: dir, Report: rep}}); err != nil {
 		t.Fatal(err)
 	}
-	page, _ := os.ReadFile(filepath.Join(dir, "early", FileName))
+	page, _ := os.ReadFile(filepath.Join(dir, FileName))
 	if !strings.Contains(string(page), "has no events.jsonl") || !strings.Contains(string(page), "boot failed") {
 		t.Errorf("early page:\n%s", page)
 	}
@@ -180,7 +152,7 @@ func TestLoadErrors(t *testing.T) {
 // With --baseline, the base and the patched timeline of a case share one
 // time axis: every step both runs have starts at the same x.
 func TestBaselineSharedAxis(t *testing.T) {
-	in, err := Load(filepath.Join("testdata", "baseline"))
+	in, err := outdir.Load(filepath.Join("testdata", "baseline"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"sort"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/timeline"
 )
 
 // Geometry of a timeline, in SVG user units.
@@ -30,11 +32,11 @@ var lanes = []struct{ name, title string }{
 
 func laneOf(kind string) int {
 	switch kind {
-	case MarkSend, MarkOptIn:
+	case timeline.MarkSend, timeline.MarkOptIn:
 		return 0
-	case MarkEpollin, MarkPoll, MarkRecv:
+	case timeline.MarkEpollin, timeline.MarkPoll, timeline.MarkRecv:
 		return 1
-	case MarkWake:
+	case timeline.MarkWake:
 		return 2
 	default:
 		return 3
@@ -161,15 +163,16 @@ func (b *svgBuf) f(format string, args ...any) { fmt.Fprintf(b, format, args...)
 // title is a tooltip, shown on hover without script.
 func title(s string) string { return "<title>" + html.EscapeString(s) + "</title>" }
 
-// SVG draws the timeline. id names the case and side the scenario's
-// (data-case, data-side) so that tests and readers can find it.
-func (t *Timeline) SVG(id, side string) template.HTML {
+// svg draws a timeline, on the shared axis a when not nil. id names the
+// case and side the scenario's (data-case, data-side) so that tests and
+// readers can find it.
+func svg(t *timeline.Timeline, a *alignment, id, side string) template.HTML {
 	lanesTop := plotTop + plotHeight + laneGap
 	axisTop := lanesTop + len(lanes)*laneHeight
 	height := axisTop + axisHeight
 	x0, x1 := float64(marginL+8), float64(svgWidth-marginR-8)
-	sc := t.scale()
-	sc.align = t.align
+	sc := scaleOf(t)
+	sc.align = a
 	yMax := niceCeil(t.MaxBytes)
 	y := func(v int) float64 { return plotTop + plotHeight - float64(plotHeight)*float64(v)/float64(yMax) }
 	base := y(0)
@@ -226,19 +229,19 @@ func (t *Timeline) SVG(id, side string) template.HTML {
 		ly := float64(lanesTop + laneOf(m.Kind)*laneHeight + laneHeight/2)
 		tip := title(m.Label + ", " + ms(m.T))
 		switch m.Kind {
-		case MarkSend:
+		case timeline.MarkSend:
 			b.f(`<path class="m-send" d="M%.1f %.1f l4.5 8 h-9 z">%s</path>`, x, ly-4, tip)
-		case MarkOptIn:
+		case timeline.MarkOptIn:
 			b.f(`<path class="m-optin" d="M%.1f %.1f h8 v8 h-8 z">%s</path>`, x-4, ly-4, tip)
-		case MarkEpollin:
+		case timeline.MarkEpollin:
 			b.f(`<circle class="m-epollin" cx="%.1f" cy="%.1f" r="4.5">%s</circle>`, x, ly, tip)
-		case MarkPoll:
+		case timeline.MarkPoll:
 			b.f(`<circle class="m-poll" cx="%.1f" cy="%.1f" r="3.5">%s</circle>`, x, ly, tip)
-		case MarkRecv:
+		case timeline.MarkRecv:
 			b.f(`<path class="m-recv" d="M%.1f %.1f l4.5 -8 h-9 z">%s</path>`, x, ly+4, tip)
-		case MarkWake:
+		case timeline.MarkWake:
 			b.f(`<path class="m-kwake" d="M%.1f %.1f v12">%s</path>`, x, ly-6, tip)
-		case MarkRcvq:
+		case timeline.MarkRcvq:
 			color, ok := PathColors[m.Path]
 			if !ok {
 				color = PathColors["unknown"]
@@ -268,7 +271,7 @@ func (t *Timeline) SVG(id, side string) template.HTML {
 }
 
 // steps draws a value that holds until the next point, to the end.
-func steps(ps []Point, sc scale, y func(int) float64, xEnd float64) string {
+func steps(ps []timeline.Point, sc scale, y func(int) float64, xEnd float64) string {
 	var b svgBuf
 	for i, p := range ps {
 		if i == 0 {
@@ -282,7 +285,7 @@ func steps(ps []Point, sc scale, y func(int) float64, xEnd float64) string {
 }
 
 // area is steps closed down to the baseline, to be filled.
-func area(ps []Point, sc scale, y func(int) float64, base, xEnd float64) string {
+func area(ps []timeline.Point, sc scale, y func(int) float64, base, xEnd float64) string {
 	return fmt.Sprintf("M%.1f %.1f V%.1f%s V%.1f Z", sc.x(ps[0].T), base, y(ps[0].V),
 		strings.TrimPrefix(steps(ps, sc, y, xEnd), fmt.Sprintf("M%.1f %.1f", sc.x(ps[0].T), y(ps[0].V))), base)
 }
@@ -302,10 +305,10 @@ func niceCeil(v int) int {
 	}
 }
 
-// scale is the timeline's own axis.
-func (t *Timeline) scale() scale {
+// scaleOf is the timeline's own axis.
+func scaleOf(t *timeline.Timeline) scale {
 	var times []int64
-	for _, ps := range [][]Point{t.Queued, t.OFO, t.Lowat, t.Steps} {
+	for _, ps := range [][]timeline.Point{t.Queued, t.OFO, t.Lowat, t.Steps} {
 		for _, p := range ps {
 			times = append(times, p.T)
 		}
@@ -320,13 +323,14 @@ func (t *Timeline) scale() scale {
 	return newScale(times, x0, x1-x0)
 }
 
-// Align puts timelines of the same case (the base and the patched run of
+// align puts timelines of the same case (the base and the patched run of
 // --baseline) on one axis: each step they all have starts at the same x,
 // and each stretch between two such steps is as wide as the widest of
-// them needs. Timelines without a step in common keep their own axes.
-func Align(tls ...*Timeline) {
+// them needs. It is nil for timelines without a step in common: they
+// keep their own axes.
+func align(tls ...*timeline.Timeline) []*alignment {
 	if len(tls) < 2 {
-		return
+		return nil
 	}
 	common := map[int]int{}
 	for _, t := range tls {
@@ -345,12 +349,12 @@ func Align(tls ...*Timeline) {
 		}
 	}
 	if len(steps) == 0 {
-		return
+		return nil
 	}
 	sort.Ints(steps)
 	knots := make([][]float64, len(tls))
 	for i, t := range tls {
-		sc := t.scale()
+		sc := scaleOf(t)
 		first := map[int]int64{}
 		for _, p := range t.Steps {
 			if _, ok := first[p.V]; !ok {
@@ -371,7 +375,9 @@ func Align(tls ...*Timeline) {
 		}
 		shared[j] = shared[j-1] + widest
 	}
-	for i, t := range tls {
-		t.align = &alignment{from: knots[i], to: shared}
+	out := make([]*alignment, len(tls))
+	for i := range tls {
+		out[i] = &alignment{from: knots[i], to: shared}
 	}
+	return out
 }

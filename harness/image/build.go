@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bufio"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/wire"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // Spec describes an initramfs to build.
@@ -77,11 +77,14 @@ func Build(path string, spec Spec) (Result, error) {
 		File{Path: wire.AgentMarker, Mode: 0o644, Data: []byte("the harness binary at /init runs as the guest agent\n")})
 	files = append(files, spec.Extra...)
 
-	n, err := writeAtomic(path, func(w io.Writer) error { return Write(w, files) })
+	// Not synced: the archive is a rebuildable artifact, not data to keep
+	// across a crash.
+	cw := &countWriter{}
+	err := fileutil.WriteFrom(path, 0o644, func(w io.Writer) error { cw.w = w; return Write(cw, files) })
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("initramfs: %w", err)
 	}
-	res.Bytes = n
+	res.Bytes = cw.n
 	return res, nil
 }
 
@@ -117,43 +120,6 @@ func checkStatic(bin string) error {
 		return fmt.Errorf("the harness binary %s is dynamically linked; build it with CGO_ENABLED=0 (make build)", bin)
 	}
 	return nil
-}
-
-// writeAtomic writes a temporary file next to dst and renames it over dst,
-// so a reader (or a concurrent run) never sees half an archive. It does not
-// fsync: the archive is a rebuildable artifact, not data to keep across a
-// crash.
-func writeAtomic(dst string, fill func(io.Writer) error) (n int64, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return 0, fmt.Errorf("initramfs: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	cw := &countWriter{w: tmp}
-	bw := bufio.NewWriterSize(cw, 1<<20)
-	if err = fill(bw); err != nil {
-		return 0, err
-	}
-	if err = bw.Flush(); err != nil {
-		return 0, fmt.Errorf("initramfs: %w", err)
-	}
-	// CreateTemp makes 0600 files; the image is not secret and QEMU may
-	// run as another user.
-	if err = tmp.Chmod(0o644); err != nil {
-		return 0, fmt.Errorf("initramfs: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return 0, fmt.Errorf("initramfs: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), dst); err != nil {
-		return 0, fmt.Errorf("initramfs: %w", err)
-	}
-	return cw.n, nil
 }
 
 type countWriter struct {

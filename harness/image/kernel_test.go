@@ -6,16 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 // fakeBzImage builds the part of an x86 boot image KernelRelease reads:
 // the setup header magic and a kernel_version pointer to version.
 func fakeBzImage(magic string, version string) []byte {
-	img := make([]byte, 0x400)
+	img := testutil.BzImage{Version: version}.Bytes()
 	copy(img[hdrMagicOff:], magic)
-	const verAt = 0x300 // file offset; the pointer is relative to 0x200
-	binary.LittleEndian.PutUint16(img[kernelVersionOff:], verAt-setupBase)
-	copy(img[verAt:], version+"\x00")
 	return img
 }
 

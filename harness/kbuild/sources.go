@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // sourcesFile in the O= folder lists, for the last successful build, each
@@ -99,9 +101,5 @@ func writeSources(path string, m map[string]string) error {
 	for p, blob := range m {
 		fmt.Fprintf(&b, "%s %s\n", blob, p)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fileutil.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -2,29 +2,15 @@ package kernel
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// bzImage makes the smallest file image.KernelRelease accepts.
-func bzImage(t *testing.T, path, release string) {
-	t.Helper()
-	b := make([]byte, 0x400)
-	copy(b[0x202:], "HdrS")
-	binary.LittleEndian.PutUint16(b[0x20e:], 0x300-0x200)
-	copy(b[0x300:], release+" (builder) #1 SMP\x00")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/kernel-harness/harness/internal/testutil"
+)
 
 func touch(t *testing.T, path string) {
 	t.Helper()
@@ -38,7 +24,7 @@ func touch(t *testing.T, path string) {
 func TestFromFileFindsModulesBeside(t *testing.T) {
 	root := t.TempDir()
 	img := filepath.Join(root, "boot", "vmlinuz-6.12.1-test")
-	bzImage(t, img, "6.12.1-test")
+	testutil.WriteFile(t, img, testutil.BzImageOf("6.12.1-test"))
 	touch(t, filepath.Join(root, "lib", "modules", "6.12.1-test", "modules.dep"))
 	k, err := FromFile(img, "")
 	if err != nil {
@@ -52,7 +38,7 @@ func TestFromFileFindsModulesBeside(t *testing.T) {
 func TestFromFileModulesFlag(t *testing.T) {
 	root := t.TempDir()
 	img := filepath.Join(root, "bzImage")
-	bzImage(t, img, "6.12.2")
+	testutil.WriteFile(t, img, testutil.BzImageOf("6.12.2"))
 	if _, err := FromFile(img, root); err == nil || !strings.Contains(err.Error(), "no modules.dep") {
 		t.Fatalf("modules folder without modules.dep: %v", err)
 	}
@@ -80,7 +66,7 @@ func TestCachedPicksNewest(t *testing.T) {
 	for _, v := range []string{"6.12.9", "6.12.10"} {
 		pkg := "linux-image-" + v + "+deb12-cloud-amd64-unsigned"
 		rel := v + "+deb12-cloud-amd64"
-		bzImage(t, filepath.Join(dir, pkg, "boot", "vmlinuz-"+rel), rel)
+		testutil.WriteFile(t, filepath.Join(dir, pkg, "boot", "vmlinuz-"+rel), testutil.BzImageOf(rel))
 	}
 	k, ok := cached(dir)
 	if !ok || k.Release != "6.12.10+deb12-cloud-amd64" || k.Source != FromDebian {
@@ -114,7 +100,7 @@ func TestCacheDir(t *testing.T) {
 // Modules of another release are refused naming both releases.
 func TestFromFileModulesOfAnotherRelease(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "bzImage")
-	bzImage(t, img, "6.12.2")
+	testutil.WriteFile(t, img, testutil.BzImageOf("6.12.2"))
 	mods, _ := filepath.Abs(filepath.Join("..", "image", "testdata", "modules-6.12.9"))
 	_, err := FromFile(img, mods)
 	if err == nil || !strings.Contains(err.Error(), "holds modules of 6.12.9-test, but the kernel is 6.12.2") {
@@ -203,12 +189,7 @@ func TestConfigOf(t *testing.T) {
 
 func write(t *testing.T, path, text string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WriteFile(t, path, []byte(text))
 }
 
 // A build folder, as vng --run takes one, stands for its image.
@@ -218,7 +199,7 @@ func TestFromFileBuildFolder(t *testing.T) {
 		t.Fatalf("a folder without an image: %v", err)
 	}
 	img := filepath.Join(tree, "arch", "x86", "boot", "bzImage")
-	bzImage(t, img, "6.12.0-vng")
+	testutil.WriteFile(t, img, testutil.BzImageOf("6.12.0-vng"))
 	k, err := FromFile(tree, "")
 	if err != nil {
 		t.Fatal(err)

@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // step is one packet the peer builds and what it must be on the wire.
 type step struct {
@@ -100,7 +97,7 @@ func TestGolden(t *testing.T) {
 					checkStep(t, c.Config(), st, pkt)
 					fmt.Fprintf(&out, "# %s\n%s\n", st.name, hex.EncodeToString(pkt))
 				}
-				compareGolden(t, filepath.Join("testdata", fmt.Sprintf("%s.v%d.hex", sc.name, family)), out.String())
+				testutil.Golden(t, filepath.Join("testdata", fmt.Sprintf("%s.v%d.hex", sc.name, family)), []byte(out.String()))
 			})
 		}
 	}
@@ -155,25 +152,5 @@ func checkStep(t *testing.T, cfg Config, st step, pkt []byte) {
 		t.Errorf("%s: timestamps %x, want none", st.name, ts)
 	case st.ts != nil && (len(ts) != 8 || binary.BigEndian.Uint32(ts) != st.ts[0] || binary.BigEndian.Uint32(ts[4:]) != st.ts[1]):
 		t.Errorf("%s: timestamps %x, want %v", st.name, ts, st.ts)
-	}
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%swant:\n%s", path, got, want)
 	}
 }

@@ -9,13 +9,13 @@ package perfetto
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
-	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/timeline"
 	"github.com/kernel-harness/harness/harness/wire"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // FileName is the trace's name in an output folder.
@@ -58,16 +58,16 @@ var trackNames = map[int]string{tidWriter: "writer", tidReader: "reader", tidKer
 // and an instant is drawn too thin to find.
 const markLen = 1.0 // µs
 
-// FromRun makes the trace of one run.
-func FromRun(r htmlreport.Run) Trace {
+// FromRun makes the trace of one run from its report and events.
+func FromRun(rep *report.Report, evs []wire.Event) Trace {
 	t := Trace{DisplayTimeUnit: "ns", OtherData: map[string]any{
-		"kernel": r.Report.Kernel.Release, "verdict": r.Report.Verdict}}
-	if h := r.Report.Headline(); h != "" {
+		"kernel": rep.Kernel.Release, "verdict": rep.Verdict}}
+	if h := rep.Headline(); h != "" {
 		t.OtherData["headline"] = h
 	}
 	byCase := map[string][]wire.Event{}
 	var origin int64 = -1
-	for _, e := range r.Events {
+	for _, e := range evs {
 		if e.Scenario != "" {
 			byCase[e.Scenario] = append(byCase[e.Scenario], e)
 			if origin < 0 || e.TimeNS < origin {
@@ -77,7 +77,7 @@ func FromRun(r htmlreport.Run) Trace {
 	}
 	us := func(ns int64) float64 { return float64(ns-origin) / 1e3 }
 	flow := 0
-	for i, s := range r.Report.Scenarios {
+	for i, s := range rep.Scenarios {
 		evs := byCase[s.ID()]
 		if len(evs) == 0 {
 			continue // never ran: nothing to draw
@@ -89,18 +89,18 @@ func FromRun(r htmlreport.Run) Trace {
 		for tid, name := range trackNames {
 			add(Event{Name: "thread_name", Ph: "M", TID: tid, Args: map[string]any{"name": name}})
 		}
-		tl := htmlreport.Build(evs, s.FailedChecks)
+		tl := timeline.Build(evs, s.FailedChecks)
 		for _, c := range []struct {
 			name, arg string
-			points    []htmlreport.Point
+			points    []timeline.Point
 		}{{"bytes queued", "bytes", tl.Queued}, {"bytes out of order", "bytes", tl.OFO}, {"SO_RCVLOWAT", "bytes", tl.Lowat}} {
 			for _, p := range c.points {
 				add(Event{Name: c.name, Ph: "C", TS: us(p.T), Args: map[string]any{c.arg: p.V}})
 			}
 		}
-		marks := append([]htmlreport.Mark(nil), tl.Marks...)
+		marks := append([]timeline.Mark(nil), tl.Marks...)
 		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
-		var lastSend, lastWake *htmlreport.Mark
+		var lastSend, lastWake *timeline.Mark
 		for k := range marks {
 			m := &marks[k]
 			e := Event{Name: markName(m), Cat: m.Kind, Ph: "X", TS: us(m.T), Dur: markLen, TID: markTrack(m.Kind),
@@ -110,11 +110,11 @@ func FromRun(r htmlreport.Run) Trace {
 			}
 			add(e)
 			switch m.Kind {
-			case htmlreport.MarkSend:
+			case timeline.MarkSend:
 				lastSend, lastWake = m, nil
-			case htmlreport.MarkWake:
+			case timeline.MarkWake:
 				lastWake = m
-			case htmlreport.MarkEpollin:
+			case timeline.MarkEpollin:
 				// The send that queued the bytes, the kernel's wake-up,
 				// and the EPOLLIN the reader got.
 				if lastSend == nil || lastWake == nil {
@@ -139,13 +139,13 @@ func FromRun(r htmlreport.Run) Trace {
 	return t
 }
 
-func markName(m *htmlreport.Mark) string {
+func markName(m *timeline.Mark) string {
 	switch m.Kind {
-	case htmlreport.MarkRcvq:
+	case timeline.MarkRcvq:
 		if m.Path != "" {
 			return "rcvq " + m.Path
 		}
-	case htmlreport.MarkEpollin:
+	case timeline.MarkEpollin:
 		return "EPOLLIN"
 	}
 	return m.Kind
@@ -153,31 +153,21 @@ func markName(m *htmlreport.Mark) string {
 
 func markTrack(kind string) int {
 	switch kind {
-	case htmlreport.MarkSend:
+	case timeline.MarkSend:
 		return tidWriter
-	case htmlreport.MarkWake:
+	case timeline.MarkWake:
 		return tidKernel
-	case htmlreport.MarkRcvq:
+	case timeline.MarkRcvq:
 		return tidRcvq
 	}
 	return tidReader
 }
 
-// Write writes dir/trace.json for the output folder dir; rep is its
-// report when the caller has it at hand, nil reads report.json.
-func Write(dir string, rep *report.Report) error {
-	in, err := htmlreport.LoadWith(dir, rep)
-	if err != nil {
-		return err
-	}
-	t := FromRun(in.Top)
-	b, err := json.Marshal(t)
+// Write writes dir/trace.json for a run's report and events.
+func Write(dir string, rep *report.Report, evs []wire.Event) error {
+	b, err := json.Marshal(FromRun(rep, evs))
 	if err != nil {
 		return fmt.Errorf("trace.json: %w", err)
 	}
-	tmp := filepath.Join(dir, "."+FileName+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("trace.json: %w", err)
-	}
-	return os.Rename(tmp, filepath.Join(dir, FileName))
+	return fileutil.WriteFile(filepath.Join(dir, FileName), append(b, '\n'), 0o644)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
 )
 
@@ -19,14 +19,11 @@ import (
 // EPOLLIN.
 func TestTraceOfARealRun(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"report.json", "events.jsonl"} {
-		b, err := os.ReadFile(filepath.Join("../htmlreport/testdata/run", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	in, err := outdir.Load("../htmlreport/testdata/run")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := Write(dir, nil); err != nil {
+	if err := Write(dir, in.Top.Report, in.Top.Events); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, FileName))
@@ -39,10 +36,6 @@ func TestTraceOfARealRun(t *testing.T) {
 	}
 	if err := json.Unmarshal(raw, &tr); err != nil {
 		t.Fatalf("trace.json is not JSON: %v", err)
-	}
-	in, err := htmlreport.Load(dir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	processes := map[float64]string{}
 	threads := map[[2]float64]string{}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // PatchTable is --each-patch: the scenarios' verdicts after the first 1,
@@ -65,7 +67,7 @@ func (t *PatchTable) Table(w io.Writer) {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(tw, "1-%d\t%s\t%s\t%s\n", p.Patches, trunc(p.Subject, 60), oneLine(build), v)
+		fmt.Fprintf(tw, "1-%d\t%s\t%s\t%s\n", p.Patches, text.Trunc(p.Subject, 60), text.OneLine(build), v)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -93,14 +95,7 @@ func (t *PatchTable) Table(w io.Writer) {
 	tw.Flush()
 	for _, p := range t.Prefixes {
 		if p.Error != "" {
-			fmt.Fprintf(w, "1-%d: %s\n", p.Patches, oneLine(p.Error))
+			fmt.Fprintf(w, "1-%d: %s\n", p.Patches, text.OneLine(p.Error))
 		}
 	}
-}
-
-func trunc(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // Autolowat is the mode whose cases run the series' hook.
@@ -91,7 +93,7 @@ func (r *Report) Headline() string {
 // firstReason is the first of a list of reasons ("a; b; c"), without
 // its parenthesised detail: the headline says what, report.json says all.
 func firstReason(why string) string {
-	why = oneLine(why)
+	why = text.OneLine(why)
 	if i := strings.Index(why, "; "); i >= 0 {
 		why = why[:i]
 	}

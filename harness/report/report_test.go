@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,9 +14,8 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const unsupportedReason = "kernel lacks BPF_SOCK_OPS_RCVQ_CB (no enumerator of that name in the kernel's BTF)"
 
@@ -103,28 +101,6 @@ func finished() *report.Report {
 	return r
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, got, want)
-	}
-}
-
 func TestGoldenJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
 	if err := finished().WriteJSON(path); err != nil {
@@ -134,7 +110,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", got)
+	testutil.Golden(t, "testdata/report.json", got)
 }
 
 func TestGoldenJUnit(t *testing.T) {
@@ -146,13 +122,13 @@ func TestGoldenJUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "junit.xml", got)
+	testutil.Golden(t, "testdata/junit.xml", got)
 }
 
 func TestGoldenSummary(t *testing.T) {
 	var buf bytes.Buffer
 	finished().Summary(&buf, report.SummaryOptions{})
-	golden(t, "summary.txt", buf.Bytes())
+	testutil.Golden(t, "testdata/summary.txt", buf.Bytes())
 }
 
 func TestWriteJSONRoundTrip(t *testing.T) {
@@ -568,7 +544,7 @@ func TestGoldenSummaryRealRuns(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			r.Summary(&buf, report.SummaryOptions{Out: "harness-out/run"})
-			golden(t, name+".summary.txt", buf.Bytes())
+			testutil.Golden(t, "testdata/"+name+".summary.txt", buf.Bytes())
 			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 			if len(lines) > 25 {
 				t.Errorf("%d lines, want at most 25", len(lines))

@@ -10,6 +10,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 const schemaPath = "../../docs/report.schema.json"
@@ -21,18 +22,7 @@ func TestSchemaCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(schemaPath, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(schemaPath)
-	if err != nil {
-		t.Fatalf("%v (go test ./harness/report -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: go test ./harness/report -update rewrites it", schemaPath)
-	}
+	testutil.Golden(t, schemaPath, got)
 }
 
 // TestReportsValidate checks report.json files against the published

@@ -93,14 +93,14 @@ func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 		if byReason[reason] == 1 {
 			noun = "case"
 		}
-		text := oneLine(reason)
+		line := text.OneLine(reason)
 		if !o.Verbose {
-			text = firstReason(reason)
+			line = firstReason(reason)
 		}
-		if text != "" {
-			text = ": " + text
+		if line != "" {
+			line = ": " + line
 		}
-		fmt.Fprintf(w, "unsupported: %d %s%s\n", byReason[reason], noun, text)
+		fmt.Fprintf(w, "unsupported: %d %s%s\n", byReason[reason], noun, line)
 	}
 	for _, sp := range r.Splats {
 		during := ""
@@ -110,7 +110,7 @@ func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 		fmt.Fprintf(w, "kernel: %s%s: %s\n", sp.Kind, during, text.FirstLine(sp.Text))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", oneLine(r.Error))
+		fmt.Fprintf(w, "error: %s\n", text.OneLine(r.Error))
 	}
 	if o.Out != "" {
 		fmt.Fprintf(w, "report: %s (report.json, junit.xml, events.jsonl, console.log)\n", joinPath(o.Out, "report.html"))
@@ -235,7 +235,7 @@ func colonReason(reason string) string {
 	if reason == "" {
 		return ""
 	}
-	return ": " + oneLine(reason)
+	return ": " + text.OneLine(reason)
 }
 
 func joinPath(dir, name string) string {

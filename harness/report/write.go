@@ -6,11 +6,13 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
+
+	"github.com/kernel-harness/harness/harness/text"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // Finish settles the run verdict and each scenario's FailedChecks. A verdict
@@ -98,7 +100,7 @@ func (r *Report) WriteJSON(path string) error {
 	if err != nil {
 		return fmt.Errorf("report: encode json: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return writeFile(path, append(b, '\n'))
 }
 
 // JUnit renders the report as one testsuite "harness", one testcase per
@@ -133,7 +135,7 @@ func (r *Report) JUnit() junit.Testsuites {
 			Name:      "run",
 			Classname: "harness",
 			Time:      seconds(r.DurationS),
-			Error:     &junit.Result{Message: oneLine(r.Error), Data: xmlSafe(r.Error)},
+			Error:     &junit.Result{Message: text.OneLine(r.Error), Data: xmlSafe(r.Error)},
 		})
 	}
 	// Run-wide notes have no testcase of their own; keep them visible to CI.
@@ -184,15 +186,15 @@ func testcase(s Scenario) junit.Testcase {
 			}
 			data += quoteSplats(s.Splats)
 		}
-		tc.Failure = &junit.Result{Message: oneLine(msg), Data: xmlSafe(data)}
+		tc.Failure = &junit.Result{Message: text.OneLine(msg), Data: xmlSafe(data)}
 	case Unsupported:
-		tc.Skipped = &junit.Result{Message: oneLine(s.Reason), Data: xmlSafe(quoteSplats(s.Splats))}
+		tc.Skipped = &junit.Result{Message: text.OneLine(s.Reason), Data: xmlSafe(quoteSplats(s.Splats))}
 	default:
 		msg := s.Reason
 		if s.Verdict != Error {
 			msg = fmt.Sprintf("unknown verdict %q: %s", s.Verdict, s.Reason)
 		}
-		tc.Error = &junit.Result{Message: oneLine(msg), Data: xmlSafe(quoteSplats(s.Splats))}
+		tc.Error = &junit.Result{Message: text.OneLine(msg), Data: xmlSafe(quoteSplats(s.Splats))}
 	}
 	return tc
 }
@@ -253,7 +255,7 @@ func (r *Report) writeJUnit(path string, ts junit.Testsuites) error {
 	if err := ts.WriteXML(&buf); err != nil {
 		return fmt.Errorf("report: encode junit: %w", err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return writeFile(path, buf.Bytes())
 }
 
 // checkShort is "name: want W, got G", or "name: detail" when the check
@@ -261,11 +263,11 @@ func (r *Report) writeJUnit(path string, ts junit.Testsuites) error {
 func checkShort(c Check) string {
 	switch {
 	case c.Want != "" || c.Got != "":
-		return oneLine(fmt.Sprintf("%s: want %s, got %s", c.Name, c.Want, c.Got))
+		return text.OneLine(fmt.Sprintf("%s: want %s, got %s", c.Name, c.Want, c.Got))
 	case c.Detail != "":
-		return oneLine(c.Name + ": " + c.Detail)
+		return text.OneLine(c.Name + ": " + c.Detail)
 	default:
-		return oneLine(c.Name)
+		return text.OneLine(c.Name)
 	}
 }
 
@@ -273,7 +275,7 @@ func checkShort(c Check) string {
 func checkLong(c Check) string {
 	s := checkShort(c)
 	if c.Detail != "" && (c.Want != "" || c.Got != "") {
-		s += " (" + oneLine(c.Detail) + ")"
+		s += " (" + text.OneLine(c.Detail) + ")"
 	}
 	return s
 }
@@ -298,10 +300,6 @@ func quote(text string) string {
 	return b.String()
 }
 
-var newlines = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-
-func oneLine(s string) string { return strings.TrimSpace(newlines.Replace(s)) }
-
 // xmlSafe drops characters XML 1.0 forbids. encoding/xml escapes them in
 // attributes but writes CDATA raw, and console text carries escape codes.
 func xmlSafe(s string) string {
@@ -320,32 +318,9 @@ func xmlSafe(s string) string {
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("report: sync %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: close %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+// writeFile writes atomically, so that a reader never sees half a report.
+func writeFile(path string, data []byte) error {
+	if err := fileutil.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/outdir"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 )
@@ -25,13 +26,13 @@ func runBaseline(ctx context.Context, p *Plan) (*report.Report, error) {
 	// The base plus the series first: a --bpf-source compiled from its
 	// tree is then loaded, as an object, on the base too.
 	say("baseline: the base plus the series")
-	pr, perr := runOne(ctx, patched)
+	pr, pevs, perr := runOne(ctx, patched)
 	if pr == nil {
 		return nil, perr
 	}
 	base.reuse(pr, false)
 	say("baseline: the base, without the series")
-	b, berr := runOne(ctx, base)
+	b, bevs, berr := runOne(ctx, base)
 	if b == nil {
 		return nil, errors.Join(perr, berr)
 	}
@@ -42,8 +43,8 @@ func runBaseline(ctx context.Context, p *Plan) (*report.Report, error) {
 		out.Verdict = b.Verdict
 	}
 	err := errors.Join(berr, perr)
-	if werr := errors.Join(out.WriteJSON(filepath.Join(o.Out, "report.json")), out.WriteJUnitPair(b, filepath.Join(o.Out, "junit.xml")),
-		htmlreport.Write(o.Out, &out)); werr != nil {
+	if werr := outputs.WriteBaseline(o.Out, &out, outdir.Run{Dir: base.Out, Report: b, Events: bevs},
+		outdir.Run{Dir: patched.Out, Report: pr, Events: pevs}); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	return &out, err

@@ -160,7 +160,7 @@ func bisectStep(ctx context.Context, p *Plan, c bisect.Commit) (bisect.Result, e
 	one := p.with(func(c *Plan) {
 		c.Build, c.Kernel, c.Modules, c.Out, c.built = build.Options{}, k.Image, k.Modules, dir, built
 	})
-	rep, err := runOne(ctx, one)
+	rep, _, err := runOne(ctx, one)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}

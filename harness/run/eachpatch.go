@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 )
@@ -34,7 +35,7 @@ func runEachPatch(ctx context.Context, pl *Plan) (*report.Report, error) {
 			c.Out = filepath.Join(o.Out, fmt.Sprintf("patches-%d", k))
 		})
 		say("each-patch: patches 1-%d of %d, in %s", k, len(patches), one.Out)
-		r, err := runOne(ctx, one)
+		r, _, err := runOne(ctx, one)
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
@@ -63,7 +64,7 @@ func runEachPatch(ctx context.Context, pl *Plan) (*report.Report, error) {
 	if buildFail {
 		out.Verdict = report.Fail
 	}
-	return out, writeOutputs(out, nil, o.Out)
+	return out, outputs.Write(o.Out, out, nil)
 }
 
 // prefixRow sums up one prefix's run.

@@ -17,11 +17,10 @@ import (
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/build"
-	"github.com/kernel-harness/harness/harness/htmlreport"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
-	"github.com/kernel-harness/harness/harness/perfetto"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
@@ -86,7 +85,8 @@ func Run(ctx context.Context, p *Plan) (*report.Report, error) {
 	case p.Repeat > 1 && p.RepeatBoot:
 		return runRepeatBoots(ctx, p)
 	}
-	return runOne(ctx, p)
+	rep, _, err := runOne(ctx, p)
+	return rep, err
 }
 
 // payload is what one boot is for, the scenarios or the selftests: what
@@ -122,19 +122,19 @@ func (s *stage) say(format string, args ...any) { s.live.Printf(s.p.Progress, fo
 
 // pipeline takes a payload from the plan to the outputs: kernel, guest
 // files, boot, analysis, written from memory.
-func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, error) {
+func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, []wire.Event, error) {
 	start := time.Now()
 	p, rep := s.p, s.rep
 	defer s.live.Close()
 	var evs []wire.Event
-	fail := func(err error) (*report.Report, error) {
+	fail := func(err error) (*report.Report, []wire.Event, error) {
 		rep.Verdict, rep.Error = report.Error, err.Error()
 		rep.DurationS = time.Since(start).Seconds()
 		// Whatever failed, a report says why.
-		if werr := errors.Join(os.MkdirAll(p.Out, 0o755), writeOutputs(rep, evs, p.Out)); werr != nil {
+		if werr := errors.Join(os.MkdirAll(p.Out, 0o755), outputs.Write(p.Out, rep, evs)); werr != nil {
 			err = errors.Join(err, werr)
 		}
-		return rep, err
+		return rep, evs, err
 	}
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return fail(fmt.Errorf("output folder: %w", err))
@@ -188,7 +188,7 @@ func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, error)
 	}
 	rep.DurationS = time.Since(start).Seconds()
 	rep.Finish()
-	return rep, writeOutputs(rep, evs, p.Out)
+	return rep, evs, outputs.Write(p.Out, rep, evs)
 }
 
 // chooseKernel is the plan's kernel: built from the tree (inTree run in
@@ -218,13 +218,4 @@ func newReport(o Options) *report.Report {
 	host, _ := os.Hostname()
 	return &report.Report{Schema: report.Schema, HarnessVersion: version.String(), Started: time.Now().UTC().Truncate(time.Second),
 		Command: o.Command, Host: host, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
-}
-
-func writeOutputs(rep *report.Report, evs []wire.Event, dir string) error {
-	return errors.Join(
-		rep.WriteJSON(filepath.Join(dir, "report.json")),
-		rep.WriteJUnit(filepath.Join(dir, "junit.xml")),
-		htmlreport.Write(dir, rep),
-		perfetto.Write(dir, rep),
-	)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/outputs"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/text"
@@ -62,7 +63,7 @@ func runRepeatBoots(ctx context.Context, p *Plan) (*report.Report, error) {
 	for i := 1; i <= p.Repeat; i++ {
 		one.Out = filepath.Join(p.Out, fmt.Sprintf("run-%d", i))
 		say("repeat: boot %d of %d, in %s", i, p.Repeat, one.Out)
-		r, err := runOne(ctx, one)
+		r, _, err := runOne(ctx, one)
 		if r == nil || r.Kernel.Path == "" {
 			// No kernel to boot (bad input, failed build): nothing to repeat.
 			return r, err
@@ -82,5 +83,5 @@ func runRepeatBoots(ctx context.Context, p *Plan) (*report.Report, error) {
 	out := report.MergeRuns(runs, p.Repeat, bootErrs)
 	out.DurationS = time.Since(start).Seconds()
 	out.Finish()
-	return out, errors.Join(errs, writeOutputs(out, nil, p.Out))
+	return out, errors.Join(errs, outputs.Write(p.Out, out, nil))
 }

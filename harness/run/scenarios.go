@@ -18,7 +18,7 @@ import (
 )
 
 // runOne is one boot of the plan's scenarios.
-func runOne(ctx context.Context, p *Plan) (*report.Report, error) {
+func runOne(ctx context.Context, p *Plan) (*report.Report, []wire.Event, error) {
 	s := newStage(p)
 	if p.BPF != nil {
 		b := *p.BPF // the report's own: the guest's answers go into it

@@ -66,7 +66,8 @@ func CheckSelftests(ctx context.Context, o SelftestsOptions) (*Plan, error) {
 func RunSelftests(ctx context.Context, p *Plan) (*report.Report, error) {
 	s := newStage(p)
 	s.rep.Selftests = &report.Selftests{Tests: p.Selftests.Tests}
-	return pipeline(ctx, s, &selftests{stage: s})
+	rep, _, err := pipeline(ctx, s, &selftests{stage: s})
+	return rep, err
 }
 
 // selftests is the payload of harness selftests: test_progs and what it

@@ -3,15 +3,13 @@ package scenario
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+	"github.com/kernel-harness/harness/internal/testutil"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/scenarios.schema.json")
 
 const schemaPath = "../../docs/scenarios.schema.json"
 
@@ -22,18 +20,7 @@ func TestSchemaCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(schemaPath, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(schemaPath)
-	if err != nil {
-		t.Fatalf("%v (go test ./harness/scenario -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: go test ./harness/scenario -update rewrites it", schemaPath)
-	}
+	testutil.Golden(t, schemaPath, got)
 }
 
 func compileSchema(t *testing.T) *jsonschema.Schema {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kernel-harness/harness/harness/text"
 )
 
 // message is one mail of a file, before it is judged a patch.
@@ -49,7 +51,7 @@ func parseFile(data []byte) ([]message, error) {
 		}
 		return []message{m}, nil
 	}
-	return nil, fmt.Errorf("neither an mbox, a mail nor a saved patch (first line %q)", trunc(first, 60))
+	return nil, fmt.Errorf("neither an mbox, a mail nor a saved patch (first line %q)", text.Trunc(first, 60))
 }
 
 var headerRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*:(\s|$)`)
@@ -110,7 +112,7 @@ func parseMessage(raw []byte) (message, error) {
 	}
 	m.body, err = decodeBody(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
 	if err != nil {
-		return message{}, fmt.Errorf("body of %q: %w", trunc(m.subject, 60), err)
+		return message{}, fmt.Errorf("body of %q: %w", text.Trunc(m.subject, 60), err)
 	}
 	return m, nil
 }
@@ -323,11 +325,4 @@ func firstLine(data []byte) string {
 func secondLine(data []byte) string {
 	_, rest, _ := bytes.Cut(data, []byte("\n"))
 	return firstLine(rest)
-}
-
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

@@ -3,7 +3,6 @@ package testprogs
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,8 @@ import (
 
 	"github.com/kernel-harness/harness/harness/ghactions"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestGolden turns each fixture into the report's outputs: report.json's
 // scenarios, junit.xml, the terminal summary and the step summary.
@@ -43,10 +41,10 @@ func TestGolden(t *testing.T) {
 			if err := ghactions.Summary(&md, rep, ""); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".report.json.golden", readAbs(t, filepath.Join(dir, "report.json")))
-			golden(t, name+".junit.xml.golden", readAbs(t, filepath.Join(dir, "junit.xml")))
-			golden(t, name+".summary.txt.golden", sum.Bytes())
-			golden(t, name+".summary.md.golden", md.Bytes())
+			testutil.Golden(t, "testdata/"+name+".report.json.golden", readAbs(t, filepath.Join(dir, "report.json")))
+			testutil.Golden(t, "testdata/"+name+".junit.xml.golden", readAbs(t, filepath.Join(dir, "junit.xml")))
+			testutil.Golden(t, "testdata/"+name+".summary.txt.golden", sum.Bytes())
+			testutil.Golden(t, "testdata/"+name+".summary.md.golden", md.Bytes())
 		})
 	}
 }
@@ -147,24 +145,6 @@ func readAbs(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 // TestParseRealMixed: test_progs' own output from a run in the harness's

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kernel-harness/harness/internal/testutil"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -37,24 +38,12 @@ func wantBTF(t *testing.T) []byte {
 // then (but for gzip) its size.
 func bzImage(t *testing.T, payload []byte, withSize bool) string {
 	t.Helper()
-	const setupSects = 3
-	img := make([]byte, (setupSects+1)*512)
-	img[setupSectsOff] = setupSects
-	copy(img[magicOff:], "HdrS")
-	binary.LittleEndian.PutUint16(img[versionOff:], 0x020f)
-	prefix := []byte("decompressor code")
 	if withSize {
 		payload = binary.LittleEndian.AppendUint32(payload, 12345)
 	}
-	binary.LittleEndian.PutUint32(img[payloadOff:], uint32(len(prefix)))
-	binary.LittleEndian.PutUint32(img[payloadLenOff:], uint32(len(payload)))
-	img = append(append(img, prefix...), payload...)
-	img = append(img, "trailing setup data"...)
-	p := filepath.Join(t.TempDir(), "bzImage")
-	if err := os.WriteFile(p, img, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	img := testutil.BzImage{SetupSects: 3, Protocol: 0x020f, Prefix: []byte("decompressor code"),
+		Payload: payload, Trailer: []byte("trailing setup data")}
+	return testutil.WriteFile(t, filepath.Join(t.TempDir(), "bzImage"), img.Bytes())
 }
 
 func TestBTFFromEachCompression(t *testing.T) {

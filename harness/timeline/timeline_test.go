@@ -1,4 +1,4 @@
-package htmlreport
+package timeline
 
 import (
 	"reflect"
@@ -162,40 +162,7 @@ func TestFailureTimes(t *testing.T) {
 	if got := tl.Failures[1].Times; !reflect.DeepEqual(got, []int64{330, 430}) {
 		t.Errorf("epollin-per-frame at %v, want the polls at 330, 430", got)
 	}
-	if f := tl.Failures[2]; f.Steps != nil || f.Times != nil || where(f) != "the whole case" {
+	if f := tl.Failures[2]; f.Steps != nil || f.Times != nil {
 		t.Errorf("kernel-path %+v", f)
-	}
-}
-
-func TestScaleShortensLongGaps(t *testing.T) {
-	sc := newScale([]int64{0, 10, 20, 30, 40, 10000}, 100, 800)
-	if len(sc.breaks) != 1 || sc.breaks[0] != [2]int64{40, 10000} {
-		t.Fatalf("breaks %v", sc.breaks)
-	}
-	if sc.x(0) != 100 || sc.x(10000) != 900 {
-		t.Errorf("ends at %v and %v, want 100 and 900", sc.x(0), sc.x(10000))
-	}
-	// The four short gaps take most of the width, evenly.
-	if d1, d2 := sc.x(10)-sc.x(0), sc.x(40)-sc.x(30); d1 != d2 || d1*4 < 400 {
-		t.Errorf("short gaps %v and %v wide", d1, d2)
-	}
-	prev := sc.x(-5)
-	for at := int64(0); at <= 10005; at += 5 {
-		if x := sc.x(at); x < prev {
-			t.Fatalf("x(%d) = %v goes back from %v", at, x, prev)
-		} else {
-			prev = x
-		}
-	}
-	if one := newScale([]int64{7}, 100, 800); one.x(7) != 500 {
-		t.Errorf("a single time at %v, want the middle", one.x(7))
-	}
-}
-
-func TestNiceCeil(t *testing.T) {
-	for v, want := range map[int]int{0: 2, 1: 2, 2: 2, 3: 5, 6: 10, 11: 20, 21: 25, 26: 50, 124: 200, 232: 250, 251: 500, 1500: 2000} {
-		if got := niceCeil(v); got != want {
-			t.Errorf("niceCeil(%d) = %d, want %d", v, got, want)
-		}
 	}
 }

@@ -1,4 +1,7 @@
-package htmlreport
+// Package timeline is what one case's events say over time: the bytes
+// in the reader's receive queue, SO_RCVLOWAT, the moments that matter and
+// where the failed checks point. report.html and trace.json draw it.
+package timeline
 
 import (
 	"fmt"
@@ -67,9 +70,6 @@ type Timeline struct {
 	Failures []Failure
 	// MaxBytes is the largest value of Queued, OFO and Lowat.
 	MaxBytes int
-	// align puts the timeline on an axis shared with another run of the
-	// same case (Align).
-	align *alignment
 }
 
 // Empty says the events had nothing to draw: a case that never ran.

@@ -24,6 +24,7 @@ import (
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/text"
+	"github.com/kernel-harness/harness/internal/fileutil"
 )
 
 // Spec is one boot of a kernel with the agent: what every backend
@@ -268,7 +269,7 @@ func prepareVNG(s Spec) (starter, error) {
 		}
 	}
 	agent := filepath.Join(shared, "harness-agent")
-	if err := copyFile(s.Agent, agent, 0o755); err != nil {
+	if err := fileutil.CopyFileMode(s.Agent, agent, 0o755); err != nil {
 		return nil, fmt.Errorf("vng: the agent: %w", err)
 	}
 	events := filepath.Join(shared, "events.jsonl")
@@ -278,23 +279,6 @@ func prepareVNG(s Spec) (starter, error) {
 			Command: []string{agent, "agent", "--events", events, "--files", shared}},
 			events, s.Console)
 	}, nil
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // writeExtra puts a file meant for the initramfs into the shared folder.
@@ -308,7 +292,7 @@ func writeExtra(p string, f image.File) error {
 			}
 			mode = st.Mode().Perm()
 		}
-		return copyFile(f.Source, p, mode)
+		return fileutil.CopyFileMode(f.Source, p, mode)
 	}
 	if mode == 0 {
 		mode = 0o644

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/kernel-harness/harness/harness/boot/driver"
 	"github.com/kernel-harness/harness/harness/boot/vng"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 // fakeVNG stands in for virtme-ng in CI, which cannot install it: it
@@ -94,14 +94,7 @@ func TestVNGBackendReplaysRealVNG(t *testing.T) {
 	}
 	// A vng-profile kernel: an image and the options vng needs beside it.
 	dir := t.TempDir()
-	img := filepath.Join(dir, "bzImage")
-	b := make([]byte, 0x400)
-	copy(b[0x202:], "HdrS")
-	binary.LittleEndian.PutUint16(b[0x20e:], 0x300-0x200)
-	copy(b[0x300:], "6.12.117+ (builder) #1 SMP\x00")
-	if err := os.WriteFile(img, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	img := testutil.FakeBzImage(t, dir, "6.12.117+")
 	config := "CONFIG_ACPI=y\n"
 	for _, n := range vng.Needs {
 		config += n + "=y\n"

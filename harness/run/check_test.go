@@ -1,7 +1,6 @@
 package run
 
 import (
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,17 +9,12 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 // fakeKernel writes the header of a bzImage of release rel.
 func fakeKernel(t *testing.T, rel string) string {
-	b := make([]byte, 0x400)
-	copy(b[0x202:], "HdrS")
-	binary.LittleEndian.PutUint16(b[0x20e:], 0x100)
-	copy(b[0x300:], rel+" (x) #1\x00")
-	p := filepath.Join(t.TempDir(), "bzImage")
-	os.WriteFile(p, b, 0o644)
-	return p
+	return testutil.FakeBzImage(t, t.TempDir(), rel)
 }
 
 // Every mistake a look at the options finds is refused, naming the fix,

@@ -67,17 +67,24 @@ func write(path string, perm fs.FileMode, sync bool, fill func(io.Writer) error)
 }
 
 // CopyFile copies src to dst with src's permission bits.
-func CopyFile(src, dst string) error {
+func CopyFile(src, dst string) error { return CopyFileMode(src, dst, 0) }
+
+// CopyFileMode is CopyFile with the copy's permissions given; 0 keeps
+// the source's.
+func CopyFileMode(src, dst string, mode fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
+	if mode == 0 {
+		fi, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		mode = fi.Mode().Perm()
 	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode().Perm())
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}

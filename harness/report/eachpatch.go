@@ -99,3 +99,41 @@ func (t *PatchTable) Table(w io.Writer) {
 		}
 	}
 }
+
+// PrefixOf sums up the run of the series' first k patches: r its report
+// (nil when there is none), err how it ended, compile or conflict why it
+// gave no kernel (the compiler's first error, the patch that does not
+// apply).
+func PrefixOf(k int, subject string, r *Report, err error, compile, conflict string) Prefix {
+	p := Prefix{Patches: k, Subject: subject}
+	if r != nil && r.Build != nil {
+		p.BuildS, p.CacheHit = r.Build.Seconds, r.Build.CacheHit
+	}
+	switch {
+	case compile != "":
+		p.Build, p.Error = "build failed: "+compile, err.Error()
+		return p
+	case conflict != "":
+		p.Build, p.Error = "does not apply: "+conflict, conflict
+		return p
+	case r == nil || r.Kernel.Path == "":
+		p.Build = "error"
+		if err != nil {
+			p.Build, p.Error = "error: "+err.Error(), err.Error()
+		}
+		return p
+	}
+	p.Build = "built"
+	if p.CacheHit {
+		p.Build = "cache hit"
+	}
+	p.Verdict = r.Verdict
+	if err != nil {
+		p.Error = err.Error()
+	}
+	p.Verdicts = map[string]string{}
+	for _, sc := range r.Scenarios {
+		p.Verdicts[sc.ID()] = sc.Verdict
+	}
+	return p
+}

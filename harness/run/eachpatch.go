@@ -69,36 +69,6 @@ func runEachPatch(ctx context.Context, pl *Plan) (*report.Report, error) {
 
 // prefixRow sums up one prefix's run.
 func prefixRow(k int, subject string, r *report.Report, err error) report.Prefix {
-	p := report.Prefix{Patches: k, Subject: subject}
-	if r != nil && r.Build != nil {
-		p.BuildS, p.CacheHit = r.Build.Seconds, r.Build.CacheHit
-	}
 	compile, conflict := build.Failed(err)
-	switch {
-	case compile != "":
-		p.Build, p.Error = "build failed: "+compile, err.Error()
-		return p
-	case conflict != "":
-		p.Build, p.Error = "does not apply: "+conflict, conflict
-		return p
-	case r == nil || r.Kernel.Path == "":
-		p.Build = "error"
-		if err != nil {
-			p.Build, p.Error = "error: "+err.Error(), err.Error()
-		}
-		return p
-	}
-	p.Build = "built"
-	if p.CacheHit {
-		p.Build = "cache hit"
-	}
-	p.Verdict = r.Verdict
-	if err != nil {
-		p.Error = err.Error()
-	}
-	p.Verdicts = map[string]string{}
-	for _, sc := range r.Scenarios {
-		p.Verdicts[sc.ID()] = sc.Verdict
-	}
-	return p
+	return report.PrefixOf(k, subject, r, err, compile, conflict)
 }

@@ -219,3 +219,7 @@ func newReport(o Options) *report.Report {
 	return &report.Report{Schema: report.Schema, HarnessVersion: version.String(), Started: time.Now().UTC().Truncate(time.Second),
 		Command: o.Command, Host: host, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
 }
+
+// Modules the scenarios may need, loaded when the kernel has them as
+// modules; built-in ones need nothing.
+var wantedModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "ipv6", "tun"}

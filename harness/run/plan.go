@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
 
 	"github.com/kernel-harness/harness/harness/bpfprog"
@@ -184,4 +185,30 @@ func (p *Plan) with(edit func(*Plan)) *Plan {
 	c := *p
 	edit(&c)
 	return &c
+}
+
+// Backends, as --backend names them.
+const (
+	BackendQEMU = boot.BackendQEMU
+	BackendVNG  = boot.BackendVNG
+	BackendAuto = boot.BackendAuto
+)
+
+// chooseBackend is the backend a run boots on, chosen before anything is
+// built or booted so that a missing vng is said at once.
+func chooseBackend(asked string) (name, why string, err error) {
+	return boot.ChooseBackend(asked)
+}
+
+// shardCases keeps the cases of o.Shard (all without one). A shard left
+// with nothing is refused: a CI job that tests nothing must not pass.
+func shardCases(o Options, cases []scenario.Case) (kept []scenario.Case, note string, err error) {
+	if o.Shard.N == 0 || len(cases) == 0 {
+		return cases, "", nil
+	}
+	part := o.Shard.Cases(cases)
+	if len(part) == 0 {
+		return nil, "", fmt.Errorf("--shard %s: no cases: the plan has fewer than %d scenarios; use fewer shards", o.Shard, o.Shard.I)
+	}
+	return part, fmt.Sprintf("plan: shard %s: %d of %d cases", o.Shard, len(part), len(cases)), nil
 }

@@ -67,8 +67,12 @@ func empty(t *testing.T, what, dir string) {
 	}
 }
 
-// fakeBzImage is the header of an x86 bzImage of release rel; syssize,
-// when above 0, claims that much code after 5 sectors of setup.
+// fakeBzImage writes the header of an x86 bzImage of release rel into
+// dir and returns its path; syssize, when above 0, claims that much code
+// after 5 sectors of setup. It is the one place test/e2e makes a kernel
+// file for a test that needs one only to pass the input checks (so that
+// these tests run under -short, without Debian's kernel); it is to move to
+// the shared internal/testutil.
 func fakeBzImage(t *testing.T, dir, rel string, syssize uint32) string {
 	t.Helper()
 	b := make([]byte, 0x400)
@@ -284,5 +288,122 @@ func TestE2EDebianKernelChecks(t *testing.T) {
 	code, _, stderr = sb.run(t, 30*time.Second, nil, "run", "--kernel", k.Image, "--modules", k.Modules, "--scenario", "^nothing$", "--out", filepath.Join(sb.cwd, "out"))
 	if code != 2 || !strings.Contains(stderr, "no scenario matches") {
 		t.Errorf("whole kernel with its modules: exit %d, stderr:\n%s\nwant the checks passed and the plan refused", code, stderr)
+	}
+}
+
+// Every refusal the README promises happens before the output folder is
+// made: each case is given --out OUT (a folder that does not exist), is
+// refused with exit status 2 and the message, and OUT still does not
+// exist; nothing is left in the working folder, the cache or TMPDIR
+// either. Nothing here builds or boots: a fake bzImage stands for a
+// kernel, a one-commit git repository for a tree, and a case that gets
+// past its refusal is stopped by a QEMU that is not there (--qemu) or a
+// vng that fails.
+func TestE2ERefusedBeforeOut(t *testing.T) {
+	fx := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(fx, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kernel := fakeBzImage(t, fx, "6.12.2-fake", 0)
+	// A kernel without PCI, its config beside it (as the artifact cache
+	// keeps it): microvm could boot it, q35 cannot.
+	noPCI := filepath.Join(fx, "nopci")
+	os.MkdirAll(noPCI, 0o755)
+	noPCIKernel := fakeBzImage(t, noPCI, "6.12.2-nopci", 0)
+	os.WriteFile(filepath.Join(noPCI, "config"), []byte("# CONFIG_PCI is not set\n# CONFIG_ACPI is not set\nCONFIG_VIRTIO_MMIO=y\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\nCONFIG_BPF=y\n"), 0o644)
+	spaced := filepath.Join(fx, "with space")
+	os.MkdirAll(spaced, 0o755)
+	spacedKernel := fakeBzImage(t, spaced, "6.12.2-fake", 0)
+	// A tree: a plain git repository with one empty commit; S: a patch.
+	tree := filepath.Join(fx, "tree")
+	for _, args := range [][]string{{"init", "-q", tree}, {"-C", tree, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "empty"}} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	series := write("one.patch", "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: t <t@t>\nSubject: [PATCH] x\n\n---\n")
+	tracer, err := filepath.Abs("../../selftests/progs/tracer_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A vng that fails if it is ever run, and a PATH without any vng.
+	vngBin := t.TempDir()
+	os.WriteFile(filepath.Join(vngBin, "vng"), []byte("#!/bin/sh\necho 'vng stand-in: the harness should have refused' >&2\nexit 1\n"), 0o755)
+	withVNG := "PATH=" + vngBin + string(os.PathListSeparator) + os.Getenv("PATH")
+	withoutVNG := "PATH=" + t.TempDir()
+	// Scenario files past the README's bounds: 4096 frames, 16 MiB and
+	// 65536 steps a scenario.
+	frames := write("frames.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[`+
+		strings.Repeat(`{"header":1,"payload":1},`, 4096)+`{"header":1,"payload":1}],"sends":[8194]}]}`)
+	big := write("big.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[`+
+		strings.Repeat(`{"header":1048000,"payload":1},`, 16)+`{"header":1048000,"payload":1}],"sends":[1]}]}`)
+	steps := write("steps.json", `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":65536,"payload":65536}],"steps":[`+
+		strings.Repeat(`{"send":1},`, 65536)+`{"send":1}]}]}`)
+	noQEMU := filepath.Join(fx, "no-qemu")
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  []string
+		out  string // the --out folder's name, in the working folder; "out" when empty
+		want string
+	}{
+		// The brief's combinations of run and selftests options.
+		{"baseline with repeat", []string{"run", "--baseline", "--repeat", "2", "--tree", tree, "--series", series}, nil, "", "--baseline does not combine with --repeat or --each-patch"},
+		{"repeat-boot without repeat", []string{"run", "--repeat-boot"}, nil, "", "--repeat-boot needs --repeat N with N of 2 or more"},
+		{"each-patch without a tree", []string{"run", "--each-patch"}, nil, "", "--each-patch needs --tree and --series"},
+		{"each-patch with repeat", []string{"run", "--each-patch", "--repeat", "2", "--tree", tree, "--series", series}, nil, "", "--each-patch does not combine with --repeat"},
+		{"selftests with nothing", []string{"selftests"}, nil, "", "harness selftests needs --tree"},
+		{"selftests without a tree", []string{"selftests", "-t", "foo"}, nil, "", "harness selftests needs --tree"},
+		{"selftests without -t", []string{"selftests", "--tree", tree}, nil, "", "name the tests with -t NAME"},
+		// Usage errors (README: the command line).
+		{"one-dash option", []string{"run", "-accel", "kvm"}, nil, "", "-accel: long options take two dashes: --accel"},
+		{"not one of the words", []string{"run", "--accel", "kwm"}, nil, "", `invalid argument "kwm" for "--accel" flag: want kvm, tcg or auto`},
+		{"repeat 0", []string{"run", "--repeat", "0"}, nil, "", `invalid argument "0" for "--repeat" flag`},
+		{"stray argument", []string{"run", "stray"}, nil, "", `unexpected argument "stray"`},
+		{"unknown option", []string{"run", "--frobnicate"}, nil, "", "unknown flag: --frobnicate"},
+		{"mistyped command", []string{"rnu"}, nil, "", "Did you mean this?\n\trun"},
+		{"bad --scenario regexp", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--scenario", "("}, nil, "", "--scenario: error parsing regexp"},
+		{"shard out of range", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--shard", "3/2"}, nil, "", `--shard "3/2": I counts from 1 to N=2`},
+		{"shard with no scenario", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--shard", "100/100"}, nil, "", "--shard 100/100: no cases"},
+		{"bisect without --bad", []string{"bisect", "--tree", tree, "--good", "HEAD"}, nil, "", "--tree, --good and --bad are required"},
+		// Scenario files past their bounds.
+		{"4097 frames", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--scenarios", frames}, nil, "", "4097 frames: at most 4096"},
+		{"17 MiB scenario", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--scenarios", big}, nil, "", "at most 16 MiB a scenario"},
+		{"65537 steps", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--scenarios", steps}, nil, "", "65537 steps: at most 65536"},
+		// Kernels a machine or backend cannot boot.
+		{"q35 without PCI", []string{"run", "--kernel", noPCIKernel, "--qemu", noQEMU, "--machine", "q35"}, nil, "", "--machine q35: the kernel has no PCI"},
+		{"bpf object not for a cgroup", []string{"run", "--kernel", kernel, "--qemu", noQEMU, "--bpf-object", tracer}, nil, "", "not cgroup programs"},
+		{"vng not installed", []string{"run", "--backend", "vng", "--kernel", kernel}, []string{withoutVNG}, "", "vng (virtme-ng) not found"},
+		{"vng kernel path with a space", []string{"run", "--backend", "vng", "--kernel", spacedKernel}, []string{withVNG}, "", "vng splits paths at spaces and quotes"},
+		{"vng out path with a space", []string{"run", "--backend", "vng", "--kernel", kernel}, []string{withVNG}, "o ut", "vng splits paths at spaces and quotes"},
+		{"vng kernel without its options", []string{"run", "--backend", "vng", "--kernel", noPCIKernel}, []string{withVNG}, "", "vng cannot boot this kernel"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t)
+			name := tt.out
+			if name == "" {
+				name = "out"
+			}
+			out := filepath.Join(sb.cwd, name)
+			start := time.Now()
+			code, _, stderr := sb.run(t, 30*time.Second, tt.env, append(tt.args, "--out", out)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.want)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v to refuse", d)
+			}
+			if _, err := os.Lstat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("--out %s exists after the refusal (%v)", out, err)
+			}
+			empty(t, "working folder", sb.cwd)
+			empty(t, "cache", sb.cache)
+			empty(t, "TMPDIR", sb.tmp)
+		})
 	}
 }

@@ -121,13 +121,14 @@ func TestE2EScriptedSteps(t *testing.T) {
 }
 
 // A malformed step is refused before any VM boots, naming the file, the
-// scenario, the step and the reason.
+// scenario, the step and the reason (the kernel is a fake bzImage:
+// nothing boots, so this runs under -short).
 func TestE2EScriptRefused(t *testing.T) {
-	k := debianKernel(t)
+	kernel := fakeBzImage(t, t.TempDir(), "6.12.2-fake", 0)
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("scenarios:\n  - name: x\n    path: in-order\n    frames: [{header: 4, payload: 20}]\n    steps:\n      - send: 32\n      - poll: 2\n"), 0o644)
 	out := t.TempDir()
-	code, _, stderr := runHarness(t, "run", "--kernel", k.Image, "--scenarios", bad, "--out", out)
+	code, _, stderr := runHarness(t, "run", "--kernel", kernel, "--scenarios", bad, "--out", out)
 	// The refusal names the file and the step's line and column.
 	if code != 2 || !strings.Contains(stderr, bad+`:7:9: scenario 1: scenario "x": step 2 (poll): 2 ready: the epoll set holds only the reader`) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)

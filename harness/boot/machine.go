@@ -38,3 +38,15 @@ func ChooseMachine(asked string, k kernel.Kernel) (qemu.Machine, string, error) 
 
 // CheckSocketDir says why QEMU's sockets cannot live in dir, or nil.
 func CheckSocketDir(dir string) error { return qemu.CheckSocketDir(dir) }
+
+// CheckKernel refuses a kernel file the backend cannot boot (a board it
+// cannot use, a config vng cannot boot), for the checks made before any
+// folder exists; the boot makes the same choice again and says it.
+func CheckKernel(backend, machine string, k kernel.Kernel) error {
+	if backend == BackendVNG {
+		_, _, err := vngFit(k, func(string, ...any) {})
+		return err
+	}
+	_, _, err := ChooseMachine(machine, k)
+	return err
+}

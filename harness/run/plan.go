@@ -9,6 +9,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/kernel"
 
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/report"
@@ -54,6 +55,15 @@ func Check(ctx context.Context, o Options) (*Plan, error) {
 	}
 	if err := p.chooseBackend(); err != nil {
 		return nil, err
+	}
+	if p.Kernel != "" {
+		k, err := kernel.FromFile(p.Kernel, p.Modules)
+		if err == nil {
+			err = boot.CheckKernel(p.Backend, p.Machine, k)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := p.preflight(ctx); err != nil {
 		return nil, err

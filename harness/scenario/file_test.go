@@ -167,3 +167,20 @@ func TestLoadFileNotRegular(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// BenchmarkLoadSteps loads a script of the most steps a scenario may
+// have: a file the bounds allow must load in about the time it takes to
+// read, whatever its number of steps.
+func BenchmarkLoadSteps(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "steps.json")
+	doc := `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":4,"payload":65524}],"steps":[` +
+		strings.Repeat(`{"send":1},`, MaxSteps-1) + `{"send":1}]}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := LoadFile(path, map[string]bool{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

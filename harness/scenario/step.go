@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Step kinds of a scripted scenario.
@@ -295,4 +298,22 @@ func (s Scenario) onlyOptInBefore(i int) bool {
 		}
 	}
 	return true
+}
+
+// UnmarshalYAML reads a step from a scenario file's own node, as
+// UnmarshalJSON reads it: goccy/go-yaml hands a JSON unmarshaler the
+// whole document formatted anew for every step, which made a file of
+// 65536 steps take hours to load.
+func (st *Step) UnmarshalYAML(n ast.Node) error {
+	var v any
+	if err := yaml.NodeToValue(n, &v); err != nil {
+		*st = Step{err: fmt.Errorf("%s is not a step: want an object with one key, such as {send: 8}", n)}
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		*st = Step{err: fmt.Errorf("%s is not a step: %w", n, err)}
+		return nil
+	}
+	return st.UnmarshalJSON(b)
 }

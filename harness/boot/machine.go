@@ -50,3 +50,13 @@ func CheckKernel(backend, machine string, k kernel.Kernel) error {
 	_, _, err := ChooseMachine(machine, k)
 	return err
 }
+
+// CheckBinary refuses a QEMU backend without its QEMU, before any folder
+// exists (ChooseBackend has looked for vng already).
+func CheckBinary(backend, qemuBinary string) error {
+	if backend == BackendVNG {
+		return nil
+	}
+	_, err := qemu.Find(qemuBinary)
+	return err
+}

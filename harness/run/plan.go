@@ -9,6 +9,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
 
 	"github.com/kernel-harness/harness/harness/bpfprog"
@@ -65,6 +66,9 @@ func Check(ctx context.Context, o Options) (*Plan, error) {
 			return nil, err
 		}
 	}
+	if err := boot.CheckBinary(p.Backend, p.QEMU); err != nil {
+		return nil, err
+	}
 	if err := p.preflight(ctx); err != nil {
 		return nil, err
 	}
@@ -96,29 +100,32 @@ func (p *Plan) preflight(ctx context.Context) error {
 	return nil
 }
 
-// check is Check without the choice of a backend.
+// check is Check without the choice of a backend. Every mistake it
+// finds is said at once, not only the first.
 func check(o Options) (*Plan, error) {
-	if err := errors.Join(checkModes(o), checkOptions(o)); err != nil {
-		return nil, err
-	}
 	p := &Plan{Options: o}
-	if err := p.loadScenarios(); err != nil {
-		return nil, err
+	errs := []error{checkModes(o), checkOptions(o), p.loadScenarios()}
+	if o.BPFObject != "" && input.Regular(o.BPFObject) == nil {
+		errs = append(errs, p.inspectObject())
 	}
-	if o.BPFObject != "" {
-		progs, err := bpfprog.Inspect(o.BPFObject)
-		if err != nil {
-			return nil, fmt.Errorf("--bpf-object %w", err)
-		}
-		abs, _ := filepath.Abs(o.BPFObject)
-		p.BPF = &report.BPF{Object: abs, Programs: progs}
-		// Decided from the object, before booting: Fast Open needs state
-		// that follows a listener's opt-in to its child.
-		if p.BPF.NoChildState, err = bpfprog.NoChildState(abs); err != nil {
-			return nil, err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// inspectObject reads --bpf-object's programs.
+func (p *Plan) inspectObject() error {
+	progs, err := bpfprog.Inspect(p.BPFObject)
+	if err != nil {
+		return fmt.Errorf("--bpf-object %w", err)
+	}
+	abs, _ := filepath.Abs(p.BPFObject)
+	p.BPF = &report.BPF{Object: abs, Programs: progs}
+	// Decided from the object, before booting: Fast Open needs state
+	// that follows a listener's opt-in to its child.
+	p.BPF.NoChildState, err = bpfprog.NoChildState(abs)
+	return err
 }
 
 // chooseBackend settles the backend and what it changes (the default

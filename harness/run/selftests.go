@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/bpftests"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
@@ -50,6 +51,9 @@ func CheckSelftests(ctx context.Context, o SelftestsOptions) (*Plan, error) {
 	o.Deadlines.Idle = max(o.Deadlines.Idle, o.Deadlines.Run)
 	p := &Plan{Options: o.Options, Selftests: &Selftests{Tests: o.Tests, Nice: o.Nice}}
 	if err := p.chooseBackend(); err != nil {
+		return nil, err
+	}
+	if err := boot.CheckBinary(p.Backend, p.QEMU); err != nil {
 		return nil, err
 	}
 	// A missing tool stops the run before minutes of kernel build.

@@ -145,7 +145,7 @@ func TestE2EBadInputBeforeWork(t *testing.T) {
 		{"config item malformed", []string{"bisect", "--tree", tree, "--good", "a", "--bad", "b", "--config-item", "CONFIG_TUN"}, nil, `--config-item "CONFIG_TUN": want CONFIG_X=y`},
 		{"tree missing", []string{"cache", "key", "--tree", filepath.Join(fx, "none")}, nil, "--tree: stat"},
 		{"build without a tree", []string{"build"}, nil, "--tree is required"},
-		{"out is someone's folder", []string{"run", "--kernel", kernel, "--out", mine}, nil, "is not empty and holds no harness output"},
+		{"out is someone's folder", []string{"run", "--kernel", kernel, "--qemu", "/bin/false", "--out", mine}, nil, "is not empty and holds no harness output"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sb := newSandbox(t)
@@ -189,9 +189,12 @@ func TestE2EPID1IsACommand(t *testing.T) {
 // Runs started together without --out get a folder each; a run given a
 // folder another harness holds is refused, naming it; a previous output
 // given as --out is replaced whole, saying so. None of this boots: the
-// runs stop at the plan (no scenario matches), after claiming a folder.
+// runs stop when their QEMU exits at once, after claiming a folder.
 func TestE2EOutputFolders(t *testing.T) {
 	sb := newSandbox(t)
+	// A run that passes every check and fails once its folder is made:
+	// the QEMU it is given exits at once.
+	failing := []string{"run", "--kernel", fakeBzImage(t, t.TempDir(), "6.12.2-fake", 0), "--qemu", "/bin/false"}
 	const n = 4
 	type result struct {
 		code   int
@@ -200,7 +203,7 @@ func TestE2EOutputFolders(t *testing.T) {
 	results := make(chan result, n)
 	for range n {
 		go func() {
-			cmd := exec.Command(harnessBinary(t), "run", "--scenario", "^nothing$")
+			cmd := exec.Command(harnessBinary(t), failing...)
 			cmd.Dir, cmd.Env = sb.cwd, sb.env()
 			var errb strings.Builder
 			cmd.Stderr = &errb
@@ -223,7 +226,7 @@ func TestE2EOutputFolders(t *testing.T) {
 					out = p
 				}
 			}
-			if r.code != 2 || out == "" || !strings.Contains(r.stderr, "no scenario matches") {
+			if r.code != 2 || out == "" || !strings.Contains(r.stderr, "qemu exited") {
 				t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 				continue
 			}
@@ -245,7 +248,7 @@ func TestE2EOutputFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := sb.run(t, 30*time.Second, nil, "run", "--scenario", "^nothing$", "--out", held)
+	code, _, stderr := sb.run(t, 30*time.Second, nil, append(failing, "--out", held)...)
 	if code != 2 || !strings.Contains(stderr, "is in use by another harness") || !strings.Contains(stderr, "give another --out") {
 		t.Errorf("held folder: exit %d, stderr:\n%s", code, stderr)
 	}
@@ -254,7 +257,7 @@ func TestE2EOutputFolders(t *testing.T) {
 	// A previous output is replaced; its stale parts go.
 	os.MkdirAll(filepath.Join(held, "run-7"), 0o755)
 	os.WriteFile(filepath.Join(held, "report.json"), []byte("{}"), 0o644)
-	code, _, stderr = sb.run(t, 30*time.Second, nil, "run", "--scenario", "^nothing$", "--out", held)
+	code, _, stderr = sb.run(t, 30*time.Second, nil, append(failing, "--out", held)...)
 	if code != 2 || !strings.Contains(stderr, "replacing the previous harness output in "+held) {
 		t.Errorf("previous output: exit %d, stderr:\n%s", code, stderr)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestFindQEMUMissing(t *testing.T) {
-	_, err := findQEMU("qemu-system-does-not-exist")
+	_, err := Find("qemu-system-does-not-exist")
 	if !errors.Is(err, ErrQEMUMissing) {
 		t.Fatalf("err = %v, want ErrQEMUMissing", err)
 	}
@@ -20,7 +20,7 @@ func TestFindQEMUMissing(t *testing.T) {
 
 func TestFindQEMUDefault(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := findQEMU("")
+	_, err := Find("")
 	if !errors.Is(err, ErrQEMUMissing) || !strings.Contains(err.Error(), "qemu-system-x86_64") {
 		t.Errorf("err = %v, want ErrQEMUMissing naming qemu-system-x86_64", err)
 	}

@@ -65,7 +65,7 @@ type Options struct {
 // console lines and its events, each read on a goroutine of its own, and
 // a Stop that ends QEMU over QMP, then by force, and frees the sockets.
 func Start(ctx context.Context, o Options) (_ driver.Instance, err error) {
-	bin, err := findQEMU(o.QEMU)
+	bin, err := Find(o.QEMU)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,9 @@ func CheckSocketDir(dir string) error {
 	return nil
 }
 
-func findQEMU(bin string) (string, error) {
+// Find is the QEMU binary bin names (default qemu-system-x86_64), or why
+// there is none.
+func Find(bin string) (string, error) {
 	if bin == "" {
 		bin = "qemu-system-x86_64"
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/boot/vng"
+	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 )
 
 // Backends: how the kernel is booted.
@@ -116,4 +117,31 @@ func CheckPath(backend, what, path string) error {
 		return vng.SafePath(what, path)
 	}
 	return nil
+}
+
+// CheckPaths is CheckPath for pairs of an option and its path, in order;
+// an empty path is left out, a relative one made absolute first.
+func CheckPaths(backend string, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" && pairs[i] != "--out" {
+			continue
+		}
+		abs, err := filepath.Abs(pairs[i+1])
+		if err != nil {
+			return err
+		}
+		if err := CheckPath(backend, pairs[i], abs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DefaultProfile is the kernel profile a tree is built with for backend
+// when --profile does not say: one vng can boot under vng.
+func DefaultProfile(backend string) string {
+	if backend == BackendVNG {
+		return kernelconfig.VNG
+	}
+	return "minimal"
 }

@@ -51,7 +51,7 @@ func runEachPatch(ctx context.Context, pl *Plan) (*report.Report, error) {
 		}
 		table.Prefixes = append(table.Prefixes, p)
 	}
-	out := newReport(o)
+	out := report.New(o.Command)
 	if last != nil {
 		c := *last
 		out = &c

@@ -25,7 +25,6 @@ import (
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/session"
-	"github.com/kernel-harness/harness/harness/version"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -115,7 +114,7 @@ type stage struct {
 }
 
 func newStage(p *Plan) *stage {
-	return &stage{p: p, rep: newReport(p.Options), live: progress.NewLive(p.Progress)}
+	return &stage{p: p, rep: report.New(p.Command), live: progress.NewLive(p.Progress)}
 }
 
 func (s *stage) say(format string, args ...any) { s.live.Printf(s.p.Progress, format, args...) }
@@ -210,14 +209,6 @@ func chooseKernel(ctx context.Context, p *Plan, inTree func(context.Context, str
 func planFile(plan scenario.Plan) (image.File, error) {
 	b, err := json.Marshal(plan)
 	return image.File{Path: wire.PlanPath, Mode: 0o644, Data: b}, err
-}
-
-// newReport is an empty report that says which harness ran, when, how
-// and where.
-func newReport(o Options) *report.Report {
-	host, _ := os.Hostname()
-	return &report.Report{Schema: report.Schema, HarnessVersion: version.String(), Started: time.Now().UTC().Truncate(time.Second),
-		Command: o.Command, Host: host, Features: []report.Feature{}, Scenarios: []report.Scenario{}}
 }
 
 // Modules the scenarios may need, loaded when the kernel has them as

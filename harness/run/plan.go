@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
@@ -128,11 +127,12 @@ func (p *Plan) inspectObject() error {
 	return err
 }
 
-// chooseBackend settles the backend and what it changes (the default
+// chooseBackend settles the backend, before anything is built or booted
+// so that a missing vng is said at once, and what it changes (the default
 // profile, the paths vng takes).
 func (p *Plan) chooseBackend() error {
 	var err error
-	if p.Backend, p.BackendWhy, err = chooseBackend(p.Options.Backend); err != nil {
+	if p.Backend, p.BackendWhy, err = boot.ChooseBackend(p.Options.Backend); err != nil {
 		return err
 	}
 	return vngDefaults(&p.Options, p.Backend)
@@ -141,34 +141,14 @@ func (p *Plan) chooseBackend() error {
 // loadScenarios loads the scenario files once and expands the cases one
 // boot runs.
 func (p *Plan) loadScenarios() error {
-	var filter *regexp.Regexp
-	if p.Scenario != "" {
-		var err error
-		if filter, err = regexp.Compile(p.Scenario); err != nil {
-			return fmt.Errorf("--scenario: %w", err)
-		}
+	all, sources, err := scenario.LoadAll(p.ScenarioFiles)
+	if err != nil {
+		return err
 	}
-	all := scenario.All()
-	taken := map[string]bool{}
-	for _, sc := range all {
-		taken[sc.Name] = true
+	cases, err := scenario.Select(all, p.Scenario)
+	if err != nil {
+		return err
 	}
-	p.ScenarioSources = map[string][]string{}
-	for _, f := range p.ScenarioFiles {
-		more, err := scenario.LoadFile(f, taken)
-		if err != nil {
-			return err
-		}
-		for _, sc := range more {
-			p.ScenarioSources[f] = append(p.ScenarioSources[f], sc.Name)
-		}
-		all = append(all, more...)
-	}
-	cases := scenario.Expand(all, filter)
-	if len(cases) == 0 {
-		return fmt.Errorf("no scenario matches --scenario %q", p.Scenario)
-	}
-	var err error
 	if cases, p.ShardNote, err = shardCases(p.Options, cases); err != nil {
 		return err
 	}
@@ -180,7 +160,7 @@ func (p *Plan) loadScenarios() error {
 			return err
 		}
 	}
-	p.Cases = cases
+	p.Cases, p.ScenarioSources = cases, sources
 	return nil
 }
 
@@ -211,12 +191,6 @@ const (
 	BackendAuto = boot.BackendAuto
 )
 
-// chooseBackend is the backend a run boots on, chosen before anything is
-// built or booted so that a missing vng is said at once.
-func chooseBackend(asked string) (name, why string, err error) {
-	return boot.ChooseBackend(asked)
-}
-
 // shardCases keeps the cases of o.Shard (all without one). A shard left
 // with nothing is refused: a CI job that tests nothing must not pass.
 func shardCases(o Options, cases []scenario.Case) (kept []scenario.Case, note string, err error) {
@@ -228,4 +202,14 @@ func shardCases(o Options, cases []scenario.Case) (kept []scenario.Case, note st
 		return nil, "", fmt.Errorf("--shard %s: no cases: the plan has fewer than %d scenarios; use fewer shards", o.Shard, o.Shard.I)
 	}
 	return part, fmt.Sprintf("plan: shard %s: %d of %d cases", o.Shard, len(part), len(cases)), nil
+}
+
+// vngDefaults settles what the backend changes before any work: the
+// profile a tree is built with unless --profile says, and paths vng
+// would split refused.
+func vngDefaults(o *Options, backend string) error {
+	if o.Build.Tree != "" && o.Build.Profile == "" {
+		o.Build.Profile = boot.DefaultProfile(backend)
+	}
+	return boot.CheckPaths(backend, "--out", o.Out, "--kernel", o.Kernel)
 }

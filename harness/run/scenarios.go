@@ -2,16 +2,15 @@ package run
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/wire"
@@ -27,18 +26,16 @@ func runOne(ctx context.Context, p *Plan) (*report.Report, []wire.Event, error) 
 	if p.ShardNote != "" {
 		s.say("%s", p.ShardNote)
 	}
-	return pipeline(ctx, s, &scenarios{stage: s, plan: scenario.Plan{Cases: p.Cases, StepTimeoutMS: 5000}})
+	cases := &progress.Cases{Live: s.live, W: p.Progress, N: len(p.Cases)}
+	return pipeline(ctx, s, &scenarios{stage: s, plan: scenario.Plan{Cases: p.Cases, StepTimeoutMS: 5000}, cases: cases})
 }
 
 // scenarios is the payload of harness run: the plan's cases, run by the
 // agent, decided by the analysis.
 type scenarios struct {
 	*stage
-	plan scenario.Plan
-
-	mu      sync.Mutex
-	current string // the case running now
-	done    int
+	plan  scenario.Plan
+	cases *progress.Cases
 }
 
 func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error {
@@ -90,44 +87,9 @@ func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, 
 	return files, nil
 }
 
-func (sc *scenarios) running() string {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return sc.current
-}
+func (sc *scenarios) running() string { return sc.cases.Running() }
 
-func (sc *scenarios) event(e wire.Event) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	n := len(sc.plan.Cases)
-	switch e.Kind {
-	case wire.Hello:
-		sc.say("guest: up, kernel %s", e.Release)
-	case wire.ScenarioStart:
-		sc.current = e.Scenario
-		sc.live.Status(fmt.Sprintf("[%d/%d] %s ...", sc.done+1, n, e.Scenario))
-	case wire.ScenarioEnd:
-		sc.current = ""
-		sc.done++
-		state := "ran"
-		if !e.OK {
-			state = e.Value
-		}
-		sc.live.Outcome(sc.p.Progress, e.OK, "[%d/%d] %s: %s", sc.done, n, e.Scenario, state)
-	case wire.Module:
-		if !e.OK {
-			sc.say("guest: module %s: %s", e.Name, e.Message)
-		}
-	case wire.Error:
-		sc.say("guest: error: %s", e.Message)
-	case wire.BPF:
-		if e.OK {
-			sc.say("guest: loaded %s", e.Value)
-		} else {
-			sc.say("guest: the autolowat programs did not load:\n%s", e.Message)
-		}
-	}
-}
+func (sc *scenarios) event(e wire.Event) { sc.cases.Event(e) }
 
 func (sc *scenarios) analyse(evs []wire.Event) error {
 	rep := sc.rep

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/outdir"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 // sandbox is where a harness runs in a test: its own working folder,
@@ -69,23 +69,12 @@ func empty(t *testing.T, what, dir string) {
 
 // fakeBzImage writes the header of an x86 bzImage of release rel into
 // dir and returns its path; syssize, when above 0, claims that much code
-// after 5 sectors of setup. It is the one place test/e2e makes a kernel
-// file for a test that needs one only to pass the input checks (so that
-// these tests run under -short, without Debian's kernel); it is to move to
-// the shared internal/testutil.
+// after 4 sectors of setup. A kernel file for the tests that need one
+// only to pass the input checks, so that they run under -short.
 func fakeBzImage(t *testing.T, dir, rel string, syssize uint32) string {
 	t.Helper()
-	b := make([]byte, 0x400)
-	b[0x1f1] = 4
-	binary.LittleEndian.PutUint32(b[0x1f4:], syssize)
-	copy(b[0x202:], "HdrS")
-	binary.LittleEndian.PutUint16(b[0x20e:], 0x100)
-	copy(b[0x300:], rel+" (builder) #1 SMP\x00")
-	p := filepath.Join(dir, "bzImage-"+rel)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	img := testutil.BzImage{Version: rel + " (builder) #1 SMP", SetupSects: 4, SysSize: syssize}.Bytes()
+	return testutil.WriteFile(t, filepath.Join(dir, "bzImage-"+rel), img)
 }
 
 // Every input a look can tell is wrong is refused with exit status 2 and
@@ -93,13 +82,7 @@ func fakeBzImage(t *testing.T, dir, rel string, syssize uint32) string {
 // boot: nothing is left in the working folder, the cache or TMPDIR.
 func TestE2EBadInputBeforeWork(t *testing.T) {
 	fx := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(fx, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return testutil.WriteFile(t, filepath.Join(fx, name), []byte(body)) }
 	fifo := filepath.Join(fx, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -304,13 +287,7 @@ func TestE2EDebianKernelChecks(t *testing.T) {
 // vng that fails.
 func TestE2ERefusedBeforeOut(t *testing.T) {
 	fx := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(fx, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return testutil.WriteFile(t, filepath.Join(fx, name), []byte(body)) }
 	kernel := fakeBzImage(t, fx, "6.12.2-fake", 0)
 	// A kernel without PCI, its config beside it (as the artifact cache
 	// keeps it): microvm could boot it, q35 cannot.

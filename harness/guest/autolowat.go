@@ -12,8 +12,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/hashicorp/go-multierror"
 
-	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
+	"github.com/kernel-harness/harness/harness/userbpf"
 	"github.com/kernel-harness/harness/harness/wire"
 	"github.com/kernel-harness/harness/selftests/progs"
 )
@@ -57,7 +57,7 @@ func loadObject(path string, set features.Set) (*autolowat, error) {
 	a := &autolowat{object: path}
 	var names []string
 	for name, p := range spec.Programs {
-		if !bpfprog.Attachable(p) {
+		if !userbpf.Attachable(p) {
 			return nil, fmt.Errorf("BPF object: program %s (section %q) does not attach to a cgroup", name, p.SectionName)
 		}
 		a.attach = append(a.attach, cgroupProg{name, p.AttachType})

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kernel-harness/harness/harness/testprogs"
+	"github.com/kernel-harness/harness/harness/testprogsout"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -31,7 +31,7 @@ func readSelftests(files string) (p wire.SelftestsPlan, ok bool, err error) {
 
 // runSelftests runs test_progs, sends each line it prints as a log event
 // (which also tells the host it is alive), then its whole output and -J
-// file in one testprogs.Event.
+// file in one wire.TestProgs.
 func (a *agent) runSelftests(p wire.SelftestsPlan) error {
 	dir := filepath.Join(a.files, p.Dir)
 	// The tests serve on 127.0.0.1 in the root namespace; an initramfs
@@ -74,7 +74,7 @@ func (a *agent) runSelftests(p wire.SelftestsPlan) error {
 	io.Copy(io.Discard, pr)
 	pr.Close()
 	werr := cmd.Wait()
-	res := testprogs.Output{Stdout: out.String(), Exit: "exit status 0"}
+	res := testprogsout.Output{Stdout: out.String(), Exit: "exit status 0"}
 	if werr != nil {
 		res.Exit = werr.Error()
 		if ctx.Err() != nil {
@@ -88,7 +88,7 @@ func (a *agent) runSelftests(p wire.SelftestsPlan) error {
 	if err != nil {
 		return err
 	}
-	e := wire.Event{Kind: testprogs.Event, OK: werr == nil, Message: string(msg)}
+	e := wire.Event{Kind: wire.TestProgs, OK: werr == nil, Message: string(msg)}
 	a.emit(e)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kernel-harness/harness/harness/testprogs"
+	"github.com/kernel-harness/harness/harness/testprogsout"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -46,10 +46,10 @@ exit 1
 		t.Fatal(err)
 	}
 	last := evs[len(evs)-1]
-	if last.Kind != testprogs.Event || last.OK {
+	if last.Kind != wire.TestProgs || last.OK {
 		t.Fatalf("last event %+v: want a failed test_progs run", last)
 	}
-	var out testprogs.Output
+	var out testprogsout.Output
 	if err := json.Unmarshal([]byte(last.Message), &out); err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
 
-	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
 	"github.com/kernel-harness/harness/harness/series"
+	"github.com/kernel-harness/harness/harness/userbpf"
 )
 
 // Plan is a verb's options checked once, before any output folder
@@ -115,7 +115,7 @@ func check(o Options) (*Plan, error) {
 
 // inspectObject reads --bpf-object's programs.
 func (p *Plan) inspectObject() error {
-	progs, err := bpfprog.Inspect(p.BPFObject)
+	progs, err := userbpf.Inspect(p.BPFObject)
 	if err != nil {
 		return fmt.Errorf("--bpf-object %w", err)
 	}
@@ -123,7 +123,7 @@ func (p *Plan) inspectObject() error {
 	p.BPF = &report.BPF{Object: abs, Programs: progs}
 	// Decided from the object, before booting: Fast Open needs state
 	// that follows a listener's opt-in to its child.
-	p.BPF.NoChildState, err = bpfprog.NoChildState(abs)
+	p.BPF.NoChildState, err = userbpf.NoChildState(abs)
 	return err
 }
 

@@ -6,13 +6,13 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/analysis"
-	"github.com/kernel-harness/harness/harness/bpfprog"
 	"github.com/kernel-harness/harness/harness/features"
 	"github.com/kernel-harness/harness/harness/image"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
+	"github.com/kernel-harness/harness/harness/userbpf"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -43,7 +43,7 @@ func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error
 		return nil // a build that needs no worktree may come from the cache
 	}
 	return func(ctx context.Context, wt string, k kernel.Kernel) (err error) {
-		sc.rep.BPF, err = bpfprog.CompileSource(ctx, sc.p.BPFSource, wt, k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say)
+		sc.rep.BPF, err = userbpf.CompileSource(ctx, sc.p.BPFSource, wt, k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say)
 		return err
 	}
 }
@@ -51,7 +51,7 @@ func (sc *scenarios) inTree() func(context.Context, string, kernel.Kernel) error
 func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, error) {
 	if sc.p.BPFSource != "" && sc.p.Build.Tree == "" {
 		var err error
-		if sc.rep.BPF, err = bpfprog.CompileSource(ctx, sc.p.BPFSource, "", k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say); err != nil {
+		if sc.rep.BPF, err = userbpf.CompileSource(ctx, sc.p.BPFSource, "", k.Image, filepath.Join(sc.p.Out, "bpf"), sc.say); err != nil {
 			return nil, err
 		}
 	}
@@ -62,7 +62,7 @@ func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, 
 	if bpf != nil && bpf.Object != "" && sc.p.BPFSource != "" {
 		// Compiled now: decided as Check decides an object's.
 		var err error
-		if bpf.NoChildState, err = bpfprog.NoChildState(bpf.Object); err != nil {
+		if bpf.NoChildState, err = userbpf.NoChildState(bpf.Object); err != nil {
 			return nil, err
 		}
 	}

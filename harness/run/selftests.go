@@ -15,7 +15,7 @@ import (
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/require"
 	"github.com/kernel-harness/harness/harness/scenario"
-	"github.com/kernel-harness/harness/harness/testprogs"
+	"github.com/kernel-harness/harness/harness/testprogsout"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -143,10 +143,10 @@ func (st *selftests) event(e wire.Event) {
 func (st *selftests) analyse(evs []wire.Event) error {
 	var errs error
 	for _, e := range evs {
-		if e.Kind != testprogs.Event {
+		if e.Kind != wire.TestProgs {
 			continue
 		}
-		tp, out, err := testprogs.FromEvent(e)
+		tp, out, err := testprogsout.FromEvent(e)
 		errs = errors.Join(errs, err)
 		if tp != nil {
 			st.rep.Scenarios = tp.Scenarios()

@@ -50,6 +50,10 @@ const (
 	KernelRcvlowat Kind = "klowat" // sk_rcvlowat was set
 	KernelRcvq     Kind = "krcvq"  // a BPF_SOCK_OPS_RCVQ_CB call
 	KernelLost     Kind = "klost"  // the tracer dropped events
+
+	// TestProgs carries a run of test_progs: its Message is a
+	// testprogsout.Output in JSON.
+	TestProgs Kind = "test-progs"
 )
 
 // Event is one line of events.jsonl. Fields that do not apply to a kind

@@ -19,7 +19,7 @@ const mod = "github.com/kernel-harness/harness/"
 var levels = [][]string{
 	{"cmd/harness"},
 	{"harness/run"},
-	{"harness/session", "harness/outputs", "harness/build", "harness/bpftests", "harness/bpfprog", "harness/progress"},
+	{"harness/session", "harness/outputs", "harness/build", "harness/bpftests", "harness/userbpf", "harness/progress"},
 	{"harness/boot"},
 	{"harness/boot/qemu", "harness/boot/vng"},
 	{"harness/boot/driver"},

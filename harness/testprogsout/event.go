@@ -1,4 +1,4 @@
-package testprogs
+package testprogsout
 
 import (
 	"encoding/json"
@@ -8,10 +8,6 @@ import (
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
-// Event is the kind of the agent's event that carries a run of
-// test_progs: its Message is an Output in JSON.
-const Event wire.Kind = "test-progs"
-
 // Output is what the agent saw of one run of test_progs.
 type Output struct {
 	Stdout string `json:"stdout"` // stdout and stderr, as printed
@@ -19,7 +15,7 @@ type Output struct {
 	Exit   string `json:"exit"` // "exit status 0", or how it ended
 }
 
-// FromEvent parses the run an Event carries.
+// FromEvent parses the run a wire.TestProgs event carries.
 func FromEvent(e wire.Event) (*Run, Output, error) {
 	var o Output
 	if err := json.Unmarshal([]byte(e.Message), &o); err != nil {

@@ -1,4 +1,4 @@
-// Package testprogs turns the output of the kernel's BPF selftests runner,
+// Package testprogsout turns the output of the kernel's BPF selftests runner,
 // test_progs, into the harness's report: every subtest a scenario (a
 // testcase in junit.xml) with its log.
 //
@@ -18,7 +18,7 @@
 //
 // So stdout gives the list and the verdicts, the JSON the failures' logs,
 // each test's and each subtest's apart.
-package testprogs
+package testprogsout
 
 import (
 	"bufio"

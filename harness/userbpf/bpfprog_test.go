@@ -1,4 +1,4 @@
-package bpfprog
+package userbpf
 
 import (
 	"bytes"

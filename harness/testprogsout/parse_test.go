@@ -1,4 +1,4 @@
-package testprogs
+package testprogsout
 
 import (
 	"bytes"

@@ -1,8 +1,8 @@
-// Package bpfprog takes BPF programs that are not the harness's own: it
+// Package userbpf takes BPF programs that are not the harness's own: it
 // compiles a BPF C file against the kernel under test, and checks a
 // compiled object before anything boots, so that a wrong file is refused
 // on the host with a reason instead of failing inside the guest.
-package bpfprog
+package userbpf
 
 import (
 	"fmt"

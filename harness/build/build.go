@@ -23,6 +23,7 @@ import (
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/progress"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/require"
 	"github.com/kernel-harness/harness/harness/series"
@@ -73,11 +74,7 @@ func Preflight(ctx context.Context, o Options) error {
 // builds the kernel in an O= folder kept per tree and profile, and stores
 // the result in the artifact cache; a build already there is not redone.
 func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error) {
-	say := func(format string, args ...any) {
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, format+"\n", args...)
-		}
-	}
+	say := progress.Say(o.Progress)
 	logw := io.Discard
 	if o.LogFile != "" {
 		f, err := os.OpenFile(o.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

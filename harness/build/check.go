@@ -10,6 +10,7 @@ import (
 
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kbuild"
+	"github.com/kernel-harness/harness/harness/series"
 )
 
 // Check refuses build options that are wrong on their face, before
@@ -26,7 +27,11 @@ func Check(o Options) error {
 	if _, ok := kernelconfig.Profiles[o.Profile]; o.Profile != "" && !ok {
 		errs = append(errs, fmt.Errorf("unknown --profile %q (want %s)", o.Profile, kernelconfig.Names()))
 	}
-	if o.Series != "" && !strings.HasPrefix(o.Series, "lore:") {
+	if id, ok := strings.CutPrefix(o.Series, "lore:"); ok {
+		if err := series.CheckLore(id); err != nil {
+			errs = append(errs, err)
+		}
+	} else if o.Series != "" {
 		if _, err := os.Lstat(o.Series); err == nil {
 			if err := input.RegularOrDir(o.Series); err != nil {
 				errs = append(errs, fmt.Errorf("--series: %w", err))

@@ -118,17 +118,26 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "; ")
 }
 
+// CheckLore refuses, before any work, a --series lore:ID without an id
+// or without b4 to fetch it.
+func CheckLore(id string) error {
+	if strings.Trim(strings.TrimSpace(id), "<>") == "" {
+		return errors.New("lore: needs a message id, as in lore:<message-id>")
+	}
+	if _, err := exec.LookPath("b4"); err != nil {
+		return errNoB4
+	}
+	return nil
+}
+
 // loadLore fetches a thread with b4, which picks the newest version and
 // writes it as one .mbx.
 func loadLore(ctx context.Context, id string) ([]message, error) {
+	if err := CheckLore(id); err != nil {
+		return nil, err
+	}
 	id = strings.Trim(strings.TrimSpace(id), "<>")
-	if id == "" {
-		return nil, errors.New("lore: needs a message id, as in lore:<message-id>")
-	}
-	b4, err := exec.LookPath("b4")
-	if err != nil {
-		return nil, errNoB4
-	}
+	b4, _ := exec.LookPath("b4")
 	tmp, remove, err := tmpdirs.TempDir("harness-b4-")
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/userbpf"
 )
 
 // MinMemoryMB is the least guest memory a run boots with: the kernel,
@@ -54,6 +55,11 @@ func checkOptions(o Options) error {
 	}
 	if o.BPFObject != "" && o.BPFSource != "" {
 		errs = append(errs, errors.New("--bpf-object and --bpf-source are two ways to give the programs: use one"))
+	}
+	if o.BPFSource != "" {
+		if _, err := userbpf.FindClang(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if o.BPFSource != "" && o.Build.Tree == "" { // with a tree, it may be the tree's
 		if err := input.Regular(o.BPFSource); err != nil {

@@ -59,6 +59,14 @@ func TestCheckRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run("bpf source without clang", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		o := good
+		o.BPFSource = frag
+		if err := CheckRun(o); err == nil || !strings.Contains(err.Error(), "--bpf-source needs clang") {
+			t.Errorf("%v", err)
+		}
+	})
 	t.Run("long TMPDIR", func(t *testing.T) {
 		t.Setenv("TMPDIR", "/tmp/"+strings.Repeat("x", 100))
 		if err := CheckRun(good); err == nil || !strings.Contains(err.Error(), "set TMPDIR to a shorter folder") {

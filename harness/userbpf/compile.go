@@ -42,13 +42,23 @@ type Compiled struct {
 	KfuncsLeftOut []string
 }
 
+// FindClang is the clang --bpf-source compiles with, or why there is
+// none: looked up with the other checks, before any work.
+func FindClang() (string, error) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		return "", errors.New("--bpf-source needs clang: apt-get install clang llvm (or make deps-bpf)")
+	}
+	return clang, nil
+}
+
 // Compile builds Source into a BPF object the way the kernel's selftests
 // do (clang --target=bpf against a vmlinux.h of the kernel under test),
 // and checks it as Inspect does. Compiler errors come back in full.
 func Compile(ctx context.Context, o CompileOptions) (*Compiled, error) {
-	clang, err := exec.LookPath("clang")
+	clang, err := FindClang()
 	if err != nil {
-		return nil, errors.New("--bpf-source needs clang: apt-get install clang llvm (or make deps-bpf)")
+		return nil, err
 	}
 	if _, err := os.Stat(o.Source); err != nil {
 		return nil, fmt.Errorf("--bpf-source: %w", err)

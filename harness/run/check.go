@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
@@ -32,8 +33,10 @@ func checkOptions(o Options) error {
 	if o.Kernel != "" && o.Build.Tree != "" {
 		errs = append(errs, errors.New("give --kernel or --tree, not both"))
 	}
-	if o.Build.Tree == "" && (o.Build.Series != "" || o.Build.Base != "") {
-		errs = append(errs, errors.New("--series and --base need --tree"))
+	if o.Build.Tree == "" {
+		if given := buildOptionsGiven(o.Build); len(given) > 0 {
+			errs = append(errs, fmt.Errorf("%s: build options, and there is no --tree to build: give --tree, or leave them out", strings.Join(given, ", ")))
+		}
 	}
 	if o.Build.Tree != "" {
 		if err := build.Check(o.Build); err != nil {
@@ -87,4 +90,20 @@ func checkOptions(o Options) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// buildOptionsGiven names the build options set, for a run without a
+// tree, which would ignore them.
+func buildOptionsGiven(b build.Options) []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--series", b.Series != ""}, {"--base", b.Base != ""}, {"--allow-partial", b.AllowPartial}, {"--profile", b.Profile != ""},
+		{"--config", len(b.Configs) > 0}, {"--config-item", len(b.Items) > 0}, {"--jobs", b.Jobs != 0}} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return given
 }

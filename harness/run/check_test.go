@@ -49,6 +49,9 @@ func TestCheckRun(t *testing.T) {
 		{"profile", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Profile = "", dir, "huge" }, `unknown --profile "huge"`},
 		{"series device", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Series = "", dir, "/dev/zero" }, "--series: /dev/zero is a character device"},
 		{"config", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Configs = "", dir, []string{frag} }, frag + ":1"},
+		{"series without tree", func(o *Options) { o.Build.Series = "/s" }, "--series: build options, and there is no --tree"},
+		{"build options without tree", func(o *Options) { o.Build.Profile, o.Build.Items, o.Build.Jobs = "debug", []string{"CONFIG_X=y"}, 2 },
+			"--profile, --config-item, --jobs: build options, and there is no --tree to build"},
 		{"config item", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Items = "", dir, []string{"TUN=y"} }, "write CONFIG_TUN=y"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

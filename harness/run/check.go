@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
@@ -19,6 +20,9 @@ import (
 // agent. Debian's 6.12 kernel with 128 MiB dies "deadlocked on memory"
 // once the agent runs; with 48 MiB it dies before its console says anything.
 const MinMemoryMB = 256
+
+// MaxDeadline bounds each deadline option: a day, under KVM.
+const MaxDeadline = 24 * time.Hour
 
 // CheckRun refuses a run's options that are wrong on their face, before
 // anything is built, fetched or booted; Check does it and more.
@@ -81,6 +85,8 @@ func checkOptions(o Options) error {
 	}{{"--boot-timeout", int64(o.Deadlines.Boot)}, {"--idle-timeout", int64(o.Deadlines.Idle)}, {"--timeout", int64(o.Deadlines.Run)}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be above 0", d.name))
+		} else if time.Duration(d.v) > MaxDeadline {
+			errs = append(errs, fmt.Errorf("%s %v: at most %v", d.name, time.Duration(d.v), MaxDeadline))
 		}
 	}
 	if o.Backend != BackendVNG {

@@ -153,6 +153,12 @@ func (p *Plan) loadScenarios() error {
 		return err
 	}
 	if !p.RepeatBoot {
+		if p.Repeat > MaxRepeat {
+			return nil // checkModes says so
+		}
+		if n := len(cases) * max(p.Repeat, 1); n > MaxCases {
+			return fmt.Errorf("%d cases in one boot (%d x --repeat %d): at most %d; choose fewer with --scenario or --shard, or give --repeat-boot", n, len(cases), p.Repeat, MaxCases)
+		}
 		cases = scenario.Repeat(cases, p.Repeat)
 	}
 	for _, c := range cases {

@@ -15,12 +15,22 @@ import (
 	"github.com/kernel-harness/harness/harness/text"
 )
 
+// Bounds of a plan: a --repeat and the cases one boot runs (scenarios x
+// families x modes x --repeat), so that a mistyped count is refused, not
+// an allocation of gigabytes.
+const (
+	MaxRepeat = 1000
+	MaxCases  = 50000
+)
+
 // checkModes refuses combinations of the run modes that make no sense
 // together, before anything is built or booted.
 func checkModes(o Options) error {
 	switch {
 	case o.Repeat < 0:
 		return fmt.Errorf("--repeat %d: want a count of runs, 1 or more", o.Repeat)
+	case o.Repeat > MaxRepeat:
+		return fmt.Errorf("--repeat %d: at most %d", o.Repeat, MaxRepeat)
 	case o.RepeatBoot && o.Repeat < 2:
 		return errors.New("--repeat-boot needs --repeat N with N of 2 or more: it says how the N runs are made")
 	case o.Baseline && (o.Repeat > 1 || o.EachPatch):
@@ -40,7 +50,7 @@ func checkModes(o Options) error {
 func sameBootDeadlines(o Options) driver.Deadlines {
 	d := o.Deadlines
 	if o.Repeat > 1 && !o.RepeatBoot {
-		d.Run *= time.Duration(o.Repeat)
+		d.Run = driver.Times(d.Run, o.Repeat)
 	}
 	return d
 }

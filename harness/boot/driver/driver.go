@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -113,7 +114,16 @@ const TCGStretch = 4
 
 // ForTCG is d stretched for TCG.
 func (d Deadlines) ForTCG() Deadlines {
-	return Deadlines{Boot: d.Boot * TCGStretch, Idle: d.Idle * TCGStretch, Run: d.Run * TCGStretch, Stretch: TCGStretch}
+	return Deadlines{Boot: Times(d.Boot, TCGStretch), Idle: Times(d.Idle, TCGStretch), Run: Times(d.Run, TCGStretch), Stretch: TCGStretch}
+}
+
+// Times is d times n, saturating at the longest duration instead of
+// turning negative.
+func Times(d time.Duration, n int) time.Duration {
+	if n > 0 && d > math.MaxInt64/time.Duration(n) {
+		return math.MaxInt64
+	}
+	return d * time.Duration(n)
 }
 
 // Note names a deadline for a message: its length, the option that sets

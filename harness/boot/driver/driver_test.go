@@ -41,3 +41,16 @@ func TestCommandString(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// Stretching a deadline never wraps it negative.
+func TestTimesSaturates(t *testing.T) {
+	if got := Times(time.Hour, 4); got != 4*time.Hour {
+		t.Errorf("1h x 4 = %v", got)
+	}
+	if got := Times(1000000*time.Hour, 4); got <= 0 {
+		t.Errorf("1000000h x 4 = %v", got)
+	}
+	if got := (Deadlines{Boot: 1000000 * time.Hour, Idle: time.Hour, Run: time.Hour}).ForTCG(); got.Boot <= 0 {
+		t.Errorf("ForTCG of 1000000h: %v", got.Boot)
+	}
+}

@@ -92,6 +92,18 @@ func Claim(path string, o Options) (*Dir, error) {
 }
 
 func claim(path string, o Options) (*Dir, error) {
+	// A folder of the user's is refused before anything is made in it.
+	if !o.Keep && !previousOutput(path) {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
+		}
+		for _, e := range ents {
+			if e.Name() != LockName {
+				return nil, notOurs(path)
+			}
+		}
+	}
 	f, err := os.OpenFile(filepath.Join(path, LockName), os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("output folder %s: %w", path, err)
@@ -123,7 +135,7 @@ func claim(path string, o Options) (*Dir, error) {
 	}
 	if len(stale) > 0 && !o.Keep {
 		if !previousOutput(path) {
-			return fail(fmt.Errorf("--out %s is not empty and holds no harness output (no %s, no harness report.json): give an empty or new folder, so that nothing of yours is removed", path, Marker))
+			return fail(notOurs(path))
 		}
 		for _, name := range stale {
 			if err := os.RemoveAll(filepath.Join(path, name)); err != nil {
@@ -139,6 +151,10 @@ func claim(path string, o Options) (*Dir, error) {
 		return fail(fmt.Errorf("output folder: %w", err))
 	}
 	return d, nil
+}
+
+func notOurs(path string) error {
+	return fmt.Errorf("--out %s is not empty and holds no harness output (no %s, no harness report.json): give an empty or new folder, so that nothing of yours is removed", path, Marker)
 }
 
 // previousOutput says whether path holds what a harness left there: its

@@ -98,6 +98,9 @@ func TestClaim(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(mine, "notes.txt")); err != nil {
 		t.Error("the user's file is gone")
 	}
+	if _, err := os.Stat(filepath.Join(mine, LockName)); err == nil {
+		t.Error("a refused claim left its lock in the user's folder")
+	}
 	// An empty one is taken; a file is refused.
 	empty := filepath.Join(dir, "empty")
 	os.Mkdir(empty, 0o755)

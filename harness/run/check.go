@@ -73,6 +73,7 @@ func checkOptions(o Options) error {
 			errs = append(errs, fmt.Errorf("--bpf-source: %w", err))
 		}
 	}
+	errs = append(errs, insideOut(o)...)
 	if o.MemoryMB < MinMemoryMB {
 		errs = append(errs, fmt.Errorf("--memory %d: the guest needs at least %d MiB (the kernel and the initramfs unpack into it)", o.MemoryMB, MinMemoryMB))
 	}
@@ -112,4 +113,38 @@ func buildOptionsGiven(b build.Options) []string {
 		}
 	}
 	return given
+}
+
+// insideOut refuses inputs inside --out: the run replaces what a
+// previous run left there before it reads them.
+func insideOut(o Options) []error {
+	if o.Out == "" {
+		return nil
+	}
+	out, err := filepath.Abs(o.Out)
+	if err != nil {
+		return nil
+	}
+	inputs := []struct{ name, path string }{{"--kernel", o.Kernel}, {"--modules", o.Modules}, {"--bpf-object", o.BPFObject},
+		{"--bpf-source", o.BPFSource}, {"--series", o.Build.Series}, {"--tree", o.Build.Tree}}
+	for _, f := range o.ScenarioFiles {
+		inputs = append(inputs, struct{ name, path string }{"--scenarios", f})
+	}
+	for _, f := range o.Build.Configs {
+		inputs = append(inputs, struct{ name, path string }{"--config", f})
+	}
+	var errs []error
+	for _, in := range inputs {
+		if in.path == "" {
+			continue
+		}
+		p, err := filepath.Abs(in.path)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(out, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			errs = append(errs, fmt.Errorf("%s %s is inside --out %s, which this run replaces before reading it: move it out, or give another --out", in.name, in.path, o.Out))
+		}
+	}
+	return errs
 }

@@ -55,6 +55,8 @@ func TestCheckRun(t *testing.T) {
 		{"series without tree", func(o *Options) { o.Build.Series = "/s" }, "--series: build options, and there is no --tree"},
 		{"build options without tree", func(o *Options) { o.Build.Profile, o.Build.Items, o.Build.Jobs = "debug", []string{"CONFIG_X=y"}, 2 },
 			"--profile, --config-item, --jobs: build options, and there is no --tree to build"},
+		{"input inside out", func(o *Options) { o.Out = filepath.Dir(o.Kernel) }, "--kernel " + good.Kernel + " is inside --out"},
+		{"scenarios inside out", func(o *Options) { o.Out, o.ScenarioFiles = dir, []string{garbage} }, "--scenarios " + garbage + " is inside --out"},
 		{"config item", func(o *Options) { o.Kernel, o.Build.Tree, o.Build.Items = "", dir, []string{"TUN=y"} }, "write CONFIG_TUN=y"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -104,19 +104,12 @@ func (s Scenario) Steps() []Segment {
 // stream have arrived without a hole: what the kernel can hand the reader.
 func (s Scenario) Prefix() []int {
 	steps := s.Steps()
-	have := make([]bool, s.StreamLen())
+	n := s.StreamLen()
+	var got received
 	out := make([]int, len(steps))
-	prefix := 0
 	for i, st := range steps {
-		for b := st.Offset; b < st.Offset+st.Len && b < len(have); b++ {
-			if b >= 0 {
-				have[b] = true
-			}
-		}
-		for prefix < len(have) && have[prefix] {
-			prefix++
-		}
-		out[i] = prefix
+		got.add(min(max(st.Offset, 0), n), min(max(st.Offset+st.Len, 0), n))
+		out[i] = got.prefix()
 	}
 	return out
 }

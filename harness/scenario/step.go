@@ -203,7 +203,7 @@ func (s Scenario) validateScript() []error {
 	for _, e := range s.FrameEnds() {
 		boundary[e] = true
 	}
-	have := make([]bool, streamLen)
+	var got received
 	prefix, read, sent := 0, 0, 0
 	var sends, segments int
 	optedIn := false
@@ -230,9 +230,7 @@ func (s Scenario) validateScript() []error {
 			case sent+st.N > streamLen:
 				bad("%d bytes from offset %d go past the end of the %d-byte stream", st.N, sent, streamLen)
 			default:
-				for b := sent; b < sent+st.N; b++ {
-					have[b] = true
-				}
+				got.add(sent, sent+st.N)
 			}
 			sent += st.N
 		case StepSegment:
@@ -245,9 +243,7 @@ func (s Scenario) validateScript() []error {
 			if g.SynData && !s.onlyOptInBefore(i) {
 				bad("only the first step, or the first after autolowat, can ride in the SYN: the reader exists only once the handshake is done")
 			}
-			for b := g.Offset; b < g.Offset+g.Len; b++ {
-				have[b] = true
-			}
+			got.add(g.Offset, g.Offset+g.Len)
 		case StepRecv:
 			switch {
 			case st.N <= 0:
@@ -273,9 +269,7 @@ func (s Scenario) validateScript() []error {
 			}
 			optedIn = true
 		}
-		for prefix < streamLen && have[prefix] {
-			prefix++
-		}
+		prefix = got.prefix()
 	}
 	switch {
 	case sends > 0 && segments > 0:

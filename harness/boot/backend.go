@@ -2,13 +2,17 @@ package boot
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/kernel-harness/harness/harness/boot/vng"
+	"github.com/kernel-harness/harness/harness/input"
 	kernelconfig "github.com/kernel-harness/harness/kernel-config"
 )
 
@@ -45,15 +49,19 @@ func configBackend() (string, string, error) {
 		return v, "$" + BackendEnv, nil
 	}
 	p := ConfigPath()
-	f, err := os.Open(p)
-	if os.IsNotExist(err) || p == "" {
+	if p == "" {
+		return "", "", nil
+	}
+	// Read as a regular file only: a FIFO or a device there must not hang
+	// or flood the run.
+	raw, err := input.ReadFile(p, 64<<10)
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("config: %w", err)
+		return "", "", fmt.Errorf("config file: %w", err)
 	}
-	defer f.Close()
-	return parseConfig(f, p)
+	return parseConfig(bytes.NewReader(raw), p)
 }
 
 func parseConfig(r io.Reader, name string) (string, string, error) {

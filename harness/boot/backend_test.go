@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -102,5 +104,35 @@ func TestCheckPath(t *testing.T) {
 	}
 	if err := CheckPath(BackendVNG, "--kernel", "/tmp/k/bzImage"); err != nil {
 		t.Errorf("vng refused a plain path: %v", err)
+	}
+}
+
+// The config file read as a FIFO or a device would hang or flood the
+// run: it is refused, naming the file.
+func TestConfigNotAFile(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	t.Setenv(BackendEnv, "")
+	os.MkdirAll(filepath.Join(cfg, "harness"), 0o755)
+	p := filepath.Join(cfg, "harness", "config")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := configBackend(); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "config file") || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("FIFO config: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a FIFO config file still blocks after 10s")
+	}
+	os.Remove(p)
+	if err := os.Symlink("/dev/zero", p); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := configBackend(); err == nil || !strings.Contains(err.Error(), "config file") {
+		t.Errorf("/dev/zero config: %v", err)
 	}
 }

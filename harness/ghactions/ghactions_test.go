@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/internal/testutil"
@@ -275,5 +277,27 @@ func TestGroupsConcurrent(t *testing.T) {
 		if !strings.HasPrefix(l, "vm: writer ") || strings.Count(l, "vm:") != 1 {
 			t.Errorf("mangled line %q", l)
 		}
+	}
+}
+
+// A step summary that is a FIFO (nobody reading) or a device is refused
+// at once, naming it, instead of hanging the end of the run.
+func TestAppendSummaryNotAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "summary")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- AppendSummary(fifo, &report.Report{Verdict: report.Pass}, "") }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "is a named pipe") {
+			t.Errorf("FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("AppendSummary on a FIFO still blocked after 10s")
+	}
+	if err := AppendSummary("/dev/null", &report.Report{}, ""); err == nil {
+		t.Error("a device taken as the step summary")
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/text"
 )
@@ -117,7 +119,13 @@ func Summary(w io.Writer, rep *report.Report, heading string) error {
 // AppendSummary appends the summary to the file GitHub names in
 // $GITHUB_STEP_SUMMARY.
 func AppendSummary(path string, rep *report.Report, heading string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// A FIFO or a device there must not hang the end of the run.
+	if _, err := os.Stat(path); err == nil {
+		if err := input.Regular(path); err != nil {
+			return fmt.Errorf("step summary: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return fmt.Errorf("step summary: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/u-root/mkuimage/cpio"
 )
 
@@ -165,7 +166,7 @@ func writeEntry(rw cpio.RecordWriter, ino uint64, e *entry) error {
 	if e.source == "" {
 		return rw.WriteRecord(cpio.Record{ReaderAt: bytes.NewReader(e.data), Info: info})
 	}
-	f, err := os.Open(e.source)
+	f, err := input.Open(e.source)
 	if err != nil {
 		return fmt.Errorf("initramfs: /%s: %w", e.name, err)
 	}

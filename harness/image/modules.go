@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/kernel-harness/harness/harness/input"
 )
 
 // Modules is the module index of one kernel: its modules.dep and
@@ -146,7 +147,7 @@ func checkRel(p string) error {
 
 // eachLine calls fn for every non-blank line of the file.
 func eachLine(file string, fn func(lineNo int, line string) error) error {
-	f, err := os.Open(file)
+	f, err := input.Open(file)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // fakeModulesDir writes a modules.dep and modules.builtin (and the module
@@ -151,5 +153,39 @@ func TestOpenModulesErrors(t *testing.T) {
 		if _, err := OpenModules(dir); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("modules.dep %q: err = %v, want %q", dep, err, want)
 		}
+	}
+}
+
+// A modules folder whose modules.dep or first module is a FIFO is
+// refused at once, naming it, instead of hanging the run.
+func TestModulesReleaseFIFO(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "modules.dep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ModulesRelease(dir); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("FIFO modules.dep: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a FIFO modules.dep still blocks after 10s")
+	}
+	os.Remove(filepath.Join(dir, "modules.dep"))
+	os.WriteFile(filepath.Join(dir, "modules.dep"), []byte("kernel/net/tun.ko:\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "kernel", "net"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "kernel", "net", "tun.ko"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, err := ModulesRelease(dir); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("FIFO module: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a FIFO module still blocks after 10s")
 	}
 }

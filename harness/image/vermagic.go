@@ -7,10 +7,10 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -22,7 +22,7 @@ const maxModuleBytes = 64 << 20
 // the vermagic of the first module modules.dep lists. Empty when dir has
 // no module to tell (a kernel with everything built in).
 func ModulesRelease(dir string) (string, error) {
-	f, err := os.Open(filepath.Join(dir, "modules.dep"))
+	f, err := input.Open(filepath.Join(dir, "modules.dep"))
 	if err != nil {
 		return "", err
 	}
@@ -46,7 +46,7 @@ func ModulesRelease(dir string) (string, error) {
 // vermagic reads the vermagic= string of a module's .modinfo, the module
 // compressed or not.
 func vermagic(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := input.Open(path)
 	if err != nil {
 		return "", err
 	}

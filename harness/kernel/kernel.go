@@ -113,7 +113,7 @@ func Default(cache string, log func(string)) (Kernel, error) {
 	if err := unix.Uname(&uts); err == nil {
 		rel := unix.ByteSliceToString(uts.Release[:])
 		img := "/boot/vmlinuz-" + rel
-		if f, err := os.Open(img); err == nil {
+		if f, err := input.Open(img); err == nil {
 			f.Close()
 			k, err := FromFile(img, "")
 			if err == nil {
@@ -329,7 +329,7 @@ func (k Kernel) Config() string { return ConfigOf(k.Image, k.Release) }
 // OptionsOn reads a kernel's .config: the options it turns on, built in
 // (y) or as modules (m).
 func OptionsOn(config string) (map[string]bool, error) {
-	f, err := os.Open(config)
+	f, err := input.Open(config)
 	if err != nil {
 		return nil, fmt.Errorf("kernel config: %w", err)
 	}

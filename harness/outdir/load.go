@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/wire"
 )
@@ -56,6 +58,11 @@ func Load(dir string) (Output, error) {
 	return out, nil
 }
 
+// MaxReadBytes bounds each file read back from a folder: a report.json
+// or events.jsonl that is a link to /dev/zero, or grew without end, is
+// refused rather than read into memory.
+const MaxReadBytes = 1 << 30
+
 // LoadRun reads one run's folder: report.json, and events.jsonl when
 // there is one.
 func LoadRun(dir string) (*Run, error) {
@@ -69,7 +76,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
 	p := filepath.Join(dir, ReportName)
-	raw, err := os.ReadFile(p)
+	raw, err := input.ReadFile(p, MaxReadBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is not a harness output folder: it has no %s", dir, ReportName)
 	}
@@ -92,7 +99,7 @@ func LoadRun(dir string) (*Run, error) {
 // LoadEvents reads dir's events.jsonl: nil when there is none, empty
 // when the guest sent nothing.
 func LoadEvents(dir string) ([]wire.Event, error) {
-	f, err := os.Open(filepath.Join(dir, EventsName))
+	f, err := input.Open(filepath.Join(dir, EventsName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -100,7 +107,10 @@ func LoadEvents(dir string) ([]wire.Event, error) {
 		return nil, err
 	}
 	defer f.Close()
-	evs, err := wire.ReadAll(f)
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxReadBytes {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d MiB harness report reads", f.Name(), fi.Size(), MaxReadBytes>>20)
+	}
+	evs, err := wire.ReadAll(io.LimitReader(f, MaxReadBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/report"
 )
@@ -53,5 +55,34 @@ func TestLoadEvents(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "events.jsonl"), nil, 0o644)
 	if evs, err := LoadEvents(dir); err != nil || evs == nil || len(evs) != 0 {
 		t.Errorf("LoadEvents of an empty file = %#v, %v; want no events, not nil", evs, err)
+	}
+}
+
+// A report.json or events.jsonl that is a FIFO or a device is refused at
+// once, naming it: never a hang, never memory without end.
+func TestLoadNotAFile(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{{ReportName, "named pipe"}, {EventsName, "named pipe"}} {
+		dir := t.TempDir()
+		if tc.name == EventsName {
+			os.WriteFile(filepath.Join(dir, ReportName), []byte(`{"schema":"`+report.Schema+`"}`), 0o644)
+		}
+		if err := syscall.Mkfifo(filepath.Join(dir, tc.name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := LoadRun(dir); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("FIFO %s: %v", tc.name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a FIFO %s still blocks after 10s", tc.name)
+		}
+	}
+	dir := t.TempDir()
+	os.Symlink("/dev/zero", filepath.Join(dir, ReportName))
+	if _, err := LoadRun(dir); err == nil || !strings.Contains(err.Error(), "character device") {
+		t.Errorf("report.json -> /dev/zero: %v", err)
 	}
 }

@@ -34,6 +34,12 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty (want {\"scenarios\": [...]}, docs/scenarios.md)", path)
 	}
+	// The parser's memory grows fast with nesting (100 KB of brackets took
+	// gigabytes): a scenario file nests a few levels, so deep is refused
+	// before it is parsed.
+	if line, depth := nesting(raw); depth > MaxNesting {
+		return nil, fmt.Errorf("%s:%d: nested %d levels deep: a scenario file needs a few, at most %d", path, line, depth, MaxNesting)
+	}
 	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
 		if line := secondDocument(raw); line > 0 {
 			return nil, fmt.Errorf("%s:%d:1: a second YAML document: one document per file", path, line)
@@ -292,4 +298,57 @@ func secondDocument(raw []byte) int {
 		}
 	}
 	return 0
+}
+
+// MaxNesting bounds how deep a scenario file's values nest.
+const MaxNesting = 64
+
+// nesting is how deep raw's flow collections ([ and {) and block
+// sequences ("- - -" on one line) nest at their deepest, and the line
+// where they first pass MaxNesting: a scan of the bytes, which quoted
+// strings and comments do not count in.
+func nesting(raw []byte) (line, depth int) {
+	d, ln, quote, comment, lineStart, dashes := 0, 1, byte(0), false, true, 0
+	for i, c := range raw {
+		switch {
+		case c == '\n':
+			ln, comment, lineStart, dashes = ln+1, false, true, 0
+			continue
+		case comment:
+			continue
+		case quote != 0:
+			if c == quote && (quote == '\'' || i == 0 || raw[i-1] != '\\') {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			quote = c
+		case '#':
+			if i == 0 || raw[i-1] == ' ' || raw[i-1] == '\t' || raw[i-1] == '\n' {
+				comment = true
+			}
+		case '[', '{':
+			d++
+		case ']', '}':
+			d--
+		case '-':
+			if lineStart && (i+1 == len(raw) || raw[i+1] == ' ' || raw[i+1] == '\t') {
+				dashes++
+			} else {
+				lineStart = false
+			}
+		case ' ', '\t':
+		default:
+			lineStart = false
+		}
+		if n := d + dashes; n > depth {
+			depth = n
+			if depth > MaxNesting && line == 0 {
+				line = ln
+			}
+		}
+	}
+	return line, depth
 }

@@ -184,3 +184,25 @@ func BenchmarkLoadSteps(b *testing.B) {
 		}
 	}
 }
+
+// A file nested deeper than any scenario needs is refused before the
+// parser sees it (its memory grew by gigabytes), in YAML and in JSON.
+func TestNestingRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, doc := range map[string]string{
+		"flow.yaml":  "scenarios: " + strings.Repeat("[", 50000) + strings.Repeat("]", 50000) + "\n",
+		"flow.json":  `{"scenarios": ` + strings.Repeat("[", 50000) + strings.Repeat("]", 50000) + `}`,
+		"dash.yaml":  "scenarios:\n  " + strings.Repeat("- ", 50000) + "x\n",
+		"mixed.yaml": "scenarios:\n  - name: a # [[[[ not counted\n    note: \"{{{{ nor this\"\n" + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(doc), 0o644)
+		_, err := LoadFile(p, map[string]bool{})
+		if err == nil || !strings.Contains(err.Error(), "levels deep: a scenario file needs a few, at most 64") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, d := nesting([]byte("a: \"[[[[\" # {{{{\nb: '[[[['\n")); d != 0 {
+		t.Errorf("quoted and commented brackets counted: depth %d", d)
+	}
+}

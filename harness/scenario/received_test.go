@@ -15,7 +15,7 @@ func TestReceived(t *testing.T) {
 		{30, 40, 0, [][2]int{{10, 20}, {30, 40}}},
 		{20, 30, 0, [][2]int{{10, 40}}}, // touching both: one
 		{0, 5, 5, [][2]int{{0, 5}, {10, 40}}},
-		{3, 12, 40, [][2]int{{0, 40}}}, // overlapping
+		{3, 12, 40, [][2]int{{0, 40}}},  // overlapping
 		{15, 25, 40, [][2]int{{0, 40}}}, // inside
 		{50, 50, 40, [][2]int{{0, 40}}}, // empty
 	}

@@ -65,11 +65,11 @@ Exit status: 0 the first bad commit was found, 1 skipped commits hide it
 func bisectMain(bo run.BisectOptions) int {
 	o := &bo.Run
 	if o.Build.Tree == "" || bo.Good == "" || bo.Bad == "" {
-		fmt.Fprintln(os.Stderr, "harness bisect: --tree, --good and --bad are required")
+		fmt.Fprintln(stderr, "harness bisect: --tree, --good and --bad are required")
 		return 2
 	}
 	if bo.Resume && o.Out == "" {
-		fmt.Fprintln(os.Stderr, "harness bisect: --resume needs the --out of the bisect to continue")
+		fmt.Fprintln(stderr, "harness bisect: --resume needs the --out of the bisect to continue")
 		return 2
 	}
 	o.Deadlines = driver.Deadlines{Boot: 15 * time.Second, Idle: 30 * time.Second, Run: 5 * time.Minute}
@@ -82,11 +82,11 @@ func bisectMain(bo run.BisectOptions) int {
 	if rep != nil {
 		rep.Print(os.Stdout)
 	}
-	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
+	fmt.Fprintf(stderr, "output: %s\n", o.Out)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness bisect: %v\n", err)
+		fmt.Fprintf(stderr, "harness bisect: %v\n", err)
 		if rep != nil && rep.Outcome != nil && !errors.Is(err, bisect.ErrWrongEnd) {
-			fmt.Fprintf(os.Stderr, "(harness bisect --resume --out %s continues from the last step)\n", o.Out)
+			fmt.Fprintf(stderr, "(harness bisect --resume --out %s continues from the last step)\n", o.Out)
 		}
 		return 2
 	}

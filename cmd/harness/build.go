@@ -54,12 +54,12 @@ path of the kernel image.`,
 
 func buildMain(o build.Options, out string) int {
 	if o.Tree == "" {
-		fmt.Fprintln(os.Stderr, "harness build: --tree is required")
+		fmt.Fprintln(stderr, "harness build: --tree is required")
 		return 2
 	}
 	// Cheap checks before any output folder or checkout.
 	if err := build.Check(o); err != nil {
-		fmt.Fprintf(os.Stderr, "harness build: %v\n", err)
+		fmt.Fprintf(stderr, "harness build: %v\n", err)
 		return 2
 	}
 	d, ok := claimOut("build", &out, false)
@@ -72,10 +72,10 @@ func buildMain(o build.Options, out string) int {
 	o.LogFile, o.Progress = filepath.Join(d.Path, "build.log"), ctx.watch(os.Stderr, "standard error")
 	k, _, err := build.Kernel(ctx, o)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness build: %v\n", err)
+		fmt.Fprintf(stderr, "harness build: %v\n", err)
 		var be *kbuild.BuildError
 		if !errors.As(err, &be) {
-			fmt.Fprintf(os.Stderr, "(full output in %s)\n", o.LogFile)
+			fmt.Fprintf(stderr, "(full output in %s)\n", o.LogFile)
 		}
 		return 2
 	}

@@ -48,7 +48,7 @@ harness cache key --tree DIR [--series S] [build options]`},
 					fmt.Printf("removed %s (%s)\n", e.Key.String(), e.Release)
 				}
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "harness cache: %v\n", err)
+					fmt.Fprintf(stderr, "harness cache: %v\n", err)
 					return 2
 				}
 				return 0
@@ -64,7 +64,7 @@ harness cache key --tree DIR [--series S] [build options]`},
 			return status(withCache(func(c *artifact.Cache) int {
 				list, err := c.List()
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "harness cache: %v\n", err)
+					fmt.Fprintf(stderr, "harness cache: %v\n", err)
 					return 2
 				}
 				w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -85,12 +85,12 @@ harness cache key --tree DIR [--series S] [build options]`},
 func withCache(f func(*artifact.Cache) int) int {
 	dir, err := kernel.CacheDir()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness cache: %v\n", err)
+		fmt.Fprintf(stderr, "harness cache: %v\n", err)
 		return 2
 	}
 	c, err := artifact.Open(dir)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness cache: %v\n", err)
+		fmt.Fprintf(stderr, "harness cache: %v\n", err)
 		return 2
 	}
 	return f(c)

@@ -33,16 +33,16 @@ The same options on the same tree give the same key.`,
 
 func cacheKeyMain(o build.Options) int {
 	if o.Tree == "" {
-		fmt.Fprintln(os.Stderr, "harness cache key: --tree is required")
+		fmt.Fprintln(stderr, "harness cache key: --tree is required")
 		return 2
 	}
 	if err := build.Check(o); err != nil {
-		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		fmt.Fprintf(stderr, "harness cache key: %v\n", err)
 		return 2
 	}
 	dir, remove, err := cleanup.TempDir("harness-key-")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		fmt.Fprintf(stderr, "harness cache key: %v\n", err)
 		return 2
 	}
 	defer remove()
@@ -52,9 +52,9 @@ func cacheKeyMain(o build.Options) int {
 	o.KeyOnly, o.LogFile, o.Progress = true, filepath.Join(dir, "build.log"), ctx.watch(os.Stderr, "standard error")
 	_, b, err := build.Kernel(ctx, o)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness cache key: %v\n", err)
+		fmt.Fprintf(stderr, "harness cache key: %v\n", err)
 		if log, _ := os.ReadFile(o.LogFile); len(log) > 0 {
-			fmt.Fprintf(os.Stderr, "--- output of git and make:\n%s", log)
+			fmt.Fprintf(stderr, "--- output of git and make:\n%s", log)
 		}
 		return 2
 	}

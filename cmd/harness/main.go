@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kernel-harness/harness/harness/guest"
+	"github.com/kernel-harness/harness/harness/text"
 	"github.com/kernel-harness/harness/harness/version"
 	"github.com/kernel-harness/harness/harness/wire"
 )
@@ -24,7 +25,7 @@ func main() {
 		guest.Main()
 		return
 	}
-	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(execute(os.Args[1:], os.Stdout, stderr))
 }
 
 // isAgent says whether this process is the guest agent: PID 1 of an
@@ -197,3 +198,8 @@ func singleDash(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
+
+// stderr is where the command's own messages go: through
+// text.Printable, so that a name or an error never reaches the terminal
+// with raw escapes.
+var stderr io.Writer = text.SafeWriter{W: os.Stderr}

@@ -31,7 +31,7 @@ func newGenManCmd() *cobra.Command {
 				err = doc.GenManTree(root, h, args[0])
 			}
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "harness gen-man: %v\n", err)
+				fmt.Fprintf(stderr, "harness gen-man: %v\n", err)
 				return exitCode(2)
 			}
 			return nil

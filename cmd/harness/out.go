@@ -22,11 +22,11 @@ func claimOut(verb string, out *string, keep bool) (d *outdir.Dir, ok bool) {
 		d, err = outdir.Claim(*out, outdir.Options{Keep: keep})
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness %s: %v\n", verb, err)
+		fmt.Fprintf(stderr, "harness %s: %v\n", verb, err)
 		return nil, false
 	}
 	if d.Replaced {
-		fmt.Fprintf(os.Stderr, "harness %s: replacing the previous harness output in %s\n", verb, d.Path)
+		fmt.Fprintf(stderr, "harness %s: replacing the previous harness output in %s\n", verb, d.Path)
 	}
 	*out = d.Path
 	return d, true
@@ -43,7 +43,7 @@ func begin(verb string, o *run.Options, keep bool, check func(context.Context) (
 	p, err := check(ctx)
 	if err != nil {
 		ctx.stop()
-		fmt.Fprintf(os.Stderr, "harness %s: %v\n", verb, err)
+		fmt.Fprintf(stderr, "harness %s: %v\n", verb, err)
 		return nil, nil, nil, false
 	}
 	out, ok := claimOut(verb, &o.Out, keep)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -40,7 +39,7 @@ func reportMain(dir string) int {
 		err = outputs.WriteOutput(dir, out)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness report: %v\n", err)
+		fmt.Fprintf(stderr, "harness report: %v\n", err)
 		return 2
 	}
 	fmt.Println(filepath.Join(dir, htmlreport.FileName))

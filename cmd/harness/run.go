@@ -94,7 +94,7 @@ func runMain(f *runFlags) int {
 	o := f.o
 	var err error
 	if o.Shard, err = parseShard(f.shard); err != nil {
-		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		fmt.Fprintf(stderr, "harness run: %v\n", err)
 		return 2
 	}
 	o.Append = strings.Fields(f.appendArgs)
@@ -121,16 +121,16 @@ func runMain(f *runFlags) int {
 		fmt.Println()
 		rep.EachPatch.Table(os.Stdout)
 	}
-	fmt.Fprintf(os.Stderr, "output: %s\n", input.Quote(o.Out))
+	fmt.Fprintf(stderr, "output: %s\n", input.Quote(o.Out))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness run: %v\n", err)
+		fmt.Fprintf(stderr, "harness run: %v\n", err)
 		return 2
 	}
 	if code := report.Exit(rep.Verdict); code != 0 {
 		return code
 	}
 	if f.requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
-		fmt.Fprintln(os.Stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
+		fmt.Fprintln(stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
 		return 1
 	}
 	return 0

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -50,7 +49,7 @@ func listScenarios(stdout io.Writer, files []string) int {
 	for _, f := range files {
 		scs, err := scenario.LoadFile(f, taken)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "harness scenarios list: %v\n", err)
+			fmt.Fprintf(stderr, "harness scenarios list: %v\n", err)
 			return 2
 		}
 		all = append(all, scs...)

@@ -78,9 +78,9 @@ func selftestsMain(o run.SelftestsOptions, appendArgs string, boot, idle, total 
 	if rep != nil && len(rep.Scenarios) > 0 {
 		rep.Summary(os.Stdout, report.SummaryOptions{Out: o.Out})
 	}
-	fmt.Fprintf(os.Stderr, "output: %s\n", o.Out)
+	fmt.Fprintf(stderr, "output: %s\n", o.Out)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "harness selftests: %v\n", err)
+		fmt.Fprintf(stderr, "harness selftests: %v\n", err)
 		return 2
 	}
 	return report.Exit(rep.Verdict)

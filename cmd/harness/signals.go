@@ -57,12 +57,12 @@ func signalContext() *runContext {
 			return
 		}
 		cancel(fmt.Errorf("interrupted by %s", signalName(sig)))
-		fmt.Fprintf(os.Stderr, "harness: %s: stopping the run (again to quit at once)\n", signalName(sig))
+		fmt.Fprintf(stderr, "harness: %s: stopping the run (again to quit at once)\n", signalName(sig))
 		if sig, ok = <-rc.ch; !ok {
 			return
 		}
 		cleanup.Now()
-		fmt.Fprintf(os.Stderr, "harness: %s again: quit\n", signalName(sig))
+		fmt.Fprintf(stderr, "harness: %s again: quit\n", signalName(sig))
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 	return rc

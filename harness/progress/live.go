@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/text"
 	"golang.org/x/term"
 )
 
@@ -28,8 +29,8 @@ type Live struct {
 // NewLive returns a status line on w when w is a terminal, else nil.
 func NewLive(w io.Writer) *Live {
 	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
+	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
+		return nil // a dumb terminal cannot erase a line
 	}
 	l := &Live{w: f, stop: make(chan struct{}), width: func() int {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
@@ -60,14 +61,15 @@ func (l *Live) Printf(w io.Writer, format string, args ...any) {
 	if w == nil {
 		return
 	}
+	line := text.Printable(fmt.Sprintf(format, args...)) + "\n"
 	if l == nil {
-		fmt.Fprintf(w, format+"\n", args...)
+		io.WriteString(w, line)
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.erase()
-	fmt.Fprintf(l.w, format+"\n", args...)
+	io.WriteString(l.w, line)
 	l.draw()
 }
 
@@ -89,7 +91,7 @@ func (l *Live) Status(s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.erase()
-	l.line, l.since = s, time.Now()
+	l.line, l.since = text.Printable(s), time.Now()
 	l.draw()
 }
 
@@ -136,7 +138,7 @@ func (l *Live) redraw() {
 func Say(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) {
 		if w != nil {
-			fmt.Fprintf(w, format+"\n", args...)
+			io.WriteString(w, text.Printable(fmt.Sprintf(format, args...))+"\n")
 		}
 	}
 }

@@ -57,3 +57,23 @@ func TestLiveOnTerminal(t *testing.T) {
 		t.Errorf("the status is not erased at the end:\n%q", out)
 	}
 }
+
+// What a line says is made printable: QEMU's relayed words or a name
+// with escapes cannot drive the terminal; the status line's own erase
+// codes stay.
+func TestLinesPrintable(t *testing.T) {
+	var b bytes.Buffer
+	Say(&b)("qemu: %s", "\x1b]0;title\x07\x1b[2J")
+	var l *Live
+	l.Printf(&b, "guest: %s", "bell\x07")
+	if want := "qemu: \\x1b]0;title\\a\\x1b[2J\nguest: bell\\a\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	lv := &Live{w: &b, width: func() int { return 80 }}
+	lv.Status("[1/2] \x1b[31mred")
+	lv.Close()
+	if !strings.Contains(b.String(), `[1/2] \x1b[31mred`) || !strings.HasSuffix(b.String(), "\r\033[K") {
+		t.Errorf("status %q", b.String())
+	}
+}

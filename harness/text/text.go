@@ -2,7 +2,11 @@
 package text
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,4 +39,51 @@ func Trunc(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "..."
+}
+
+// Printable is s with every control character but newline and tab
+// written as an escape (ESC as \x1b): what reaches a terminal from names,
+// errors and relayed output can never move its cursor, clear it, retitle
+// it or ring it.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError)
+}
+
+// SafeWriter writes what it is given through Printable: for messages to
+// a terminal, written whole (a line at a time, as fmt.Fprintf does).
+type SafeWriter struct{ W io.Writer }
+
+func (s SafeWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.W, Printable(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

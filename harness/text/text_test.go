@@ -1,6 +1,10 @@
 package text
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestFirstLine(t *testing.T) {
 	for in, want := range map[string]string{
@@ -46,5 +50,25 @@ func TestTrunc(t *testing.T) {
 		if len(Trunc(tc.in, tc.n)) > tc.n {
 			t.Errorf("Trunc(%q, %d) is longer than %d", tc.in, tc.n, tc.n)
 		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain line\n\tindented":      "plain line\n\tindented",
+		"stat x\x1b[2J.yaml":          `stat x\x1b[2J.yaml`,
+		"title \x1b]0;pwned\x07 bell": `title \x1b]0;pwned\a bell`,
+		"cr\rover":                    `cr\rover`,
+		"c1 \u009b2J and ünïcode":     `c1 \u009b2J and ünïcode`,
+		"bad utf-8 \xff":              `bad utf-8 \xff`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(SafeWriter{&b}, "harness run: %v\n", "stat \x1b[2J")
+	if b.String() != "harness run: stat \\x1b[2J\n" {
+		t.Errorf("SafeWriter wrote %q", b.String())
 	}
 }

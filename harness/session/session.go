@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -57,6 +58,16 @@ func Boot(ctx context.Context, spec boot.Spec, onEvent func(wire.Event), running
 		return out, &boot.SetupError{Err: err}
 	}
 	defer evLog.Close()
+	// The first write the output folder refuses (a full disk) stops the
+	// boot: a run must not go on, and pass, with its record cut short.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var logs logWriters
+	logs.stop = func(err error) {
+		stop(fmt.Errorf("%w: the output folder %s takes no more: free space there or give another --out", err, spec.Out))
+	}
+	con := logs.writer(conLog)
+	evw := logs.writer(evLog)
 
 	var (
 		mu     sync.Mutex
@@ -64,13 +75,13 @@ func Boot(ctx context.Context, spec boot.Spec, onEvent func(wire.Event), running
 		splats console.Detector
 	)
 	onEvent2 := func(e wire.Event, raw []byte) {
-		evLog.Write(append(raw, '\n'))
+		evw.Write(append(raw, '\n'))
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()
 		onEvent(e)
 	}
-	spec.Console = conLog
+	spec.Console = con
 	spec.Sinks = boot.Sinks{OnConsoleLine: func(line string) { splats.Feed(line, running()) }, OnEvent: onEvent2}
 	out.Result, err = boot.Run(ctx, spec)
 	mu.Lock()
@@ -80,6 +91,9 @@ func Boot(ctx context.Context, spec boot.Spec, onEvent func(wire.Event), running
 	var se *boot.SetupError
 	if errors.As(err, &se) {
 		return out, err
+	}
+	if werr := logs.err(); werr != nil {
+		return out, context.Cause(ctx)
 	}
 	if gerr := guestError(out.Events); gerr != nil && err == nil {
 		err = gerr
@@ -113,4 +127,44 @@ func (b Booted) Record(rep *report.Report) {
 	if res.Outcome != nil {
 		rep.Boot.FirstEventS = res.Outcome.FirstEvent.Seconds()
 	}
+}
+
+// logWriters are the session's log files: the first write that fails
+// stops the boot, and every later write fails at once.
+type logWriters struct {
+	mu    sync.Mutex
+	first error
+	stop  func(error)
+}
+
+func (l *logWriters) writer(f *os.File) io.Writer { return logWriter{l, f} }
+
+func (l *logWriters) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.first
+}
+
+type logWriter struct {
+	l *logWriters
+	f *os.File
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if err := w.l.err(); err != nil {
+		return 0, err
+	}
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.l.mu.Lock()
+		first := w.l.first == nil
+		if first {
+			w.l.first = err // an *os.PathError: it names the file
+		}
+		w.l.mu.Unlock()
+		if first {
+			w.l.stop(w.l.err())
+		}
+	}
+	return n, err
 }

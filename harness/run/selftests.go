@@ -153,9 +153,9 @@ func (st *selftests) analyse(evs []wire.Event) error {
 			st.say("guest: test_progs %s", out.Exit)
 		}
 		// Raw, for whoever wants to read test_progs' own words.
-		os.WriteFile(filepath.Join(st.p.Out, "test_progs.out"), []byte(out.Stdout), 0o644)
+		errs = errors.Join(errs, os.WriteFile(filepath.Join(st.p.Out, "test_progs.out"), []byte(out.Stdout), 0o644))
 		if out.JSON != "" {
-			os.WriteFile(filepath.Join(st.p.Out, "test_progs.json"), []byte(out.JSON), 0o644)
+			errs = errors.Join(errs, os.WriteFile(filepath.Join(st.p.Out, "test_progs.json"), []byte(out.JSON), 0o644))
 		}
 	}
 	return errs

@@ -31,6 +31,8 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: %w", err)
 	}
+	// A byte order mark is no part of the document.
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, fmt.Errorf("%s: the file is empty (want {\"scenarios\": [...]}, docs/scenarios.md)", path)
 	}
@@ -40,7 +42,7 @@ func LoadFile(path string, taken map[string]bool) ([]Scenario, error) {
 	if line, depth := nesting(raw); depth > MaxNesting {
 		return nil, fmt.Errorf("%s:%d: nested %d levels deep: a scenario file needs a few, at most %d", path, line, depth, MaxNesting)
 	}
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+	if yamlFile(path, raw) {
 		if line := secondDocument(raw); line > 0 {
 			return nil, fmt.Errorf("%s:%d:1: a second YAML document: one document per file", path, line)
 		}
@@ -216,8 +218,17 @@ func checkValues(body ast.Node) error {
 		switch n := n.(type) {
 		case *ast.FloatNode:
 			bad = &posError{tok: n.GetToken(), msg: fmt.Sprintf("want a whole number, got %s", n.GetToken().Value)}
+		case *ast.InfinityNode, *ast.NanNode:
+			bad = &posError{tok: n.GetToken(), msg: fmt.Sprintf("want a whole number, got %s", n.GetToken().Value)}
 		case *ast.AliasNode:
 			bad = &posError{tok: n.GetToken(), msg: "YAML aliases (*name) are not taken: write the value out"}
+		case *ast.MappingValueNode:
+			// YAML would turn name: 0x1F into "31": a name is text as written.
+			if k, ok := n.Key.(*ast.StringNode); ok && k.Value == "name" {
+				if _, ok := n.Value.(*ast.StringNode); !ok {
+					bad = &posError{tok: n.Value.GetToken(), msg: fmt.Sprintf("name: want text, got %s; put it in quotes to keep it as written", n.Value.GetToken().Value)}
+				}
+			}
 		}
 		return bad == nil
 	}), body)
@@ -351,4 +362,18 @@ func nesting(raw []byte) (line, depth int) {
 		}
 	}
 	return line, depth
+}
+
+// yamlFile says whether path holds YAML rather than JSON: by its name
+// when it says (.yaml, .yml, .json), else by its first character (JSON
+// starts with { or [).
+func yamlFile(path string, raw []byte) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return true
+	case ".json":
+		return false
+	}
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	return len(t) > 0 && t[0] != '{' && t[0] != '['
 }

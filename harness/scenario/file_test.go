@@ -206,3 +206,28 @@ func TestNestingRefused(t *testing.T) {
 		t.Errorf("quoted and commented brackets counted: depth %d", d)
 	}
 }
+
+// What a careless hand writes gets words that say what is wrong, or is
+// read as meant: a byte order mark, YAML in a file not named .yaml, a
+// name YAML would turn into a number, a send longer than the stream.
+func TestLoadFileCarelessHands(t *testing.T) {
+	dir := t.TempDir()
+	const yamlDoc = "# mine\nscenarios:\n  - name: x\n    path: in-order\n    frames: [{header: 4, payload: 4}]\n    sends: [16]\n"
+	for name, tc := range map[string]struct{ doc, want string }{
+		"bom.json":  {"\xef\xbb\xbf" + `{"scenarios":[{"name":"x","path":"in-order","frames":[{"header":4,"payload":4}],"sends":[16]}]}`, ""},
+		"yaml.txt":  {yamlDoc, ""},
+		"hex.yaml":  {strings.Replace(yamlDoc, "name: x", "name: 0x1F", 1), "name: want text, got 0x1F; put it in quotes"},
+		"inf.yaml":  {strings.Replace(yamlDoc, "sends: [16]", "sends: [.inf]", 1), "want a whole number, got .inf"},
+		"long.yaml": {strings.Replace(yamlDoc, "sends: [16]", "sends: [100]", 1), "sends add up to more than the 16 bytes of the frames"},
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(tc.doc), 0o644)
+		scs, err := LoadFile(p, map[string]bool{})
+		switch {
+		case tc.want == "" && (err != nil || len(scs) != 1 || scs[0].Name != "x"):
+			t.Errorf("%s: %v, %v", name, scs, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}

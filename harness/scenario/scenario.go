@@ -212,15 +212,22 @@ func (s Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("segments leave byte %d of %d unsent", p[len(p)-1], s.StreamLen()))
 		}
 	default:
-		sum := 0
-		for i, n := range s.Sends {
-			if n <= 0 {
-				errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, n))
+		sum, n, over := 0, s.StreamLen(), false
+		for i, b := range s.Sends {
+			switch {
+			case b <= 0:
+				errs = append(errs, fmt.Errorf("send %d: %d bytes; every send must carry data", i, b))
+			case b > n: // summed, it could overflow
+				over = true
+			default:
+				sum += b
 			}
-			sum += min(max(n, 0), s.StreamLen()+1) // bounded: no overflow
 		}
-		if sum != s.StreamLen() {
-			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, s.StreamLen()))
+		switch {
+		case over:
+			errs = append(errs, fmt.Errorf("sends add up to more than the %d bytes of the frames", n))
+		case sum != n:
+			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, n))
 		}
 	}
 	if s.MTU != 0 && (s.MTU < 1280 || s.MTU > 65536) {

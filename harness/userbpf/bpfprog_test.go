@@ -199,3 +199,33 @@ func TestNoChildState(t *testing.T) {
 		t.Error("a missing object gave no error")
 	}
 }
+
+// A file that is not a BPF object the kernel can load is named as what
+// it is, not in the ELF reader's terms.
+func TestInspectNotAnObject(t *testing.T) {
+	good, err := os.ReadFile("../../selftests/progs/autolowat_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	be := append([]byte(nil), good...)
+	be[5] = 2
+	x86 := append([]byte(nil), good...)
+	x86[18], x86[19] = 62, 0 // EM_X86_64
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"passwd":     {[]byte("root:x:0:0:root:/root:/bin/bash\n"), "is not an ELF object"},
+		"tiny":       {[]byte("\x7fELF\x02\x01"), "is cut off"},
+		"cut":        {good[:len(good)/2], "is cut off"},
+		"big-endian": {be, "is a big-endian object"},
+		"x86":        {x86, "an ELF object for another machine"},
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, tc.data, 0o644)
+		if _, err := Inspect(p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}

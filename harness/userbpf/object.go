@@ -5,12 +5,17 @@
 package userbpf
 
 import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
 	"github.com/cilium/ebpf"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/report"
 )
 
@@ -34,7 +39,13 @@ func Attachable(p *ebpf.ProgramSpec) bool { return cgroupTypes[p.Type] }
 // all, is refused: the user would otherwise get a run in which their
 // program never ran.
 func Inspect(path string) ([]report.BPFProgram, error) {
+	if err := elfObject(path); err != nil {
+		return nil, err
+	}
 	spec, err := ebpf.LoadCollectionSpec(path)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("%s is cut off: its sections end before the file does (%w)", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -110,4 +121,27 @@ func noChildState(spec *ebpf.CollectionSpec) string {
 	}
 	return fmt.Sprintf("%s keeps no state for a child created with data: its socket storage is not BPF_F_CLONE (map %s)",
 		who, strings.Join(storage, ", "))
+}
+
+// elfObject says in words what is wrong with a file that is not a BPF
+// ELF object the harness can load, before the ELF reader's own terms.
+func elfObject(path string) error {
+	f, err := input.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var hdr [64]byte
+	n, _ := io.ReadFull(f, hdr[:])
+	switch {
+	case n < 4 || string(hdr[:4]) != "\x7fELF":
+		return fmt.Errorf("%s is not an ELF object: give the .o clang --target=bpf -c writes (or --bpf-source for the C file)", path)
+	case n < 64:
+		return fmt.Errorf("%s is cut off: %d bytes, shorter than an ELF header", path, n)
+	case hdr[5] != 1: // EI_DATA: 1 little-endian, 2 big-endian
+		return fmt.Errorf("%s is a big-endian object (clang --target=bpfeb): this x86 kernel loads little-endian ones; build it with --target=bpf or bpfel", path)
+	case binary.LittleEndian.Uint16(hdr[18:]) != uint16(elf.EM_BPF):
+		return fmt.Errorf("%s is an ELF object for another machine (%v), not BPF: build it with clang --target=bpf", path, elf.Machine(binary.LittleEndian.Uint16(hdr[18:])))
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package qemu
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,5 +25,22 @@ func TestFindQEMUDefault(t *testing.T) {
 	_, err := Find("")
 	if !errors.Is(err, ErrQEMUMissing) || !strings.Contains(err.Error(), "qemu-system-x86_64") {
 		t.Errorf("err = %v, want ErrQEMUMissing naming qemu-system-x86_64", err)
+	}
+}
+
+// A --qemu path that is there but cannot run says so, not "not on PATH".
+func TestFindSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "qemu")
+	os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644)
+	for bin, want := range map[string]string{
+		noexec:                     "is not executable (chmod +x it",
+		dir:                        "is a folder",
+		filepath.Join(dir, "none"): "no such file",
+		"no-such-qemu-here":        "is not on PATH",
+	} {
+		if _, err := Find(bin); !errors.Is(err, ErrQEMUMissing) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", bin, err, want)
+		}
 	}
 }

@@ -277,10 +277,19 @@ func Find(bin string) (string, error) {
 		bin = "qemu-system-x86_64"
 	}
 	p, err := exec.LookPath(bin)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s is not on PATH; install it with: apt-get install qemu-system-x86", ErrQEMUMissing, bin)
+	if err == nil {
+		return p, nil
 	}
-	return p, nil
+	if strings.Contains(bin, "/") { // a path: say what is wrong with it
+		if fi, serr := os.Stat(bin); serr == nil {
+			if fi.IsDir() {
+				return "", fmt.Errorf("%w: --qemu %s is a folder: give the QEMU binary", ErrQEMUMissing, bin)
+			}
+			return "", fmt.Errorf("%w: --qemu %s is not executable (chmod +x it, or give another)", ErrQEMUMissing, bin)
+		}
+		return "", fmt.Errorf("%w: --qemu %s: no such file; install QEMU with: apt-get install qemu-system-x86", ErrQEMUMissing, bin)
+	}
+	return "", fmt.Errorf("%w: %s is not on PATH; install it with: apt-get install qemu-system-x86", ErrQEMUMissing, bin)
 }
 
 // connectQMP waits for QEMU to create its QMP socket and connects to it,

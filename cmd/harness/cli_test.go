@@ -175,6 +175,10 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("harness completion %s: exit %d, stderr %q, no %q in the script", shell, code, errs, want)
 		}
 	}
+	// Without a shell nothing is written, and it is an error.
+	if code, out, errs := harness(t, "completion"); code != 2 || out != "" || !strings.Contains(errs, "name the shell") {
+		t.Errorf("harness completion: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
 	// The words of a choice complete.
 	_, out, _ := harness(t, cobra.ShellCompRequestCmd, "run", "--accel", "")
 	if !strings.Contains(out, "kvm\n") || !strings.Contains(out, "tcg\n") {

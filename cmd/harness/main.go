@@ -120,6 +120,13 @@ kernel did with BPF, and reports a verdict per scenario.`,
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Short = "print a shell completion script (bash, zsh, fish)"
+			// Without a shell it would print its help and exit 0, as if a
+			// script had been written.
+			c.Args = noArgs
+			c.RunE = func(c *cobra.Command, _ []string) error {
+				fmt.Fprintln(c.ErrOrStderr(), "harness completion: name the shell: harness completion bash (or zsh, fish, powershell)")
+				return exitCode(2)
+			}
 		}
 	}
 	return root

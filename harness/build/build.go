@@ -64,8 +64,19 @@ func Preflight(ctx context.Context, o Options) error {
 	if err := require.Error("the kernel", require.Check(ctx, kbuild.Requirements)); err != nil {
 		return err
 	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", o.Tree, "rev-parse", "--git-dir").CombinedOutput(); err != nil {
-		return fmt.Errorf("--tree %s is not a git checkout: %s", o.Tree, strings.TrimSpace(string(out)))
+	return checkTree(ctx, o.Tree)
+}
+
+// checkTree refuses a tree that is not a git checkout of Linux: a build
+// there would make a worktree and run make for nothing.
+func checkTree(ctx context.Context, tree string) error {
+	if out, err := exec.CommandContext(ctx, "git", "-C", tree, "rev-parse", "--git-dir").CombinedOutput(); err != nil {
+		return fmt.Errorf("--tree %s is not a git checkout: %s", tree, strings.TrimSpace(string(out)))
+	}
+	for _, f := range []string{"Makefile", "Kconfig", "arch/x86/Kconfig"} {
+		if _, err := os.Stat(filepath.Join(tree, f)); err != nil {
+			return fmt.Errorf("--tree %s is a git checkout but not a Linux tree (no %s at its top): give the top folder of a kernel tree", tree, f)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package bpftests
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -165,6 +166,12 @@ func TestFailureFiles(t *testing.T) {
 	if g.others || len(g.tests) != 1 || g.tests["progs/cgroup_iter_memcg.c"] == "" {
 		t.Errorf("undeclared kfunc: %+v", g)
 	}
+	// The undeclared functions are named, each once, for vmlinux.h.
+	g.add("progs/tcp_autolowat.c:213:4: error: call to undeclared function 'bpf_sock_ops_tcp_set_rcvlowat'; ISO C99 and later do not support implicit function declarations [-Wimplicit-function-declaration]")
+	g.add("progs/tcp_autolowat.c:218:2: error: call to undeclared function 'bpf_sock_ops_tcp_set_rcvlowat'; ISO C99 and later do not support implicit function declarations [-Wimplicit-function-declaration]")
+	if strings.Join(g.undeclared, " ") != "bpf_get_mem_cgroup bpf_sock_ops_tcp_set_rcvlowat" {
+		t.Errorf("undeclared %v", g.undeclared)
+	}
 	tree := t.TempDir()
 	dir := filepath.Join(tree, "tools/testing/selftests/bpf/prog_tests")
 	os.MkdirAll(dir, 0o755)
@@ -178,5 +185,27 @@ func TestFailureFiles(t *testing.T) {
 	}
 	if !chosen(tree, "prog_tests/bpf_attr_size.c", []string{"attr_size"}) {
 		t.Error("bpf_attr_size.c not chosen by -t attr_size")
+	}
+}
+
+// The header of kfunc prototypes is given to make as VMLINUX_H, before
+// the target; the names are remembered; nothing is written before the
+// tree's bpftool exists.
+func TestKfuncHeader(t *testing.T) {
+	k := &kfuncHeader{out: t.TempDir()}
+	args := []string{"-C", "tree", "OUTPUT=o", "/o/test_progs"}
+	if got := k.args(args); strings.Join(got, " ") != strings.Join(args, " ") {
+		t.Errorf("without a header: %v", got)
+	}
+	if !k.add([]string{"bpf_b", "bpf_a"}) || k.add([]string{"bpf_a"}) || strings.Join(k.names, " ") != "bpf_a bpf_b" {
+		t.Errorf("names %v", k.names)
+	}
+	if err := k.write(context.Background()); err != nil || k.path != "" {
+		t.Errorf("without bpftool: path %q, %v", k.path, err)
+	}
+	k.path = "/o/harness-vmlinux/vmlinux.h"
+	got := k.args(args)
+	if strings.Join(got, " ") != "-C tree OUTPUT=o VMLINUX_H=/o/harness-vmlinux/vmlinux.h /o/test_progs" || args[3] != "/o/test_progs" {
+		t.Errorf("with a header: %v (args %v)", got, args)
 	}
 }

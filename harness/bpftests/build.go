@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -48,6 +49,9 @@ type Result struct {
 	// Dropped are the test files left out because they do not compile
 	// in this tree, each with its first error.
 	Dropped []Dropped
+	// Kfuncs are the kfuncs the programs call that the kernel's BTF
+	// does not declare, given to them in vmlinux.h.
+	Kfuncs []string
 	// Seconds is how long ForKernel's build took.
 	Seconds float64
 }
@@ -67,6 +71,9 @@ type BuildError struct {
 	// error; Others says whether anything else failed too.
 	Tests  map[string]string
 	Others bool
+	// Undeclared are the functions programs of progs/ called that
+	// nothing declares: kfuncs, whose prototypes vmlinux.h lacks.
+	Undeclared []string
 }
 
 func (e *BuildError) Error() string {
@@ -131,7 +138,24 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 		"OUTPUT=" + out, "VMLINUX_BTF=" + btfFile, "CLANG=" + clang, "CLANG_CFLAGS=$(CLANG_SYS_INCLUDES) -mcpu=v4",
 		"TRUNNER_EXTRA_FILES=", "feature-llvm=0", bin}
 	res := Result{TestProgs: bin, Dir: out}
-	err = o.make(ctx, log, m, "test_progs", args...)
+	kf := kfuncHeader{out: out, btf: btf}
+	if err := kf.load(ctx); err != nil {
+		return Result{}, err
+	}
+	err = o.make(ctx, log, m, "test_progs", kf.args(args)...)
+	// Programs that call kfuncs the kernel's BTF does not declare (Debian
+	// 12's pahole 1.24 writes no decl tags, so the tree's vmlinux.h has no
+	// kfunc prototypes, which bpf-next's programs rely on) are built
+	// again with a vmlinux.h that declares the kfuncs they call.
+	var ue *BuildError
+	for i := 0; i < 2 && errors.As(err, &ue) && kf.add(ue.Undeclared); i++ {
+		if err := kf.write(ctx); err != nil {
+			return Result{}, err
+		}
+		fmt.Fprintf(log, "harness: building the programs again with %s, which declares %s\n", kf.path, strings.Join(kf.names, ", "))
+		err = o.make(ctx, log, m, "test_progs", kf.args(args)...)
+	}
+	res.Kfuncs = kf.names
 	// A tree's test file that does not compile (a stable tree's backport
 	// whose program was not backported) would keep every other test from
 	// running. Unless it is one the run chose, test_progs is built
@@ -169,12 +193,78 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 		if err := os.Remove(filepath.Join(o.Tree, "tools/testing/selftests/bpf/prog_tests/tests.h")); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return Result{}, err
 		}
-		err = o.make(ctx, log, m, "test_progs", args...)
+		err = o.make(ctx, log, m, "test_progs", kf.args(args)...)
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// kfuncHeader is the vmlinux.h given to the selftests' Makefile
+// (VMLINUX_H) with prototypes of the kfuncs the programs were found to
+// call undeclared, remembered in the output folder so that a later build
+// there starts with them and remakes nothing.
+type kfuncHeader struct {
+	out   string
+	btf   []byte
+	names []string
+	path  string // empty: the Makefile's own vmlinux.h
+}
+
+func (k *kfuncHeader) listFile() string { return filepath.Join(k.out, "harness-kfuncs") }
+
+// load takes up the kfuncs of earlier builds in the folder.
+func (k *kfuncHeader) load(ctx context.Context) error {
+	b, err := os.ReadFile(k.listFile())
+	if err != nil {
+		return nil // none yet
+	}
+	k.names = strings.Fields(string(b))
+	if len(k.names) == 0 {
+		return nil
+	}
+	return k.write(ctx)
+}
+
+// add takes up names not known yet; false when there are none.
+func (k *kfuncHeader) add(names []string) bool {
+	more := false
+	for _, n := range names {
+		if !slices.Contains(k.names, n) {
+			k.names, more = append(k.names, n), true
+		}
+	}
+	sort.Strings(k.names)
+	return more
+}
+
+// write makes the header with the tree's bpftool, which the first build
+// made; the Makefile's copy of an older one goes, so that it copies this.
+func (k *kfuncHeader) write(ctx context.Context) error {
+	bpftool := filepath.Join(k.out, "tools/sbin/bpftool")
+	if _, err := os.Stat(bpftool); err != nil {
+		return nil // not built yet: the first build makes it
+	}
+	h, changed, err := vmlinux.WriteHeaderOf(ctx, k.btf, filepath.Join(k.out, "harness-vmlinux"), bpftool, k.names)
+	if err != nil {
+		return fmt.Errorf("vmlinux.h with kfunc prototypes: %w", err)
+	}
+	k.path = h.Path
+	if changed {
+		if err := os.Remove(filepath.Join(k.out, "tools/include/vmlinux.h")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return os.WriteFile(k.listFile(), []byte(strings.Join(k.names, "\n")+"\n"), 0o644)
+}
+
+// args are make's arguments with VMLINUX_H when there is a header.
+func (k *kfuncHeader) args(args []string) []string {
+	if k.path == "" {
+		return args
+	}
+	return append(append([]string(nil), args[:len(args)-1]...), "VMLINUX_H="+k.path, args[len(args)-1])
 }
 
 // chosen says whether a test file holds a test the selectors pick.
@@ -197,7 +287,7 @@ var testError = regexp.MustCompile(`(?:^|/)(prog_tests/[\w-]+\.c):\d+:(?:\d+:)? 
 // build's, not the program's.
 var (
 	progError  = regexp.MustCompile(`(?:^|/)(progs/[\w-]+\.c):\d+:(?:\d+:)? (?:fatal )?error: `)
-	undeclared = regexp.MustCompile(`error: call to undeclared function '\w+'`)
+	undeclared = regexp.MustCompile(`error: call to undeclared function '(\w+)'`)
 )
 
 // skeletonUsers are the test files of prog_tests/ that include the
@@ -217,8 +307,9 @@ func skeletonUsers(tree, prog string) []string {
 
 // failure is which files a failed build's errors were in.
 type failure struct {
-	tests  map[string]string
-	others bool
+	tests      map[string]string
+	others     bool
+	undeclared []string
 }
 
 // add files an error line of the build: in a test file, make's own
@@ -231,6 +322,9 @@ func (f *failure) add(line string) {
 			f.tests[m[1]] = line
 		}
 	case p != nil && (f.tests[p[1]] != "" || undeclared.MatchString(line)):
+		if u := undeclared.FindStringSubmatch(line); u != nil && !slices.Contains(f.undeclared, u[1]) {
+			f.undeclared = append(f.undeclared, u[1])
+		}
 		// After its undeclared call, the program's other errors follow
 		// from it (the call's implicit int result).
 		if f.tests[p[1]] == "" {
@@ -315,7 +409,7 @@ func (o BuildOptions) make(ctx context.Context, log io.Writer, m kbuild.Meter, s
 		if f == "" {
 			f = err.Error()
 		}
-		return &BuildError{Step: step, First: f, Err: err, Tests: fl.tests, Others: fl.others}
+		return &BuildError{Step: step, First: f, Err: err, Tests: fl.tests, Others: fl.others, Undeclared: fl.undeclared}
 	}
 	return nil
 }

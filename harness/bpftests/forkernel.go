@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kernel-harness/harness/harness/build"
@@ -85,6 +86,9 @@ func ForKernel(ctx context.Context, o ForKernelOptions) (Result, error) {
 	}
 	built.Seconds = time.Since(t0).Seconds()
 	say("selftests: test_progs built in %s", time.Since(t0).Round(time.Second))
+	if len(built.Kfuncs) > 0 {
+		say("selftests: the kernel's BTF declares no kfuncs (pahole before 1.26): vmlinux.h declares those the programs call: %s", strings.Join(built.Kfuncs, ", "))
+	}
 	for _, d := range built.Dropped {
 		say("selftests: built without %s, which does not compile in this tree: %s", d.File, d.Error)
 	}

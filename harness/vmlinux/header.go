@@ -87,3 +87,42 @@ func withPrototypes(c string, k Kfuncs) string {
 	}
 	return c + block
 }
+
+// WriteHeaderOf writes dir/vmlinux.h from the raw BTF with bpftool (the
+// tree's, as its selftests build it), adding prototypes for exactly the
+// kfuncs named: what a selftests build passes as VMLINUX_H when the
+// kernel's BTF declares no kfuncs. The file is left as it is when it
+// would not change, so that make rebuilds nothing for it; changed says
+// whether it did.
+func WriteHeaderOf(ctx context.Context, raw []byte, dir, bpftool string, names []string) (h Header, changed bool, err error) {
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return Header{}, false, fmt.Errorf("the kernel's BTF does not parse: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Header{}, false, err
+	}
+	rawPath := filepath.Join(dir, "vmlinux.btf")
+	if err := os.WriteFile(rawPath, raw, 0o644); err != nil {
+		return Header{}, false, err
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bpftool, "btf", "dump", "file", rawPath, "format", "c")
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return Header{}, false, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	only := map[string]bool{}
+	for _, n := range names {
+		only[n] = true
+	}
+	h = Header{Path: filepath.Join(dir, "vmlinux.h")}
+	if h.Kfuncs, err = PrototypesOf(spec, only); err != nil {
+		return Header{}, false, fmt.Errorf("kfunc prototypes: %w", err)
+	}
+	c := []byte(withPrototypes(out.String(), h.Kfuncs))
+	if old, err := os.ReadFile(h.Path); err == nil && bytes.Equal(old, c) {
+		return h, false, nil
+	}
+	return h, true, os.WriteFile(h.Path, c, 0o644)
+}

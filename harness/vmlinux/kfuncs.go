@@ -31,6 +31,19 @@ type Kfuncs struct {
 // does not agree). The prototypes have no parameter names: a name of a
 // kernel's could be a macro or a type of the program's.
 func Prototypes(spec *btf.Spec, skip map[string]bool) (Kfuncs, error) {
+	return prototypes(spec, skip, nil)
+}
+
+// PrototypesOf declares exactly the functions named in only that the
+// kernel's BTF has (a helper excepted): the kfuncs a build found called
+// and undeclared, when there are no decl tags to tell kfuncs by.
+func PrototypesOf(spec *btf.Spec, only map[string]bool) (Kfuncs, error) {
+	k, err := prototypes(spec, nil, only)
+	k.From = "the kfuncs the programs call (the kernel's BTF has no " + kfuncTag + " decl tags: pahole older than 1.26)"
+	return k, err
+}
+
+func prototypes(spec *btf.Spec, skip, only map[string]bool) (Kfuncs, error) {
 	tagged := map[*btf.Func]bool{}
 	taken := map[string]bool{} // identifiers a function must not take
 	var funcs []*btf.Func
@@ -64,6 +77,10 @@ func Prototypes(spec *btf.Spec, skip map[string]bool) (Kfuncs, error) {
 		switch {
 		case seen[name] || skip[name] || taken[name] || helpers[name]:
 			continue
+		case only != nil:
+			if !only[name] {
+				continue
+			}
 		case len(tagged) > 0 && !tagged[fn]:
 			continue
 		case len(tagged) == 0 && !strings.HasPrefix(name, "bpf_"):

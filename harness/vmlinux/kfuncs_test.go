@@ -186,3 +186,18 @@ char _license[] SEC("license") = "GPL";
 	os.WriteFile(h.Path, []byte(withPrototypes(c, k)), 0o644)
 	compile()
 }
+
+// Named kfuncs only: what a build found called and undeclared, tags or
+// not, helpers and unknown names left out.
+func TestPrototypesOf(t *testing.T) {
+	only := map[string]bool{"bpf_sock_ops_tcp_set_rcvlowat": true, "tcp_reno_cong_avoid": true, "bpf_skb_load_bytes": true, "bpf_no_such": true}
+	for _, tagged := range []bool{true, false} {
+		k, err := PrototypesOf(specOf(t, kernelTypes(tagged)...), only)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(k.Names, " "); got != "bpf_sock_ops_tcp_set_rcvlowat tcp_reno_cong_avoid" {
+			t.Errorf("tagged %v: %s", tagged, got)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/boot/driver"
+	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/wire"
 )
 
@@ -82,6 +83,22 @@ func TestHangUnderKVMFallsBackToTCG(t *testing.T) {
 	_, err = attempts(context.Background(), s, Result{Machine: "q35"}, start)
 	if !errors.Is(err, driver.ErrBootHang) || strings.Join(accels, ",") != "kvm,kvm" {
 		t.Errorf("--accel kvm: err %v, attempts %v", err, accels)
+	}
+}
+
+// A silent guest under TCG (not one console line) is not booted again:
+// the kernel never started, and would not the second time.
+func TestSilentHangUnderTCGNotRetried(t *testing.T) {
+	var n int
+	start := func(ctx context.Context, accel string) (driver.Instance, error) {
+		n++
+		return hangingGuest(), nil
+	}
+	s := Spec{Accel: driver.AccelTCG, Kernel: kernel.Kernel{Image: "/k/bzImage"}, Deadlines: driver.Deadlines{Boot: 25 * time.Millisecond, Idle: time.Second, Run: time.Second},
+		Say: func(string, ...any) {}}
+	_, err := attempts(context.Background(), s, Result{Machine: "q35"}, start)
+	if !errors.Is(err, driver.ErrBootHang) || n != 1 || !strings.Contains(err.Error(), "the kernel printed nothing, so the boot is not tried again; check that /k/bzImage is a whole x86_64 bzImage") {
+		t.Errorf("%d boots, %v", n, err)
 	}
 }
 

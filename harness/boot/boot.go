@@ -165,6 +165,11 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 			res.Retries = append(res.Retries, err.Error())
 			s.Say("%s: %s", res.Machine, res.AccelNote)
 			rememberKVMFailed(err)
+		case errors.Is(err, driver.ErrBootHang) && res.Accel == driver.AccelTCG && driver.LastLine(res.Outcome.ConsoleTail) == "(nothing)":
+			// Not one console line under TCG: the kernel never started (a
+			// damaged image, a QEMU that runs nothing). Another boot would
+			// hang the same way.
+			return res, fmt.Errorf("%w: the kernel printed nothing, so the boot is not tried again; check that %s is a whole x86_64 bzImage (and --qemu, if given, a QEMU)", err, s.Kernel.Image)
 		case errors.Is(err, driver.ErrBootHang) && !hung:
 			hung = true
 			res.Retries = append(res.Retries, err.Error())

@@ -119,6 +119,9 @@ func (p *Plan) inspectObject() error {
 	if err != nil {
 		return fmt.Errorf("--bpf-object %w", err)
 	}
+	if why := userbpf.Unusable(progs); why != "" {
+		return fmt.Errorf("--bpf-object %s: %s", p.BPFObject, why)
+	}
 	abs, _ := filepath.Abs(p.BPFObject)
 	p.BPF = &report.BPF{Object: abs, Programs: progs}
 	// Decided from the object, before booting: Fast Open needs state

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -61,6 +62,9 @@ func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, 
 	bpf := sc.rep.BPF
 	if bpf != nil && bpf.Object != "" && sc.p.BPFSource != "" {
 		// Compiled now: decided as Check decides an object's.
+		if why := userbpf.Unusable(bpf.Programs); why != "" {
+			return nil, fmt.Errorf("--bpf-source %s: %s", sc.p.BPFSource, why)
+		}
 		var err error
 		if bpf.NoChildState, err = userbpf.NoChildState(bpf.Object); err != nil {
 			return nil, err

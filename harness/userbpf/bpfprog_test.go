@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/internal/testutil"
 )
 
@@ -227,5 +228,32 @@ func TestInspectNotAnObject(t *testing.T) {
 		if _, err := Inspect(p); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// The autolowat cases need a sockops program and one that takes the
+// opt-in: an object without either is refused before a boot.
+func TestUnusable(t *testing.T) {
+	progs, err := Inspect("../../selftests/progs/autolowat_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := Unusable(progs); why != "" {
+		t.Errorf("the harness's own programs: %s", why)
+	}
+	var noOptIn, noSockops []report.BPFProgram
+	for _, p := range progs {
+		if p.Type != ebpf.CGroupSockopt.String() {
+			noOptIn = append(noOptIn, p)
+		}
+		if p.Type != ebpf.SockOps.String() {
+			noSockops = append(noSockops, p)
+		}
+	}
+	if why := Unusable(noOptIn); !strings.Contains(why, "no cgroup/setsockopt program") {
+		t.Errorf("without the opt-in: %q", why)
+	}
+	if why := Unusable(noSockops); !strings.Contains(why, "no sockops program") {
+		t.Errorf("without sockops: %q", why)
 	}
 }

@@ -145,3 +145,26 @@ func elfObject(path string) error {
 	}
 	return nil
 }
+
+// Unusable says why the programs cannot serve the autolowat cases, or
+// "": the cases need a sockops program (the RCVQ callback) and a
+// cgroup/setsockopt one, which takes the opt-in
+// setsockopt(SOL_BPF, BPF_TCP_AUTOLOWAT).
+func Unusable(progs []report.BPFProgram) string {
+	var sockops, setsockopt bool
+	for _, p := range progs {
+		switch {
+		case p.Type == ebpf.SockOps.String():
+			sockops = true
+		case p.Type == ebpf.CGroupSockopt.String() && p.Attach == ebpf.AttachCGroupSetsockopt.String():
+			setsockopt = true
+		}
+	}
+	switch {
+	case !sockops:
+		return "no sockops program: the autolowat cases need one for BPF_SOCK_OPS_RCVQ_CB"
+	case !setsockopt:
+		return "no cgroup/setsockopt program: the autolowat cases opt a socket in with setsockopt(SOL_BPF, BPF_TCP_AUTOLOWAT), which one must take"
+	}
+	return ""
+}

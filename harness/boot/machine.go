@@ -60,3 +60,19 @@ func CheckBinary(backend, qemuBinary string) error {
 	_, err := qemu.Find(qemuBinary)
 	return err
 }
+
+// CheckRun is what the backend needs, checked before any folder exists:
+// its binary (QEMU; ChooseBackend has looked for vng), and a kernel file
+// it can boot when one is given.
+func CheckRun(backend, machine, qemuBinary, kernelFile, modules string) error {
+	if kernelFile != "" {
+		k, err := kernel.FromFile(kernelFile, modules)
+		if err == nil {
+			err = CheckKernel(backend, machine, k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return CheckBinary(backend, qemuBinary)
+}

@@ -43,3 +43,19 @@ func Check(o Options) error {
 	}
 	return errors.Join(errs...)
 }
+
+// OptionsGiven names the build options set, for a verb without a tree,
+// which would ignore them.
+func OptionsGiven(b Options) []string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--series", b.Series != ""}, {"--base", b.Base != ""}, {"--allow-partial", b.AllowPartial}, {"--profile", b.Profile != ""},
+		{"--config", len(b.Configs) > 0}, {"--config-item", len(b.Items) > 0}, {"--jobs", b.Jobs != 0}} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return given
+}

@@ -189,3 +189,29 @@ func (d *Dir) Close() error {
 	d.lock = nil
 	return err
 }
+
+// Outside refuses inputs inside out, each given as {option, path}: a run
+// replaces what a previous one left in its folder before it reads them.
+func Outside(out string, inputs [][2]string) []error {
+	if out == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil
+	}
+	var errs []error
+	for _, in := range inputs {
+		if in[1] == "" {
+			continue
+		}
+		p, err := filepath.Abs(in[1])
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(abs, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			errs = append(errs, fmt.Errorf("%s %s is inside --out %s, which this run replaces before reading it: move it out, or give another --out", in[0], in[1], out))
+		}
+	}
+	return errs
+}

@@ -64,25 +64,11 @@ func CheckBisect(ctx context.Context, bo BisectOptions) (*Plan, error) {
 		return nil, err
 	}
 	bp := &bisectPlan{BisectOptions: bo}
-	g, err := series.CommitOf(ctx, tree, bo.Good)
-	if err != nil {
-		return nil, fmt.Errorf("--good: %w", err)
-	}
-	b, err := series.CommitOf(ctx, tree, bo.Bad)
-	if err != nil {
-		return nil, fmt.Errorf("--bad: %w", err)
-	}
-	bp.good, bp.bad = bisect.Commit(g), bisect.Commit(b)
-	if !series.IsAncestor(ctx, tree, g.Hash, b.Hash) {
-		return nil, fmt.Errorf("--good %s is not an ancestor of --bad %s: give a good commit older than the bad one", bo.Good, bo.Bad)
-	}
-	cs, err := series.FirstParents(ctx, tree, g.Hash, b.Hash)
+	g, b, cs, err := series.Range(ctx, tree, bo.Good, bo.Bad)
 	if err != nil {
 		return nil, err
 	}
-	if len(cs) == 0 {
-		return nil, fmt.Errorf("--good and --bad are the same commit %s: nothing to bisect", bp.good.Short())
-	}
+	bp.good, bp.bad = bisect.Commit(g), bisect.Commit(b)
 	for _, c := range cs {
 		bp.commits = append(bp.commits, bisect.Commit(c))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
 	"github.com/kernel-harness/harness/harness/kernel"
+	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/userbpf"
 )
 
@@ -38,7 +39,7 @@ func checkOptions(o Options) error {
 		errs = append(errs, errors.New("give --kernel or --tree, not both"))
 	}
 	if o.Build.Tree == "" {
-		if given := buildOptionsGiven(o.Build); len(given) > 0 {
+		if given := build.OptionsGiven(o.Build); len(given) > 0 {
 			errs = append(errs, fmt.Errorf("%s: build options, and there is no --tree to build: give --tree, or leave them out", strings.Join(given, ", ")))
 		}
 	}
@@ -73,7 +74,15 @@ func checkOptions(o Options) error {
 			errs = append(errs, fmt.Errorf("--bpf-source: %w", err))
 		}
 	}
-	errs = append(errs, insideOut(o)...)
+	inputs := [][2]string{{"--kernel", o.Kernel}, {"--modules", o.Modules}, {"--bpf-object", o.BPFObject},
+		{"--bpf-source", o.BPFSource}, {"--series", o.Build.Series}, {"--tree", o.Build.Tree}}
+	for _, f := range o.ScenarioFiles {
+		inputs = append(inputs, [2]string{"--scenarios", f})
+	}
+	for _, f := range o.Build.Configs {
+		inputs = append(inputs, [2]string{"--config", f})
+	}
+	errs = append(errs, outdir.Outside(o.Out, inputs)...)
 	if o.MemoryMB < MinMemoryMB {
 		errs = append(errs, fmt.Errorf("--memory %d: the guest needs at least %d MiB (the kernel and the initramfs unpack into it)", o.MemoryMB, MinMemoryMB))
 	}
@@ -97,54 +106,4 @@ func checkOptions(o Options) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// buildOptionsGiven names the build options set, for a run without a
-// tree, which would ignore them.
-func buildOptionsGiven(b build.Options) []string {
-	var given []string
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"--series", b.Series != ""}, {"--base", b.Base != ""}, {"--allow-partial", b.AllowPartial}, {"--profile", b.Profile != ""},
-		{"--config", len(b.Configs) > 0}, {"--config-item", len(b.Items) > 0}, {"--jobs", b.Jobs != 0}} {
-		if f.set {
-			given = append(given, f.name)
-		}
-	}
-	return given
-}
-
-// insideOut refuses inputs inside --out: the run replaces what a
-// previous run left there before it reads them.
-func insideOut(o Options) []error {
-	if o.Out == "" {
-		return nil
-	}
-	out, err := filepath.Abs(o.Out)
-	if err != nil {
-		return nil
-	}
-	inputs := []struct{ name, path string }{{"--kernel", o.Kernel}, {"--modules", o.Modules}, {"--bpf-object", o.BPFObject},
-		{"--bpf-source", o.BPFSource}, {"--series", o.Build.Series}, {"--tree", o.Build.Tree}}
-	for _, f := range o.ScenarioFiles {
-		inputs = append(inputs, struct{ name, path string }{"--scenarios", f})
-	}
-	for _, f := range o.Build.Configs {
-		inputs = append(inputs, struct{ name, path string }{"--config", f})
-	}
-	var errs []error
-	for _, in := range inputs {
-		if in.path == "" {
-			continue
-		}
-		p, err := filepath.Abs(in.path)
-		if err != nil {
-			continue
-		}
-		if rel, err := filepath.Rel(out, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			errs = append(errs, fmt.Errorf("%s %s is inside --out %s, which this run replaces before reading it: move it out, or give another --out", in.name, in.path, o.Out))
-		}
-	}
-	return errs
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
 	"github.com/kernel-harness/harness/harness/input"
-	"github.com/kernel-harness/harness/harness/kernel"
 
 	"github.com/kernel-harness/harness/harness/report"
 	"github.com/kernel-harness/harness/harness/scenario"
@@ -56,16 +55,7 @@ func Check(ctx context.Context, o Options) (*Plan, error) {
 	if err := p.chooseBackend(); err != nil {
 		return nil, err
 	}
-	if p.Kernel != "" {
-		k, err := kernel.FromFile(p.Kernel, p.Modules)
-		if err == nil {
-			err = boot.CheckKernel(p.Backend, p.Machine, k)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := boot.CheckBinary(p.Backend, p.QEMU); err != nil {
+	if err := boot.CheckRun(p.Backend, p.Machine, p.QEMU, p.Kernel, p.Modules); err != nil {
 		return nil, err
 	}
 	if err := p.preflight(ctx); err != nil {

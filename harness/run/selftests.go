@@ -53,7 +53,7 @@ func CheckSelftests(ctx context.Context, o SelftestsOptions) (*Plan, error) {
 	if err := p.chooseBackend(); err != nil {
 		return nil, err
 	}
-	if err := boot.CheckBinary(p.Backend, p.QEMU); err != nil {
+	if err := boot.CheckRun(p.Backend, p.Machine, p.QEMU, "", ""); err != nil {
 		return nil, err
 	}
 	// A missing tool stops the run before minutes of kernel build.

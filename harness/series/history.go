@@ -42,3 +42,24 @@ func FirstParents(ctx context.Context, tree, good, bad string) ([]Commit, error)
 	}
 	return cs, nil
 }
+
+// Range is good..bad of tree, along first parents, oldest first, with
+// both ends resolved; the errors say which option to fix.
+func Range(ctx context.Context, tree, good, bad string) (g, b Commit, commits []Commit, err error) {
+	if g, err = CommitOf(ctx, tree, good); err != nil {
+		return g, b, nil, fmt.Errorf("--good: %w", err)
+	}
+	if b, err = CommitOf(ctx, tree, bad); err != nil {
+		return g, b, nil, fmt.Errorf("--bad: %w", err)
+	}
+	if !IsAncestor(ctx, tree, g.Hash, b.Hash) {
+		return g, b, nil, fmt.Errorf("--good %s is not an ancestor of --bad %s: give a good commit older than the bad one", good, bad)
+	}
+	if commits, err = FirstParents(ctx, tree, g.Hash, b.Hash); err != nil {
+		return g, b, nil, err
+	}
+	if len(commits) == 0 {
+		return g, b, nil, fmt.Errorf("--good and --bad are the same commit %s: nothing to bisect", g.Hash[:min(12, len(g.Hash))])
+	}
+	return g, b, commits, nil
+}

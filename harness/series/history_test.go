@@ -38,4 +38,17 @@ func TestFirstParents(t *testing.T) {
 	if _, err := CommitOf(ctx, dir, "no-such-rev"); err == nil || !strings.Contains(err.Error(), "is not a commit") {
 		t.Errorf("bad rev: %v", err)
 	}
+	if _, _, cs, err := Range(ctx, dir, "HEAD~3", "HEAD"); err != nil || len(cs) != 3 {
+		t.Errorf("Range: %d commits, %v", len(cs), err)
+	}
+	for _, tc := range []struct{ good, bad, want string }{
+		{"no-such", "HEAD", "--good: no-such is not a commit"},
+		{"HEAD~3", "no-such", "--bad: no-such is not a commit"},
+		{"HEAD", "HEAD~3", "--good HEAD is not an ancestor of --bad HEAD~3"},
+		{"HEAD", "HEAD", "--good and --bad are the same commit"},
+	} {
+		if _, _, _, err := Range(ctx, dir, tc.good, tc.bad); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Range %s..%s: %v, want %q", tc.good, tc.bad, err, tc.want)
+		}
+	}
 }

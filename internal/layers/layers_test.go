@@ -5,6 +5,7 @@
 package layers
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -101,5 +102,29 @@ func TestApart(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The verbs' package drives the pipeline and holds nothing else: what
+// grows there belongs in a package of its own.
+func TestRunStaysSmall(t *testing.T) {
+	const most = 1200
+	files, err := filepath.Glob("../../harness/run/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files in harness/run (%v)", err)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), "\n")
+	}
+	if n >= most {
+		t.Errorf("harness/run holds %d lines of Go, not under %d: move what is not the verbs and their pipeline to a package of its own", n, most)
 	}
 }

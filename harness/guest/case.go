@@ -150,10 +150,13 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 	evs := make([]unix.EpollEvent, 1)
 	for i, g := range s.Steps() {
 		step := i + 1
+		// Stamped when the send starts: the kernel queues and wakes the
+		// reader inside it, and its events must sort after their send.
+		t0 := Now()
 		if err := send(g); err != nil {
 			return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 		}
-		r.emit(wire.Event{Kind: wire.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
+		r.emit(wire.Event{Kind: wire.Send, TimeNS: t0, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		r.flushKernel(id)
 
 		ready, err := unix.EpollWait(ep, evs, 0)
@@ -234,10 +237,11 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 				g = scenario.Segment{Offset: sent, Len: st.N}
 				sent += st.N
 			}
+			t0 := Now() // as above: before the kernel's events of the send
 			if err := send(g); err != nil {
 				return fmt.Errorf("step %d: send bytes %d..%d: %w", step, g.Offset, g.Offset+g.Len, err)
 			}
-			r.emit(wire.Event{Kind: wire.Send, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
+			r.emit(wire.Event{Kind: wire.Send, TimeNS: t0, Scenario: id, Step: step, Offset: int64(g.Offset), Bytes: g.Len, Seq: r.seq(g), Flags: r.flags(g)})
 		case scenario.StepRecv:
 			if err := recv(step, min(st.N, len(buf)-read), expect); err != nil {
 				return err

@@ -100,7 +100,9 @@ func FromRun(rep *report.Report, evs []wire.Event) Trace {
 		}
 		marks := append([]timeline.Mark(nil), tl.Marks...)
 		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
-		var lastSend, lastWake *timeline.Mark
+		// A flow per EPOLLIN that follows a wake-up: from the send before
+		// the last wake-up since the previous EPOLLIN, through it.
+		var lastSend, lastWake, wakeSend *timeline.Mark
 		for k := range marks {
 			m := &marks[k]
 			e := Event{Name: markName(m), Cat: m.Kind, Ph: "X", TS: us(m.T), Dur: markLen, TID: markTrack(m.Kind),
@@ -111,17 +113,19 @@ func FromRun(rep *report.Report, evs []wire.Event) Trace {
 			add(e)
 			switch m.Kind {
 			case timeline.MarkSend:
-				lastSend, lastWake = m, nil
+				lastSend = m
 			case timeline.MarkWake:
-				lastWake = m
+				if lastSend != nil {
+					lastWake, wakeSend = m, lastSend
+				}
 			case timeline.MarkEpollin:
 				// The send that queued the bytes, the kernel's wake-up,
 				// and the EPOLLIN the reader got.
-				if lastSend == nil || lastWake == nil {
+				if lastWake == nil {
 					continue
 				}
 				flow++
-				add(Event{Name: "wake-up", Cat: "flow", Ph: "s", ID: flow, TS: us(lastSend.T), TID: tidWriter})
+				add(Event{Name: "wake-up", Cat: "flow", Ph: "s", ID: flow, TS: us(wakeSend.T), TID: tidWriter})
 				add(Event{Name: "wake-up", Cat: "flow", Ph: "t", ID: flow, TS: us(lastWake.T), TID: tidKernel})
 				add(Event{Name: "wake-up", Cat: "flow", Ph: "f", BP: "e", ID: flow, TS: us(m.T), TID: tidReader})
 				lastWake = nil

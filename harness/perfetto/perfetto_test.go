@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/timeline"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // TestTraceOfARealRun writes trace.json for a real run's folder (the
@@ -125,6 +128,36 @@ func TestTraceOfARealRun(t *testing.T) {
 		if f.phases != "stf" || f.finishBP != "e" || strings.Join(f.cats, ",") != "send,kwake,EPOLLIN" {
 			t.Errorf("flow %v: phases %q bp %q slices %v, want stf, e, send,kwake,EPOLLIN", id, f.phases, f.finishBP, f.cats)
 		}
+	}
+	// One flow per EPOLLIN that follows a send's wake-up (this run's
+	// sends were stamped after the syscall: their wake-ups sort first).
+	want := 0
+	for _, s := range in.Top.Report.Scenarios {
+		var evs []wire.Event
+		for _, e := range in.Top.Events {
+			if e.Scenario == s.ID() {
+				evs = append(evs, e)
+			}
+		}
+		marks := timeline.Build(evs, nil).Marks
+		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
+		sent, woken := false, false
+		for _, m := range marks {
+			switch m.Kind {
+			case timeline.MarkSend:
+				sent = true
+			case timeline.MarkWake:
+				woken = woken || sent
+			case timeline.MarkEpollin:
+				if woken {
+					want++
+				}
+				woken = false
+			}
+		}
+	}
+	if len(flows) != want {
+		t.Errorf("%d flows, want one per EPOLLIN after a send's wake-up: %d", len(flows), want)
 	}
 	// The failed case's failed checks are marked.
 	if !strings.Contains(string(raw), `"FAIL expect-poll"`) {

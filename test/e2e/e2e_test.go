@@ -221,6 +221,7 @@ func TestE2EDebianKernel(t *testing.T) {
 		t.Errorf("summary has no verdict line:\n%s", stdout)
 	}
 	checkHTMLReport(t, out, rep)
+	checkTraceFlows(t, out, rep)
 }
 
 // Bad input is refused with exit status 2 and a message that says what to

@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/kernel-harness/harness/harness/outdir"
+	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/harness/timeline"
+	"github.com/kernel-harness/harness/harness/wire"
 )
 
 // checkHTMLReport checks the report.html a run left in out, and that
@@ -32,5 +38,61 @@ func checkHTMLReport(t *testing.T, out string, rep report.Report) {
 		if drawn != (s.Verdict != report.Unsupported) {
 			t.Errorf("%s (%s): timeline drawn %v", s.ID(), s.Verdict, drawn)
 		}
+	}
+}
+
+// checkTraceFlows checks trace.json against the run's own events: one
+// flow for every EPOLLIN that follows a kernel wake-up after a send, as
+// the timeline orders them.
+func checkTraceFlows(t *testing.T, out string, rep report.Report) {
+	t.Helper()
+	run, err := outdir.LoadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCase := map[string][]wire.Event{}
+	for _, e := range run.Events {
+		byCase[e.Scenario] = append(byCase[e.Scenario], e)
+	}
+	want := 0
+	for _, s := range rep.Scenarios {
+		marks := timeline.Build(byCase[s.ID()], nil).Marks
+		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
+		sent, woken := false, false
+		for _, m := range marks {
+			switch m.Kind {
+			case timeline.MarkSend:
+				sent = true
+			case timeline.MarkWake:
+				woken = woken || sent
+			case timeline.MarkEpollin:
+				if woken {
+					want++
+				}
+				woken = false
+			}
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(out, perfetto.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		TraceEvents []struct {
+			Ph string  `json:"ph"`
+			ID float64 `json:"id"`
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(raw, &tr); err != nil {
+		t.Fatal(err)
+	}
+	flows := 0
+	for _, e := range tr.TraceEvents {
+		if e.Ph == "f" {
+			flows++
+		}
+	}
+	if want == 0 || flows != want {
+		t.Errorf("trace.json has %d flows; the run has %d EPOLLINs after a send's wake-up", flows, want)
 	}
 }

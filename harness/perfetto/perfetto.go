@@ -60,7 +60,7 @@ const markLen = 1.0 // µs
 
 // FromRun makes the trace of one run from its report and events.
 func FromRun(rep *report.Report, evs []wire.Event) Trace {
-	t := Trace{DisplayTimeUnit: "ns", OtherData: map[string]any{
+	t := Trace{DisplayTimeUnit: "ns", TraceEvents: []Event{}, OtherData: map[string]any{
 		"kernel": rep.Kernel.Release, "verdict": rep.Verdict}}
 	if h := rep.Headline(); h != "" {
 		t.OtherData["headline"] = h

@@ -164,3 +164,16 @@ func TestTraceOfARealRun(t *testing.T) {
 		t.Errorf("no mark for the failed check expect-poll")
 	}
 }
+
+// A run without events (a --baseline folder's top, a boot that failed)
+// is an empty trace, not a null one.
+func TestTraceOfNoEvents(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, &report.Report{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if !strings.Contains(string(raw), `"traceEvents":[]`) {
+		t.Errorf("trace.json: %s", raw)
+	}
+}

@@ -46,7 +46,17 @@ func Main() {
 		return
 	}
 	defer port.Close()
-	out = wire.NewWriter(port)
+	q := newQueue(port, 1<<16)
+	out = wire.NewWriter(q)
+	defer func() {
+		// A panic is said while the queue still takes events.
+		if r := recover(); r != nil {
+			out.Emit(wire.Event{Kind: wire.Error, TimeNS: Now(), Message: fmt.Sprintf("agent panic: %v\n%s", r, debug.Stack())})
+		}
+		if err := q.close(2 * time.Minute); err != nil {
+			logf("%v", err)
+		}
+	}()
 	a := &agent{out: out}
 	if mountErr != nil {
 		a.emit(wire.Event{Kind: wire.Log, Message: mountErr.Error()})

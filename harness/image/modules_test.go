@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 // fakeModulesDir writes a modules.dep and modules.builtin (and the module
@@ -163,15 +165,9 @@ func TestModulesReleaseFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "modules.dep"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { _, err := ModulesRelease(dir); done <- err }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "named pipe") {
-			t.Errorf("FIFO modules.dep: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a FIFO modules.dep still blocks after 10s")
+	err := testutil.Within(t, 10*time.Second, "a FIFO modules.dep", func() error { _, err := ModulesRelease(dir); return err })
+	if err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Errorf("FIFO modules.dep: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "modules.dep"))
 	os.WriteFile(filepath.Join(dir, "modules.dep"), []byte("kernel/net/tun.ko:\n"), 0o644)
@@ -179,13 +175,8 @@ func TestModulesReleaseFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "kernel", "net", "tun.ko"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	go func() { _, err := ModulesRelease(dir); done <- err }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "named pipe") {
-			t.Errorf("FIFO module: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a FIFO module still blocks after 10s")
+	err = testutil.Within(t, 10*time.Second, "a FIFO module", func() error { _, err := ModulesRelease(dir); return err })
+	if err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Errorf("FIFO module: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package outdir
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/testutil"
 )
 
 func TestLoadErrors(t *testing.T) {
@@ -69,15 +71,9 @@ func TestLoadNotAFile(t *testing.T) {
 		if err := syscall.Mkfifo(filepath.Join(dir, tc.name), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { _, err := LoadRun(dir); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("FIFO %s: %v", tc.name, err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("a FIFO %s still blocks after 10s", tc.name)
+		err := testutil.Within(t, 10*time.Second, fmt.Sprintf("a FIFO %s", tc.name), func() error { _, err := LoadRun(dir); return err })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FIFO %s: %v", tc.name, err)
 		}
 	}
 	dir := t.TempDir()

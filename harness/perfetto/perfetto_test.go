@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -139,22 +138,7 @@ func TestTraceOfARealRun(t *testing.T) {
 				evs = append(evs, e)
 			}
 		}
-		marks := timeline.Build(evs, nil).Marks
-		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
-		sent, woken := false, false
-		for _, m := range marks {
-			switch m.Kind {
-			case timeline.MarkSend:
-				sent = true
-			case timeline.MarkWake:
-				woken = woken || sent
-			case timeline.MarkEpollin:
-				if woken {
-					want++
-				}
-				woken = false
-			}
-		}
+		want += timeline.Build(evs, nil).WokenEpollins()
 	}
 	if len(flows) != want {
 		t.Errorf("%d flows, want one per EPOLLIN after a send's wake-up: %d", len(flows), want)

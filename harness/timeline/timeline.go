@@ -402,3 +402,25 @@ func stepTime(evs []wire.Event, n int, aboutRead bool) (int64, bool) {
 	}
 	return 0, false
 }
+
+// WokenEpollins counts the EPOLLINs that follow a kernel wake-up after
+// a send (since the EPOLLIN before): the flows trace.json draws.
+func (t *Timeline) WokenEpollins() int {
+	marks := append([]Mark(nil), t.Marks...)
+	sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
+	n, sent, woken := 0, false, false
+	for _, m := range marks {
+		switch m.Kind {
+		case MarkSend:
+			sent = true
+		case MarkWake:
+			woken = woken || sent
+		case MarkEpollin:
+			if woken {
+				n++
+			}
+			woken = false
+		}
+	}
+	return n
+}

@@ -166,3 +166,21 @@ func TestFailureTimes(t *testing.T) {
 		t.Errorf("kernel-path %+v", f)
 	}
 }
+
+func TestWokenEpollins(t *testing.T) {
+	tl := &Timeline{Marks: []Mark{
+		{Kind: MarkWake, T: 5},     // before any send: not a send's
+		{Kind: MarkEpollin, T: 6},  // so no flow
+		{Kind: MarkSend, T: 10},    //
+		{Kind: MarkWake, T: 12},    //
+		{Kind: MarkSend, T: 14},    // a send after the wake keeps it
+		{Kind: MarkEpollin, T: 15}, // 1
+		{Kind: MarkEpollin, T: 16}, // no wake since the last: none
+		{Kind: MarkWake, T: 21},    // out of order in the slice
+		{Kind: MarkEpollin, T: 22}, // 2
+		{Kind: MarkSend, T: 20},
+	}}
+	if n := tl.WokenEpollins(); n != 2 {
+		t.Errorf("%d, want 2", n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -113,4 +114,20 @@ func WriteFile(t testing.TB, path string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Within runs fn and returns its error, failing the test when fn has not
+// returned within limit: a read that would hang (a FIFO) is a failure,
+// not a stuck test.
+func Within(t testing.TB, limit time.Duration, what string, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		t.Fatalf("%s still blocked after %v", what, limit)
+		return nil
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -56,22 +55,7 @@ func checkTraceFlows(t *testing.T, out string, rep report.Report) {
 	}
 	want := 0
 	for _, s := range rep.Scenarios {
-		marks := timeline.Build(byCase[s.ID()], nil).Marks
-		sort.SliceStable(marks, func(a, b int) bool { return marks[a].T < marks[b].T })
-		sent, woken := false, false
-		for _, m := range marks {
-			switch m.Kind {
-			case timeline.MarkSend:
-				sent = true
-			case timeline.MarkWake:
-				woken = woken || sent
-			case timeline.MarkEpollin:
-				if woken {
-					want++
-				}
-				woken = false
-			}
-		}
+		want += timeline.Build(byCase[s.ID()], nil).WokenEpollins()
 	}
 	raw, err := os.ReadFile(filepath.Join(out, perfetto.FileName))
 	if err != nil {

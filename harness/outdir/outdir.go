@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/kernel-harness/harness/harness/input"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,6 +139,17 @@ func claim(path string, o Options) (*Dir, error) {
 		if !previousOutput(path) {
 			return fail(notOurs(path))
 		}
+		if listed, ok := manifest(path); ok {
+			var others []string
+			for _, name := range stale {
+				if !listed[name] && name != Marker {
+					others = append(others, name)
+				}
+			}
+			if len(others) > 0 {
+				return fail(fmt.Errorf("--out %s holds what the harness did not write there (%s): move it out, or give another --out, so that nothing of yours is removed", path, strings.Join(others, ", ")))
+			}
+		}
 		for _, name := range stale {
 			if err := os.RemoveAll(filepath.Join(path, name)); err != nil {
 				return fail(fmt.Errorf("replace the previous output in %s: %w", path, err))
@@ -147,8 +160,8 @@ func claim(path string, o Options) (*Dir, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	if err := os.WriteFile(filepath.Join(path, Marker), []byte("harness output folder: a harness run given it as --out replaces it\n"), 0o644); err != nil {
-		return fail(fmt.Errorf("output folder: %w", err))
+	if err := writeMarker(path, false); err != nil {
+		return fail(err)
 	}
 	return d, nil
 }
@@ -177,17 +190,86 @@ func previousOutput(path string) bool {
 		n, _ := f.Read(b)
 		return string(b[:n])
 	}
-	return strings.Contains(head("report.json"), `"harness.report/`) || strings.HasPrefix(head("bisect.log"), "{")
+	if !strings.Contains(head("report.json"), `"harness.report/`) && !strings.HasPrefix(head("bisect.log"), "{") {
+		return false
+	}
+	// From before the marker: taken as the harness's only when it holds
+	// nothing a harness does not write (a copy of a fixture with its
+	// README is the user's).
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if !harnessName.MatchString(e.Name()) {
+			return false
+		}
+	}
+	return true
 }
+
+// harnessName matches what a harness writes in an output folder.
+var harnessName = regexp.MustCompile(`^(report\.(json|html)|junit\.xml|trace\.json|events\.jsonl|console\.log|build\.log|bisect\.(log|json)|selftests-build\.log|test_progs\.(out|json)|bpf|vng|steps|base|patched|run-\d+|patches-\d+|\.harness\.lock|\.harness-out)$`)
 
 // Close releases the folder to other runs.
 func (d *Dir) Close() error {
 	if d == nil || d.lock == nil {
 		return nil
 	}
+	// What the run left is listed in the marker: a later run given this
+	// folder removes those and nothing else.
+	werr := writeMarker(d.Path, true)
 	err := d.lock.Close() // closing drops the flock
 	d.lock = nil
-	return err
+	return errors.Join(werr, err)
+}
+
+// markerHead starts the marker; a manifest follows it, a name a line.
+const markerHead = "harness output folder: a harness run given it as --out replaces what is listed below\n"
+
+// writeMarker writes the marker, with the folder's entries as its
+// manifest when listed (at the end of a run).
+func writeMarker(path string, listed bool) error {
+	var b strings.Builder
+	b.WriteString(markerHead)
+	if listed {
+		b.WriteString(manifestLine)
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+		for _, e := range ents {
+			if n := e.Name(); n != LockName && n != Marker {
+				b.WriteString(n + "\n")
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(path, Marker), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	return nil
+}
+
+// manifestLine starts the list, written when the run ends.
+const manifestLine = "written by the run:\n"
+
+// manifest is what the marker lists as the harness's, and whether it
+// has a list (a marker of a run that was killed, or of an older harness,
+// has none: the folder is then taken as all the harness's, as before).
+func manifest(path string) (names map[string]bool, ok bool) {
+	b, err := input.ReadFile(filepath.Join(path, Marker), 1<<20)
+	if err != nil {
+		return nil, false
+	}
+	_, rest, found := strings.Cut(string(b), manifestLine)
+	if !found {
+		return nil, false
+	}
+	names = map[string]bool{}
+	for _, n := range strings.Fields(rest) {
+		names[n] = true
+	}
+	return names, true
 }
 
 // Outside refuses inputs inside out, each given as {option, path}: a run

@@ -113,3 +113,42 @@ func TestClaim(t *testing.T) {
 		t.Errorf("claim of a file: %v", err)
 	}
 }
+
+// A previous output lists what its run wrote: a later run removes that,
+// and refuses, naming them, files someone put there since.
+func TestClaimManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	d, err := Claim(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "report.json"), []byte("{}"), 0o644)
+	os.Mkdir(filepath.Join(dir, "run-1"), 0o755)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+	if _, err := Claim(dir, Options{}); err == nil || !strings.Contains(err.Error(), "holds what the harness did not write there (notes.txt)") {
+		t.Fatalf("claim over a file of the user's: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.json")); err != nil {
+		t.Error("a refused claim removed the previous output")
+	}
+	os.Remove(filepath.Join(dir, "notes.txt"))
+	d, err = Claim(dir, Options{})
+	if err != nil || !d.Replaced {
+		t.Fatalf("claim of a listed output: %v", err)
+	}
+	d.Close()
+	// A fixture of a harness run copied with its README is the user's.
+	fix := filepath.Join(t.TempDir(), "fixture")
+	os.Mkdir(fix, 0o755)
+	os.WriteFile(filepath.Join(fix, "report.json"), []byte(`{"schema": "harness.report/v1"}`), 0o644)
+	os.WriteFile(filepath.Join(fix, "README.md"), []byte("how it was made"), 0o644)
+	if _, err := Claim(fix, Options{}); err == nil || !strings.Contains(err.Error(), "holds no harness output") {
+		t.Errorf("claim of a fixture: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(fix, "README.md")); err != nil {
+		t.Error("the fixture's README is gone")
+	}
+}

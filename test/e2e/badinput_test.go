@@ -235,11 +235,11 @@ func TestE2EOutputFolders(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "is in use by another harness") || !strings.Contains(stderr, "give another --out") {
 		t.Errorf("held folder: exit %d, stderr:\n%s", code, stderr)
 	}
-	d.Close()
-
-	// A previous output is replaced; its stale parts go.
+	// A previous output is replaced; its stale parts go (written while
+	// its run held the folder, so its list names them).
 	os.MkdirAll(filepath.Join(held, "run-7"), 0o755)
 	os.WriteFile(filepath.Join(held, "report.json"), []byte("{}"), 0o644)
+	d.Close()
 	code, _, stderr = sb.run(t, 30*time.Second, nil, append(failing, "--out", held)...)
 	if code != 2 || !strings.Contains(stderr, "replacing the previous harness output in "+held) {
 		t.Errorf("previous output: exit %d, stderr:\n%s", code, stderr)

@@ -572,3 +572,14 @@ func TestSummaryRuleDifferences(t *testing.T) {
 		t.Errorf("summary:\n%s\nwant the line %q", out, want)
 	}
 }
+
+// A run in error whose cases all ran says on its verdict line what made
+// it one (Ctrl-C just after the last case).
+func TestSummarySaysWhyTheRunIsAnError(t *testing.T) {
+	r := &report.Report{Verdict: report.Error, Error: "interrupted by SIGINT", Scenarios: []report.Scenario{{Name: "a", Family: "ipv4", Mode: "baseline", Verdict: report.Pass}}}
+	var b strings.Builder
+	r.Summary(&b, report.SummaryOptions{})
+	if !strings.Contains(b.String(), "verdict: error (1 passed, 0 failed, 0 unsupported, 0 error; the run: interrupted by SIGINT)") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+}

@@ -119,6 +119,10 @@ func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 	if r.Repeat != nil {
 		runs = fmt.Sprintf(" over %d runs, %d flaky", r.Repeat.Runs, len(r.Repeat.Flaky()))
 	}
+	if r.Verdict == Error && n.err == 0 && r.Error != "" {
+		// No case is in error: say what made the run one.
+		runs += "; the run: " + text.Trunc(text.OneLine(r.Error), 60)
+	}
 	tested := ""
 	if h := r.Headline(); h != "" {
 		tested = "; " + h

@@ -141,6 +141,9 @@ func pipeline(ctx context.Context, s *stage, pl payload) (*report.Report, []wire
 
 	k, built, err := chooseKernel(ctx, p, pl.inTree(), s.say)
 	rep.Build = built
+	if err == nil && ctx.Err() != nil {
+		err = driver.Interrupted(ctx) // a fetch that ended anyway: no boot now
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -41,15 +41,17 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 	}()
 	var tail tail
 	since := func() time.Duration { return time.Since(inst.Started()) }
-	boot := time.NewTimer(max(0, d.Boot-since()))
-	defer boot.Stop()
+	pz := watchPauses()
+	defer pz.stop()
+	boot := newDeadline(max(0, d.Boot-since()), pz)
+	defer boot.t.Stop()
 	// The idle deadline runs from the first event on; before it the boot
 	// deadline does.
-	idle := time.NewTimer(d.Idle)
-	idle.Stop()
-	defer idle.Stop()
-	total := time.NewTimer(max(0, d.Run-since()))
-	defer total.Stop()
+	idle := newDeadline(d.Idle, pz)
+	idle.t.Stop()
+	defer idle.t.Stop()
+	total := newDeadline(max(0, d.Run-since()), pz)
+	defer total.t.Stop()
 
 	lines, events, exited := inst.Lines(), inst.Events(), inst.Exited()
 	var panicLine string
@@ -69,9 +71,9 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 		if first {
 			first = false
 			out.FirstEvent = since()
-			boot.Stop()
+			boot.t.Stop()
 		}
-		idle.Reset(d.Idle)
+		idle.reset(d.Idle)
 		if s.OnEvent != nil {
 			s.OnEvent(m.E, m.Raw)
 		}
@@ -153,12 +155,18 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 			// With panic=0 (or a kernel that ignores panic=-1) the guest
 			// runs on forever: the backtrace is in, stop.
 			return finish(fmt.Errorf("%w: %s", driver.ErrPanic, panicLine))
-		case <-boot.C:
-			return finish(fmt.Errorf("%w (%s); console ended with: %s", driver.ErrBootHang, d.Note(d.Boot, "--boot-timeout"), driver.LastLine(tail.lines())))
-		case <-idle.C:
-			return finish(fmt.Errorf("%w: no event for %s; console ended with: %s", driver.ErrSilent, d.Note(d.Idle, "--idle-timeout"), driver.LastLine(tail.lines())))
-		case <-total.C:
-			return finish(fmt.Errorf("%w (%s)", driver.ErrDeadline, d.Note(d.Run, "--timeout")))
+		case <-boot.t.C:
+			if boot.expired() {
+				return finish(fmt.Errorf("%w (%s); console ended with: %s", driver.ErrBootHang, d.Note(d.Boot, "--boot-timeout"), driver.LastLine(tail.lines())))
+			}
+		case <-idle.t.C:
+			if idle.expired() {
+				return finish(fmt.Errorf("%w: no event for %s; console ended with: %s", driver.ErrSilent, d.Note(d.Idle, "--idle-timeout"), driver.LastLine(tail.lines())))
+			}
+		case <-total.t.C:
+			if total.expired() {
+				return finish(fmt.Errorf("%w (%s)", driver.ErrDeadline, d.Note(d.Run, "--timeout")))
+			}
 		}
 	}
 }

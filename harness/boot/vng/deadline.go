@@ -15,6 +15,6 @@ func Deadlines(d driver.Deadlines, accel string) driver.Deadlines {
 	if accel == accelTCG {
 		d = d.ForTCG()
 	}
-	d.Boot *= BootStretch
+	d.Boot = driver.Times(d.Boot, BootStretch)
 	return d
 }

@@ -99,6 +99,15 @@ func checkOptions(o Options) error {
 			errs = append(errs, fmt.Errorf("%s %v: at most %v", d.name, time.Duration(d.v), MaxDeadline))
 		}
 	}
+	// The cache (kernels, builds) and the scratch folders need a home.
+	if o.Kernel == "" || o.Build.Tree != "" {
+		if _, err := kernel.CacheDir(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if fi, err := os.Stat(os.TempDir()); err != nil || !fi.IsDir() {
+		errs = append(errs, fmt.Errorf("TMPDIR %s is not a folder the harness can use for its scratch folders: set TMPDIR to one, or unset it", os.TempDir()))
+	}
 	if o.Backend != BackendVNG {
 		// As the run's temporary folder will be named.
 		if err := boot.CheckSocketDir(filepath.Join(os.TempDir(), "harness-1234567890")); err != nil {

@@ -75,8 +75,25 @@ func TestCheckRun(t *testing.T) {
 			t.Errorf("%v", err)
 		}
 	})
+	t.Run("missing TMPDIR", func(t *testing.T) {
+		t.Setenv("TMPDIR", filepath.Join(dir, "none"))
+		if err := CheckRun(good); err == nil || !strings.Contains(err.Error(), "is not a folder the harness can use") {
+			t.Errorf("%v", err)
+		}
+	})
+	t.Run("no home for the cache", func(t *testing.T) {
+		t.Setenv("HOME", "")
+		t.Setenv("XDG_CACHE_HOME", "")
+		o := good
+		o.Kernel = "" // the default kernel goes to the cache
+		if err := CheckRun(o); err == nil || !strings.Contains(err.Error(), "no cache folder: set XDG_CACHE_HOME or HOME") {
+			t.Errorf("%v", err)
+		}
+	})
 	t.Run("long TMPDIR", func(t *testing.T) {
-		t.Setenv("TMPDIR", "/tmp/"+strings.Repeat("x", 100))
+		long := filepath.Join(t.TempDir(), strings.Repeat("x", 100))
+		os.MkdirAll(long, 0o755)
+		t.Setenv("TMPDIR", long)
 		if err := CheckRun(good); err == nil || !strings.Contains(err.Error(), "set TMPDIR to a shorter folder") {
 			t.Errorf("%v", err)
 		}

@@ -154,9 +154,20 @@ func (p *Plan) loadScenarios() error {
 		}
 		cases = scenario.Repeat(cases, p.Repeat)
 	}
+	// Each scenario once (a file's were checked as it loaded): a case is
+	// a scenario in a family and a mode.
+	checked := map[string]bool{}
+	for f := range sources {
+		for _, n := range sources[f] {
+			checked[n] = true
+		}
+	}
 	for _, c := range cases {
-		if err := c.Scenario.Validate(); err != nil {
-			return err
+		if !checked[c.Scenario.Name] {
+			checked[c.Scenario.Name] = true
+			if err := c.Scenario.Validate(); err != nil {
+				return err
+			}
 		}
 	}
 	p.Cases, p.ScenarioSources = cases, sources

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/boot"
 	"github.com/kernel-harness/harness/harness/build"
@@ -95,29 +94,14 @@ func check(o Options) (*Plan, error) {
 	p := &Plan{Options: o}
 	errs := []error{checkModes(o), checkOptions(o), p.loadScenarios()}
 	if o.BPFObject != "" && input.Regular(o.BPFObject) == nil {
-		errs = append(errs, p.inspectObject())
+		var err error
+		p.BPF, err = userbpf.Object(o.BPFObject)
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-// inspectObject reads --bpf-object's programs.
-func (p *Plan) inspectObject() error {
-	progs, err := userbpf.Inspect(p.BPFObject)
-	if err != nil {
-		return fmt.Errorf("--bpf-object %w", err)
-	}
-	if why := userbpf.Unusable(progs); why != "" {
-		return fmt.Errorf("--bpf-object %s: %s", p.BPFObject, why)
-	}
-	abs, _ := filepath.Abs(p.BPFObject)
-	p.BPF = &report.BPF{Object: abs, Programs: progs}
-	// Decided from the object, before booting: Fast Open needs state
-	// that follows a listener's opt-in to its child.
-	p.BPF.NoChildState, err = userbpf.NoChildState(abs)
-	return err
 }
 
 // chooseBackend settles the backend, before anything is built or booted
@@ -153,22 +137,6 @@ func (p *Plan) loadScenarios() error {
 			return fmt.Errorf("%d cases in one boot (%d x --repeat %d): at most %d; choose fewer with --scenario or --shard, or give --repeat-boot", n, len(cases), p.Repeat, MaxCases)
 		}
 		cases = scenario.Repeat(cases, p.Repeat)
-	}
-	// Each scenario once (a file's were checked as it loaded): a case is
-	// a scenario in a family and a mode.
-	checked := map[string]bool{}
-	for f := range sources {
-		for _, n := range sources[f] {
-			checked[n] = true
-		}
-	}
-	for _, c := range cases {
-		if !checked[c.Scenario.Name] {
-			checked[c.Scenario.Name] = true
-			if err := c.Scenario.Validate(); err != nil {
-				return err
-			}
-		}
 	}
 	p.Cases, p.ScenarioSources = cases, sources
 	return nil

@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -60,16 +59,6 @@ func (sc *scenarios) files(ctx context.Context, k kernel.Kernel) ([]image.File, 
 		sc.plan.ModulesList = image.GuestLoadList
 	}
 	bpf := sc.rep.BPF
-	if bpf != nil && bpf.Object != "" && sc.p.BPFSource != "" {
-		// Compiled now: decided as Check decides an object's.
-		if why := userbpf.Unusable(bpf.Programs); why != "" {
-			return nil, fmt.Errorf("--bpf-source %s: %s", sc.p.BPFSource, why)
-		}
-		var err error
-		if bpf.NoChildState, err = userbpf.NoChildState(bpf.Object); err != nil {
-			return nil, err
-		}
-	}
 	if bpf != nil {
 		sc.plan.NoChildState = bpf.NoChildState
 		if bpf.NoChildState != "" {

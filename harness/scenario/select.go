@@ -5,12 +5,16 @@ import (
 	"regexp"
 )
 
-// LoadAll is the built-in scenarios and those of files, loaded once, each
-// name taken once; sources names, for each file, the scenarios it holds.
+// LoadAll is the built-in scenarios and those of files, loaded and
+// checked once, each name taken once; sources names, for each file, the
+// scenarios it holds.
 func LoadAll(files []string) (all []Scenario, sources map[string][]string, err error) {
 	all = All()
 	taken := map[string]bool{}
 	for _, sc := range all {
+		if err := sc.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("built-in %w", err)
+		}
 		taken[sc.Name] = true
 	}
 	sources = map[string][]string{}

@@ -28,7 +28,32 @@ func CompileSource(ctx context.Context, source, tree, image, dir string, say fun
 		say("bpf: prototypes left out, the program declares them itself: %s", strings.Join(c.KfuncsLeftOut, ", "))
 	}
 	// The source in a worktree is gone after the run; name it as given.
-	return &report.BPF{Source: source, Command: c.Command, Object: c.Object, Programs: c.Programs}, nil
+	b := &report.BPF{Source: source, Command: c.Command, Object: c.Object, Programs: c.Programs}
+	return b, usable(b, "--bpf-source "+source)
+}
+
+// Object inspects --bpf-object for the run: its programs, whether they
+// can serve the autolowat cases, and whether a listener's children keep
+// their state (Fast Open needs it), all before a boot.
+func Object(path string) (*report.BPF, error) {
+	progs, err := Inspect(path)
+	if err != nil {
+		return nil, fmt.Errorf("--bpf-object %w", err)
+	}
+	abs, _ := filepath.Abs(path)
+	b := &report.BPF{Object: abs, Programs: progs}
+	return b, usable(b, "--bpf-object "+path)
+}
+
+// usable refuses programs that cannot serve the autolowat cases and
+// says whether a listener's children keep their state.
+func usable(b *report.BPF, what string) error {
+	if why := Unusable(b.Programs); why != "" {
+		return fmt.Errorf("%s: %s", what, why)
+	}
+	var err error
+	b.NoChildState, err = NoChildState(b.Object)
+	return err
 }
 
 // findSource resolves --bpf-source: a relative path names a file of the

@@ -208,4 +208,11 @@ func TestKfuncHeader(t *testing.T) {
 	if strings.Join(got, " ") != "-C tree OUTPUT=o VMLINUX_H=/o/harness-vmlinux/vmlinux.h /o/test_progs" || args[3] != "/o/test_progs" {
 		t.Errorf("with a header: %v (args %v)", got, args)
 	}
+	os.WriteFile(k.listFile(), []byte("bpf_a\n"), 0o644)
+	if err := k.forget(); err != nil || k.path != "" || len(k.names) != 0 {
+		t.Errorf("forget: %v, %q, %v", err, k.path, k.names)
+	}
+	if _, err := os.Stat(k.listFile()); err == nil {
+		t.Error("the remembered kfuncs outlive forget")
+	}
 }

@@ -153,7 +153,19 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 			return Result{}, err
 		}
 		fmt.Fprintf(log, "harness: building the programs again with %s, which declares %s\n", kf.path, strings.Join(kf.names, ", "))
+		before := ue
 		err = o.make(ctx, log, m, "test_progs", kf.args(args)...)
+		if errors.As(err, &ue) && ue.Others && !before.Others {
+			// The prototypes broke what built without them (a program
+			// that declares a kfunc its own way): back to the tree's own
+			// vmlinux.h, and the programs that need more are left out.
+			fmt.Fprintf(log, "harness: the declared kfuncs break other programs; building with the tree's own vmlinux.h\n")
+			if err := kf.forget(); err != nil {
+				return Result{}, err
+			}
+			err = o.make(ctx, log, m, "test_progs", args...)
+			break
+		}
 	}
 	res.Kfuncs = kf.names
 	// A tree's test file that does not compile (a stable tree's backport
@@ -257,6 +269,18 @@ func (k *kfuncHeader) write(ctx context.Context) error {
 		}
 	}
 	return os.WriteFile(k.listFile(), []byte(strings.Join(k.names, "\n")+"\n"), 0o644)
+}
+
+// forget goes back to the Makefile's own vmlinux.h, for this build and
+// the next ones in the folder.
+func (k *kfuncHeader) forget() error {
+	k.names, k.path = nil, ""
+	for _, p := range []string{k.listFile(), filepath.Join(k.out, "tools/include/vmlinux.h")} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // args are make's arguments with VMLINUX_H when there is a header.

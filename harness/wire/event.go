@@ -1,7 +1,9 @@
-// Package trace defines the events the guest agent sends to the host, one
-// JSON object per line over a named virtio-serial port, and the code that
-// writes and reads them. The stream ends with an explicit done event so that
-// a guest that falls silent is an error and never a pass.
+// Package wire is what the host and the guest agent share: the events
+// the agent sends, one JSON object per line over a named virtio-serial
+// port (or a shared file under vng), with the code that writes and reads
+// them; the verdict words; and the paths under /harness where the host
+// puts the agent's files. The stream ends with an explicit done event so
+// that a guest that falls silent is an error and never a pass.
 package wire
 
 import (

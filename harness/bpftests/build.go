@@ -149,10 +149,14 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 	// again with a vmlinux.h that declares the kfuncs they call.
 	var ue *BuildError
 	for i := 0; i < 2 && errors.As(err, &ue) && kf.add(ue.Undeclared); i++ {
+		had := len(kf.declared)
 		if err := kf.write(ctx); err != nil {
 			return Result{}, err
 		}
-		fmt.Fprintf(log, "harness: building the programs again with %s, which declares %s\n", kf.path, strings.Join(kf.names, ", "))
+		if len(kf.declared) == had {
+			break // none the kernel has: building again changes nothing
+		}
+		fmt.Fprintf(log, "harness: building the programs again with %s, which declares %s\n", kf.path, strings.Join(kf.declared, ", "))
 		before := ue
 		err = o.make(ctx, log, m, "test_progs", kf.args(args)...)
 		if errors.As(err, &ue) && ue.Others && !before.Others {
@@ -167,7 +171,7 @@ func Build(ctx context.Context, o BuildOptions) (Result, error) {
 			break
 		}
 	}
-	res.Kfuncs = kf.names
+	res.Kfuncs = kf.declared
 	// A tree's test file that does not compile (a stable tree's backport
 	// whose program was not backported) would keep every other test from
 	// running. Unless it is one the run chose, test_progs is built
@@ -222,6 +226,8 @@ type kfuncHeader struct {
 	btf   []byte
 	names []string
 	path  string // empty: the Makefile's own vmlinux.h
+	// declared are the names the kernel has, which the header declares.
+	declared []string
 }
 
 func (k *kfuncHeader) listFile() string { return filepath.Join(k.out, "harness-kfuncs") }
@@ -262,8 +268,11 @@ func (k *kfuncHeader) write(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("vmlinux.h with kfunc prototypes: %w", err)
 	}
-	k.path = h.Path
-	if changed {
+	k.path, k.declared = "", h.Kfuncs.Names
+	if len(h.Kfuncs.Names) > 0 { // else the kernel has none of them: the tree's own will do
+		k.path = h.Path
+	}
+	if changed && k.path != "" {
 		if err := os.Remove(filepath.Join(k.out, "tools/include/vmlinux.h")); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
@@ -274,7 +283,7 @@ func (k *kfuncHeader) write(ctx context.Context) error {
 // forget goes back to the Makefile's own vmlinux.h, for this build and
 // the next ones in the folder.
 func (k *kfuncHeader) forget() error {
-	k.names, k.path = nil, ""
+	k.names, k.path, k.declared = nil, "", nil
 	for _, p := range []string{k.listFile(), filepath.Join(k.out, "tools/include/vmlinux.h")} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -13,3 +13,11 @@ int rejected(struct bpf_sock_ops *skops)
 
 	return sk->family == 2;
 }
+
+/* It takes the cases' opt-in, so that the run gets as far as loading the
+ * programs in the guest. */
+SEC("cgroup/setsockopt")
+int optin(struct bpf_sockopt *ctx)
+{
+	return 1;
+}

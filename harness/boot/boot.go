@@ -170,6 +170,8 @@ func attempts(ctx context.Context, s Spec, res Result, start starter) (Result, e
 			// damaged image, a QEMU that runs nothing). Another boot would
 			// hang the same way.
 			return res, fmt.Errorf("%w: the kernel printed nothing, so the boot is not tried again; check that %s is a whole x86_64 bzImage (and --qemu, if given, a QEMU)", err, s.Kernel.Image)
+		case errors.Is(err, driver.ErrHalted):
+			return res, fmt.Errorf("%w: %s is damaged (fetch or build it again)", err, s.Kernel.Image)
 		case errors.Is(err, driver.ErrBootHang) && !hung:
 			hung = true
 			res.Retries = append(res.Retries, err.Error())

@@ -94,6 +94,14 @@ func fakeQEMU(mode string, args []string) int {
 		case <-quit:
 		case <-time.After(30 * time.Second):
 		}
+	case "halted":
+		// The decompressor on a damaged image: its message, then the CPU
+		// halted, with no newline after its last words.
+		fmt.Fprint(con, "Booting from ROM...\r\n\r\nZSTD-compressed data is corrupt\r\n\r\n -- System halted")
+		select {
+		case <-quit:
+		case <-time.After(30 * time.Second):
+		}
 	case "silent", "wedged":
 		// The guest says hello and nothing more; only QMP quit (or a
 		// signal) ends QEMU.
@@ -468,5 +476,59 @@ func TestBootKVMInternalErrorThenWait(t *testing.T) {
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("QEMU (pid %d) left running", pid)
+	}
+}
+
+// A damaged image stops in the decompressor, which says why and halts:
+// that is said at once, not waited out to the boot deadline.
+func TestBootDecompressorHalted(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "halted")
+	o := bootOptions(t, exe)
+	o.BootTimeout = 20 * time.Second
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, driver.ErrHalted) {
+		t.Fatalf("err = %v, want driver.ErrHalted", r.err)
+	}
+	if !strings.Contains(r.err.Error(), "ZSTD-compressed data is corrupt") {
+		t.Errorf("error %q does not quote the decompressor", r.err)
+	}
+	if r.d > 8*time.Second {
+		t.Errorf("took %v to notice the halt", r.d)
+	}
+}
+
+// A --qemu that never connects to its console (a wrapper that never
+// starts QEMU) is stopped once QEMU would long have connected, and said
+// so, rather than waited out to the boot deadline and retried.
+func TestBootNeverConnects(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	qemu := writeScript(t, "echo $$ > "+pidFile+"\necho 'wrapper: waiting for a licence' >&2\nexec sleep 30\n")
+	o := bootOptions(t, qemu)
+	o.BootTimeout = 20 * time.Second
+	o.ConnectWait = 300 * time.Millisecond
+	r := bootWithin(t, o, 15*time.Second)
+	if !errors.Is(r.err, driver.ErrNoConnect) || errors.Is(r.err, driver.ErrBootHang) {
+		t.Fatalf("err = %v, want driver.ErrNoConnect", r.err)
+	}
+	for _, want := range []string{"without connecting to its console socket", "--qemu", "it said: wrapper: waiting for a licence"} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q lacks %q", r.err, want)
+		}
+	}
+	if r.d > 8*time.Second {
+		t.Errorf("took %v with a 300ms connect wait", r.d)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the process (pid %d) was left running", pid)
 	}
 }

@@ -54,7 +54,7 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 	defer total.t.Stop()
 
 	lines, events, exited := inst.Lines(), inst.Events(), inst.Exited()
-	var panicLine string
+	var panicLine, halted string
 	var grace <-chan time.Time // after a panic line
 	first := true
 	onLine := func(l string) {
@@ -62,6 +62,9 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 		if i := strings.Index(l, "Kernel panic - not syncing"); i >= 0 && panicLine == "" {
 			panicLine = l[i:]
 			grace = time.After(panicGrace)
+		}
+		if strings.Contains(l, driver.HaltedLine) && halted == "" {
+			halted = decompressorError(tail.lines())
 		}
 		if s.OnConsoleLine != nil {
 			s.OnConsoleLine(l)
@@ -125,6 +128,9 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 				continue
 			}
 			onLine(l)
+			if halted != "" {
+				return finish(fmt.Errorf("%w: %s", driver.ErrHalted, halted))
+			}
 		case m, ok := <-events:
 			if !ok {
 				events = nil
@@ -169,6 +175,17 @@ func Supervise(ctx context.Context, inst driver.Instance, d driver.Deadlines, s 
 			}
 		}
 	}
+}
+
+// decompressorError is the decompressor's message: the last line before
+// its " -- System halted" that says something.
+func decompressorError(lines []string) string {
+	for i := len(lines) - 2; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return "(no message)"
 }
 
 // tail keeps the last console lines for messages.

@@ -28,7 +28,18 @@ var (
 	// ErrPanic is a kernel panic seen on the console: nothing more will
 	// come, whatever the kernel's panic= says, so the boot ends at once.
 	ErrPanic = errors.New("kernel panic")
+	// ErrHalted is the kernel's decompressor giving up on its image
+	// (" -- System halted"): it halts the CPU, so nothing else comes.
+	ErrHalted = errors.New("the kernel's decompressor halted")
+	// ErrNoConnect is a backend's process that never connected to the
+	// sockets it was given: not the emulator it should be, or stuck
+	// before the guest could run.
+	ErrNoConnect = errors.New("the emulator never connected")
 )
+
+// HaltedLine is how the x86 decompressor ends its error message, with
+// no newline after it (arch/x86/boot/compressed/misc.c, error()).
+const HaltedLine = "-- System halted"
 
 // Accelerators.
 const (

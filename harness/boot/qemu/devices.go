@@ -92,7 +92,10 @@ func (c SerialConsole) QEMUArgs() []string {
 }
 
 func (c SerialConsole) KernelArgs() []string {
-	return []string{"console=ttyS0", fmt.Sprintf("loglevel=%d", c.LogLevel)}
+	// earlyprintk: the decompressor and the earliest boot speak on the
+	// same port, so that a damaged image says so instead of a silent
+	// boot waited out to its deadline.
+	return []string{"console=ttyS0", "earlyprintk=ttyS0", fmt.Sprintf("loglevel=%d", c.LogLevel)}
 }
 
 // EventsPort is a named virtio-serial port for the agent's events.

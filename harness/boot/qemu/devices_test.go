@@ -44,14 +44,14 @@ func TestCommandLine(t *testing.T) {
 			machine: Machine{Type: "q35", Accel: AccelTCG, CPUs: 2, MemoryMB: 512},
 			head:    []string{"-accel", "tcg,thread=multi", "-cpu", "max", "-M", "q35", "-smp", "2", "-m", "512"},
 			bus:     "virtio-serial-pci",
-			append:  "panic=-1 tsc=reliable no_timer_check rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+			append:  "panic=-1 tsc=reliable no_timer_check rdinit=/init console=ttyS0 earlyprintk=ttyS0 loglevel=5 harness.x=1",
 		},
 		{
 			name:    "q35 kvm",
 			machine: Machine{Type: "q35", Accel: AccelKVM, CPUs: 4, MemoryMB: 1024},
 			head:    []string{"-accel", "kvm", "-cpu", "host", "-M", "q35", "-smp", "4", "-m", "1024"},
 			bus:     "virtio-serial-pci",
-			append:  "panic=-1 rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+			append:  "panic=-1 rdinit=/init console=ttyS0 earlyprintk=ttyS0 loglevel=5 harness.x=1",
 		},
 		{
 			name:    "microvm tcg",
@@ -59,7 +59,7 @@ func TestCommandLine(t *testing.T) {
 			head: []string{"-accel", "tcg,thread=multi", "-cpu", "max",
 				"-M", "microvm,pit=on,pic=on,rtc=on,isa-serial=on", "-smp", "1", "-m", "256"},
 			bus:    "virtio-serial-device",
-			append: "panic=-1 tsc=reliable no_timer_check rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+			append: "panic=-1 tsc=reliable no_timer_check rdinit=/init console=ttyS0 earlyprintk=ttyS0 loglevel=5 harness.x=1",
 		},
 		{
 			// The minimal profile's kernel: no ACPI tables, so QEMU puts the
@@ -69,7 +69,7 @@ func TestCommandLine(t *testing.T) {
 			head: []string{"-accel", "kvm", "-cpu", "host",
 				"-M", "microvm,pit=on,pic=on,rtc=on,isa-serial=on,acpi=off", "-smp", "2", "-m", "512"},
 			bus:    "virtio-serial-device",
-			append: "panic=-1 reboot=t rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+			append: "panic=-1 reboot=t rdinit=/init console=ttyS0 earlyprintk=ttyS0 loglevel=5 harness.x=1",
 		},
 		{
 			// NoACPI means nothing on q35, which has its own firmware tables.
@@ -77,7 +77,7 @@ func TestCommandLine(t *testing.T) {
 			machine: Machine{Type: "q35", NoACPI: true, Accel: AccelKVM, CPUs: 1, MemoryMB: 512},
 			head:    []string{"-accel", "kvm", "-cpu", "host", "-M", "q35", "-smp", "1", "-m", "512"},
 			bus:     "virtio-serial-pci",
-			append:  "panic=-1 rdinit=/init console=ttyS0 loglevel=5 harness.x=1",
+			append:  "panic=-1 rdinit=/init console=ttyS0 earlyprintk=ttyS0 loglevel=5 harness.x=1",
 		},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,11 @@ var ErrQEMUMissing = errors.New("qemu not found")
 // qmpWait bounds the wait for QEMU's QMP socket.
 const qmpWait = 10 * time.Second
 
+// connectWait is how long QEMU gets to connect to its console socket,
+// which it does as it starts, before any guest code runs; a process
+// that has not by then is not going to boot anything.
+const connectWait = 15 * time.Second
+
 // Config is what only a QEMU boot takes, given in boot.Spec.QEMU; Start
 // takes Options, made from it and the rest of the Spec.
 type Config struct {
@@ -59,6 +65,8 @@ type Options struct {
 	EventsPortName string
 	// Console receives every console byte, as the guest wrote it.
 	Console io.Writer
+	// ConnectWait replaces connectWait (tests).
+	ConnectWait time.Duration
 }
 
 // Start starts QEMU and hands back the guest as a driver.Instance: its
@@ -138,15 +146,40 @@ func Start(ctx context.Context, o Options) (_ driver.Instance, err error) {
 
 	lines := make(chan string, 256)
 	inst.lines = lines
+	connected := make(chan struct{})
 	go func() {
 		defer close(lines)
 		c, err := conL.Accept()
 		if err != nil {
 			return
 		}
+		close(connected)
 		defer c.Close()
 		readConsole(c, o.Console, func(l string) { lines <- l })
 	}()
+	wait := o.ConnectWait
+	if wait <= 0 {
+		wait = connectWait
+	}
+	go func() {
+		select {
+		case <-connected:
+		case <-exited:
+		case <-time.After(wait):
+			// A harness stopped (Ctrl-Z) past the wait finds the
+			// connection queued: a second for its Accept to run.
+			select {
+			case <-connected:
+				return
+			case <-exited:
+				return
+			case <-time.After(time.Second):
+			}
+			inst.noConnect.Store(int64(wait))
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}()
+	inst.bin = bin
 	events := make(chan driver.Event, 256)
 	inst.events = events
 	go func() {
@@ -215,6 +248,10 @@ type instance struct {
 	waitErr error // how QEMU ended, once exited is closed
 	stderr  strings.Builder
 	stop    func() error
+	bin     string
+	// noConnect is how long QEMU was given to connect to its console
+	// before it was killed for not doing so; 0 if it did.
+	noConnect atomic.Int64
 
 	qmpMu     sync.Mutex
 	qmpEvents []string
@@ -234,6 +271,9 @@ func (i *instance) Command() driver.Command     { return driver.Command{} }
 func (i *instance) Ended(tail []string, early bool) error {
 	msg := i.stderr.String()
 	switch {
+	case i.noConnect.Load() != 0:
+		return fmt.Errorf("%w: %s ran %v without connecting to its console socket, which QEMU does as it starts, so it was stopped: check that it is a QEMU system emulator (--qemu) and that it runs when started by hand%s",
+			driver.ErrNoConnect, i.bin, time.Duration(i.noConnect.Load()), stderrNote(msg))
 	case kvmFailure(msg):
 		return fmt.Errorf("%w: %s", driver.ErrKVMUnusable, text.FirstLine(msg))
 	case i.waitErr != nil && len(msg) > 0:
@@ -253,6 +293,14 @@ func (i *instance) Finish(out *driver.Outcome) {
 	i.qmpMu.Lock()
 	out.QMPEvents = append([]string(nil), i.qmpEvents...)
 	i.qmpMu.Unlock()
+}
+
+// stderrNote quotes what the process said on standard error, if anything.
+func stderrNote(msg string) string {
+	if msg = strings.TrimSpace(msg); msg != "" {
+		return "; it said: " + text.Trunc(text.OneLine(msg), 300)
+	}
+	return ""
 }
 
 // maxSocketPath is the longest path a unix socket takes (sun_path holds

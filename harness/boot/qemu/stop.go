@@ -1,7 +1,7 @@
 package qemu
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -65,21 +65,43 @@ func ignoreClosed(f func() error) func() error {
 // kvmFailure tells whether QEMU died because KVM cannot run this guest.
 func kvmFailure(stderr string) bool { return driver.KVMFailure(stderr) }
 
+// readConsole copies the console to w and hands on its lines. A line
+// longer than maxConsoleLine is handed on in pieces; the decompressor's
+// last words, which end without a newline, are handed on at once.
 func readConsole(r io.Reader, w io.Writer, line func(string)) {
-	rd := bufio.NewReaderSize(r, 64<<10)
+	buf := make([]byte, 32<<10)
+	var pending []byte
 	for {
-		s, err := rd.ReadString('\n')
-		if len(s) > 0 {
+		n, err := r.Read(buf)
+		if n > 0 {
 			if w != nil {
-				io.WriteString(w, s)
+				w.Write(buf[:n])
 			}
-			line(strings.TrimRight(s, "\r\n"))
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				line(strings.TrimRight(string(pending[:i]), "\r"))
+				pending = pending[i+1:]
+			}
+			if bytes.HasSuffix(pending, []byte(driver.HaltedLine)) || len(pending) > maxConsoleLine {
+				line(string(pending))
+				pending = nil
+			}
 		}
 		if err != nil {
+			if len(pending) > 0 {
+				line(strings.TrimRight(string(pending), "\r"))
+			}
 			return
 		}
 	}
 }
+
+// maxConsoleLine bounds the memory one unending console line takes.
+const maxConsoleLine = 64 << 10
 
 // limitWriter keeps at most n bytes; QEMU's stderr is for messages, not logs.
 type limitWriter struct {

@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/harness
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build man deps deps-build deps-bpf deps-selftests deps-report run run-stock test unit e2e bench bench-build bench-cache bench-selftests bpf bpf-check vet clean
+.PHONY: all build man deps deps-build deps-bpf deps-selftests deps-vng deps-report run run-stock test unit e2e bench bench-build bench-cache bench-selftests bpf bpf-check vet clean
 
 all: build
 
@@ -31,6 +31,13 @@ deps-bpf:
 deps-selftests:
 	@scripts/deps clang-19 rsync python3 zlib1g-dev libelf-dev pahole
 
+# virtme-ng's dependencies, all Debian 12 packages. vng itself is Debian's
+# virtme-ng package (suite sid, Architecture: all), which
+# scripts/virtme-ng downloads through a private apt configuration and
+# unpacks in the cache: nothing installed, the apt sources untouched.
+deps-vng:
+	@scripts/deps python3 python3-requests python3-argcomplete busybox-static file iproute2 kbd kmod util-linux-extra
+
 # The browser the report.html test opens the page in.
 deps-report:
 	@scripts/deps chromium
@@ -53,7 +60,7 @@ run-stock: deps build
 
 # Every test: unit tests, the BPF objects up to date, and the end-to-end
 # tests that boot Debian's 6.12 cloud kernel under QEMU.
-test: deps deps-build deps-bpf deps-selftests deps-report vet bpf-check
+test: deps deps-build deps-bpf deps-selftests deps-vng deps-report vet bpf-check
 	$(GO) test -count=1 -timeout 100m ./...
 
 # Unit tests only: no VM is booted, no kernel built or fetched (the

@@ -26,10 +26,17 @@ var Profiles = map[string][]string{
 	"selftests": {"harness.config", TreePrefix + SelftestsFragment, "selftests.config"},
 	// What virtme-ng needs on top of minimal's; --backend vng's default.
 	VNG: {"harness.config", "minimal.config", "vng.config"},
+	// The selftests' kernel, with what virtme-ng needs: harness
+	// selftests' default under --backend vng.
+	SelftestsVNG: {"harness.config", TreePrefix + SelftestsFragment, "selftests.config", "vng.config"},
 }
 
-// VNG is the profile whose kernels virtme-ng boots.
-const VNG = "vng"
+// VNG is the profile whose kernels virtme-ng boots; SelftestsVNG the
+// selftests profile's kernel vng boots.
+const (
+	VNG          = "vng"
+	SelftestsVNG = "selftests-vng"
+)
 
 // TreePrefix marks a profile's fragment that lives in the kernel tree.
 const TreePrefix = "tree:"

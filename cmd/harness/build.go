@@ -25,7 +25,7 @@ func buildFlags(cmd *cobra.Command, o *build.Options, profile string) {
 	fs.StringVar(&o.Series, "series", "", "mbox, folder of patches, revision range A..B, or lore:<message-id> (needs b4)")
 	fs.StringVar(&o.Base, "base", "", "revision to apply the series on (default HEAD of the tree)")
 	fs.BoolVar(&o.AllowPartial, "allow-partial", false, "apply a series with missing patches")
-	fs.StringVar(&o.Profile, "profile", profile, "config profile: minimal; debug (KASAN, lockdep and friends); selftests (what the tree's BPF selftests are built against); vng (what virtme-ng needs to boot it)")
+	fs.StringVar(&o.Profile, "profile", profile, "config profile: minimal; debug (KASAN, lockdep and friends); selftests (what the tree's BPF selftests are built against); vng (what virtme-ng needs to boot it); selftests-vng (both)")
 	fs.Var((*listFlag)(&o.Configs), "config", "more config fragment `FILE` (repeatable)")
 	fs.Var((*listFlag)(&o.Items), "config-item", "one more option, `CONFIG_X=y` (repeatable)")
 	fs.IntVar(&o.Jobs, "jobs", 0, "parallel make jobs (default: number of CPUs)")

@@ -39,9 +39,11 @@ be done.`,
 		},
 	}
 	// test_progs is compiled against the kernel's types: its kernel is the
-	// selftests profile unless asked otherwise.
-	buildFlags(cmd, &o.Build, "selftests")
+	// selftests profile (selftests-vng under vng, which boots it) unless
+	// asked otherwise; the plan settles it once the backend is known.
+	buildFlags(cmd, &o.Build, "")
 	fs := cmd.Flags()
+	fs.Lookup("profile").DefValue = "selftests, or selftests-vng under --backend vng"
 	fs.IntVar(&o.Nice, "nice", 10, "build the selftests under nice -n `N` (0: not niced)")
 	group(fs, groupTree, "nice")
 	choiceFlag(cmd, &o.Backend, "backend", run.BackendAuto, "boot through qemu or vng (virtme-ng); auto: as harness run", run.BackendQEMU, run.BackendVNG, run.BackendAuto)

@@ -146,9 +146,15 @@ func CheckPaths(backend string, pairs ...string) error {
 }
 
 // DefaultProfile is the kernel profile a tree is built with for backend
-// when --profile does not say: one vng can boot under vng.
-func DefaultProfile(backend string) string {
-	if backend == BackendVNG {
+// when --profile does not say, for a run or for the BPF selftests: one
+// vng can boot under vng.
+func DefaultProfile(backend string, selftests bool) string {
+	switch {
+	case selftests && backend == BackendVNG:
+		return kernelconfig.SelftestsVNG
+	case selftests:
+		return "selftests"
+	case backend == BackendVNG:
 		return kernelconfig.VNG
 	}
 	return "minimal"

@@ -112,7 +112,7 @@ func (p *Plan) chooseBackend() error {
 	if p.Backend, p.BackendWhy, err = boot.ChooseBackend(p.Options.Backend); err != nil {
 		return err
 	}
-	return vngDefaults(&p.Options, p.Backend)
+	return vngDefaults(&p.Options, p.Backend, p.Selftests != nil)
 }
 
 // loadScenarios loads the scenario files once and expands the cases one
@@ -185,9 +185,14 @@ func shardCases(o Options, cases []scenario.Case) (kept []scenario.Case, note st
 // vngDefaults settles what the backend changes before any work: the
 // profile a tree is built with unless --profile says, and paths vng
 // would split refused.
-func vngDefaults(o *Options, backend string) error {
-	if o.Build.Tree != "" && o.Build.Profile == "" {
-		o.Build.Profile = boot.DefaultProfile(backend)
+func vngDefaults(o *Options, backend string, selftests bool) error {
+	if o.Build.Tree != "" {
+		if o.Build.Profile == "" {
+			o.Build.Profile = boot.DefaultProfile(backend, selftests)
+		}
+		if err := boot.CheckProfile(backend, o.Build.Profile, o.Build.Tree, o.Build.Configs, o.Build.Items); err != nil {
+			return err
+		}
 	}
 	return boot.CheckPaths(backend, "--out", o.Out, "--kernel", o.Kernel)
 }

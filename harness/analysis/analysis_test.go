@@ -57,6 +57,7 @@ func guest(c scenario.Case, rcvq bool) []wire.Event {
 			CRC32: crc32.ChecksumIEEE(stream[read:sent]), Lowat: w.LowatAfterRecv})
 		read = sent
 	}
+	emit(wire.Event{Kind: wire.Settle, Step: len(s.Sends) + 1, Value: "drained"})
 	emit(wire.Event{Kind: wire.ScenarioEnd, OK: true})
 	return evs
 }
@@ -126,7 +127,7 @@ func TestAnalyzeCorrectBaseline(t *testing.T) {
 		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
 	}
 	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
-		"epollin-equals-kernel-wakeups", "epollin-per-send", "rcvlowat", "kernel-path"}
+		"epollin-equals-kernel-wakeups", "epollin-per-send", "rcvlowat", "kernel-path", "no-stall"}
 	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
 		t.Errorf("checks %q, want %q", got, wantChecks)
 	}
@@ -165,7 +166,7 @@ func TestAnalyzeCorrectAutolowat(t *testing.T) {
 		t.Fatalf("verdict %q, failed %+v", r.Verdict, r.FailedChecks)
 	}
 	wantChecks := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel",
-		"epollin-equals-kernel-wakeups", "epollin-per-frame", "rcvlowat", "kernel-path", "no-partial-reads"}
+		"epollin-equals-kernel-wakeups", "epollin-per-frame", "rcvlowat", "kernel-path", "no-partial-reads", "no-stall"}
 	if got := checkNames(r.Checks); !slices.Equal(got, wantChecks) {
 		t.Errorf("checks %q, want %q", got, wantChecks)
 	}

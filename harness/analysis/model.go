@@ -16,40 +16,99 @@ type Expect struct {
 	LowatAfterRecv int // only when Ready
 }
 
-// Model computes the expectation of every step of a case. The reader
-// polls after each step and, when woken, reads everything queued; what is
-// queued is the stream up to the first hole.
+// Model computes the expectation of every step of a case, with no early
+// wake-up of the kernel's own (see model).
+func Model(c scenario.Case) []Expect { return model(c, kernelSeen{}).expects }
+
+// kernelSeen is what the model takes from the run: what tcp_set_rcvlowat()
+// caps rcvlowat at, and the steps after which the kernel woke the reader
+// for a reason of its own besides rcvlowat, with that reason.
+type kernelSeen struct {
+	cap       int
+	explained map[int]string
+}
+
+// modelled is the model's answer: the expectation per step, and where
+// the program gave up (0: never) or was first able to run.
+type modelled struct {
+	expects  []Expect
+	failedAt int
+	optInAt  int // the step after which the reader opted in (0: before the first)
+}
+
+// model computes the expectation of every step of a case. The reader
+// polls after each step and, when woken, reads what is queued, at most
+// the scenario's reader max; what is queued is the stream up to the
+// first hole.
 //
-// Baseline: rcvlowat stays 1, so every send that adds data wakes it.
-// Autolowat: the series' rule, as its own selftest program
-// (tcp_autolowat.c) computes it. With complete frames unread, rcvlowat
-// covers them all; otherwise, once the descriptor of the frame being
-// received is in, up to that frame's end; else a whole descriptor, 8,
-// even when the reader already took part of it. Counted from copied_seq;
-// 1 before the program first runs.
-func Model(c scenario.Case) []Expect {
+// Baseline: rcvlowat stays 1, or the application's own SO_RCVLOWAT, so
+// every send that brings that much wakes it.
+// Autolowat: the series' program, followed byte for byte (program): its
+// rule is the series' selftest's (ruleLowat says it plainly). With
+// complete frames unread, rcvlowat covers them all; otherwise, once the
+// descriptor of the frame being received is in, up to that frame's
+// end; else a whole descriptor, 8, even when the reader already took
+// part of it. Counted from copied_seq; as it was before the program
+// first runs; 1 once the program gave up.
+//
+// The kernel's own rules come on top: tcp_set_rcvlowat() caps the value
+// at half of sk_rcvbuf when the application locked the buffer, else at
+// half of tcp_rmem[2]; tcp_epollin_ready() also wakes the reader under
+// memory pressure or when the receive window is down to one MSS, and a
+// wake-up the kernel had such a reason for is expected, not failed.
+func model(c scenario.Case, obs kernelSeen) modelled {
 	s := c.Scenario
-	ends := s.FrameEnds()
+	capped := func(v int) int {
+		if obs.cap > 0 && v > obs.cap {
+			v = obs.cap
+		}
+		return max(v, 1)
+	}
+	lowat := 1
+	if s.AppRcvlowat != nil {
+		lowat = capped(s.AppRcvlowat.Value)
+	}
+	auto := c.Mode == scenario.Autolowat
+	optedIn := auto && s.OptInAfter == 0
+	p := &program{stream: s.Stream()}
+	steps, prefix := s.Steps(), s.Prefix()
+	out := modelled{expects: make([]Expect, 0, len(prefix)), optInAt: s.OptInAfter}
 	received, copied := 0, 0
-	lowat := func() int {
-		if c.Mode != scenario.Autolowat {
-			return 1
+	for i, got := range prefix {
+		step := i + 1
+		prev := received
+		received = got
+		if optedIn && received > prev {
+			// The step's own segment, then what it let off the
+			// out-of-order queue: each an skb the program is shown.
+			g := steps[i]
+			segEnd := min(max(g.Offset+g.Len, prev), received)
+			if g.Offset <= prev && segEnd > prev {
+				p.enqueue(g.Offset, segEnd, prev, step)
+			} else {
+				segEnd = prev
+			}
+			if received > segEnd {
+				p.enqueue(segEnd, received, segEnd, step)
+			}
+			lowat = capped(p.target(copied))
 		}
-		return ruleLowat(ends, received, copied)
-	}
-	prefix := s.Prefix()
-	out := make([]Expect, 0, len(prefix))
-	for _, p := range prefix {
-		received = p
-		var e Expect
-		e.LowatAfterSend = lowat()
-		e.Ready = received > copied && received-copied >= e.LowatAfterSend
+		e := Expect{LowatAfterSend: lowat}
+		avail := received - copied
+		e.Ready = avail > 0 && (avail >= lowat || obs.explained[step] != "")
 		if e.Ready {
-			copied = received
-			e.LowatAfterRecv = lowat()
+			copied += min(avail, s.ReadMax())
+			if optedIn && p.started && !p.failed {
+				lowat = capped(p.target(copied))
+			}
+			e.LowatAfterRecv = lowat
 		}
-		out = append(out, e)
+		out.expects = append(out.expects, e)
+		if auto && s.OptInAfter == step {
+			optedIn = true
+		}
 	}
+	out.failedAt = p.failedAt
 	return out
 }
 
@@ -85,8 +144,7 @@ func ruleLowat(ends []int, received, copied int) int {
 // the series' rule: a check for our own program, which follows it; for a
 // program of the user's (own is false) a list of where and by how much
 // its values differ from the rule, which decides nothing.
-func checkModel(c scenario.Case, steps []*step, initialLowat int, own bool) ([]report.Check, []string) {
-	want := Model(c)
+func checkModel(c scenario.Case, want []Expect, steps []*step, initialLowat int, own bool) ([]report.Check, []string) {
 	name := "epollin-per-send"
 	if c.Mode == scenario.Autolowat {
 		name = "epollin-per-frame"
@@ -95,6 +153,9 @@ func checkModel(c scenario.Case, steps []*step, initialLowat int, own bool) ([]r
 	// Data in the SYN is queued, and the program called, before the reader
 	// is accepted and can look.
 	first := 1
+	if a := c.Scenario.AppRcvlowat; a != nil && (c.Mode == scenario.Baseline || !a.AfterOptIn || c.Scenario.OptInOnListener()) {
+		first = a.Value
+	}
 	if plan := c.Scenario.Steps(); len(plan) > 0 && plan[0].SynData && len(want) > 0 {
 		first = want[0].LowatAfterSend
 	}
@@ -155,7 +216,7 @@ func checkModel(c scenario.Case, steps []*step, initialLowat int, own bool) ([]r
 // checkRcvq checks the kernel's RCVQ trace: every step that let the
 // stream advance reached the callback and no other step did, the
 // scenario's own path shows up, and every read called it from recvmsg.
-func checkRcvq(s scenario.Scenario, steps []*step) []report.Check {
+func checkRcvq(s scenario.Scenario, steps []*step, m modelled) []report.Check {
 	ch := report.Check{Name: "rcvq-path", Pass: true,
 		Want: fmt.Sprintf("an enqueue callback for every step that advances the stream, one on the %s path, a recvmsg one after every read", s.Path)}
 	prefix := s.Prefix()
@@ -169,6 +230,15 @@ func checkRcvq(s scenario.Scenario, steps []*step) []report.Check {
 		advanced := i < len(prefix) && prefix[i] > last
 		if i < len(prefix) {
 			last = prefix[i]
+		}
+		// Before the opt-in, and after the program gave up (it clears
+		// its flag), there is no callback to see.
+		if i+1 <= m.optInAt || (m.failedAt > 0 && i+1 > m.failedAt) {
+			advanced = false
+			if len(st.rcvqPaths) > 0 {
+				fail("step %d: enqueue callbacks [%s] while the program was not on", st.send.Step, strings.Join(st.rcvqPaths, " "))
+			}
+			continue
 		}
 		for _, p := range st.rcvqPaths {
 			if p == s.Path {

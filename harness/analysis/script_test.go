@@ -80,6 +80,7 @@ func scriptGuest(c scenario.Case) []wire.Event {
 	if left := len(stream) - copied; left > 0 {
 		recv(len(s.Script)+1, left, nil)
 	}
+	emit(wire.Event{Kind: wire.Settle, Step: len(s.Script) + 1, Value: "drained"})
 	counters := map[string]int64{}
 	switch s.Path {
 	case scenario.PathOFO:
@@ -139,7 +140,7 @@ func TestAnalyzeScriptedExamples(t *testing.T) {
 	}
 	c := exampleCase(t, "scripted-split-descriptor")
 	r := analyzeOne(c, scriptGuest(c), true)
-	want := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel", "expect-poll", "expect-recv", "expect-rcvlowat", "kernel-path"}
+	want := []string{"all-delivered", "bytes-intact", "epollin-backed-by-kernel", "expect-poll", "expect-recv", "expect-rcvlowat", "kernel-path", "no-stall"}
 	if got := checkNames(r.Checks); !slices.Equal(got, want) {
 		t.Errorf("checks %q, want %q", got, want)
 	}
@@ -200,7 +201,7 @@ func TestAnalyzeScriptedFailures(t *testing.T) {
 			i := stepEvent(t, evs, 15)
 			evs[i].Bytes, evs[i].CRC32 = 30, crc32.ChecksumIEEE(stream[32:62])
 			return evs
-		}, []string{"all-delivered", "expect-recv"}, "expect-recv", "step 15: 30 bytes read, want 32 (SO_RCVLOWAT 8 after)"},
+		}, []string{"all-delivered", "expect-recv", "no-stall"}, "expect-recv", "step 15: 30 bytes read, want 32 (SO_RCVLOWAT 8 after)"},
 		{"step not reported", func(evs []wire.Event) []wire.Event {
 			return slices.Delete(evs, stepEvent(t, evs, 17), stepEvent(t, evs, 17)+1)
 		}, []string{"expect-poll"}, "expect-poll", "step 17 (poll 0): not reported"},

@@ -46,6 +46,8 @@ type caseRun struct {
 	tr      *tracer
 	al      *autolowat
 	timeout time.Duration
+	// stall bounds each wait for a wake-up once the steps are done.
+	stall time.Duration
 	// counters is how the namespace's TCP counters moved during the case.
 	counters map[string]int64
 }
@@ -54,6 +56,12 @@ func (r *caseRun) run() (err error) {
 	s := r.c.Scenario
 	if err := linkUp("lo", s.MTU); err != nil {
 		return err
+	}
+	if err := setRmem(s.RMem); err != nil {
+		return err
+	}
+	if r.stall == 0 {
+		r.stall = 2 * time.Second
 	}
 	if r.c.Mode == scenario.Autolowat {
 		dir, leave, err := enterCgroup(strings.NewReplacer("/", "-").Replace(r.c.ID()))
@@ -115,21 +123,25 @@ func (r *caseRun) watchReader(fd int) (*reader, func(), error) {
 		unix.Close(ep)
 		r.tr.Unwatch(cookie)
 	}
-	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+	// RDHUP too: a reader whose peer closed must hear of it.
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
 		stop()
 		return nil, nil, fmt.Errorf("epoll add: %w", err)
 	}
 	lowat, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-	r.emit(wire.Event{Kind: wire.Rcvlowat, Scenario: r.c.ID(), Cookie: cookie, Lowat: lowat})
+	rcvbuf, limit := rcvlowatCap(fd, r.c.Scenario.RcvBuf != 0)
+	r.emit(wire.Event{Kind: wire.Rcvlowat, Scenario: r.c.ID(), Cookie: cookie, Lowat: lowat, Rcvbuf: rcvbuf, Cap: limit})
 	return &reader{fd: fd, cookie: cookie, ep: ep}, stop, nil
 }
 
 // traffic carries out the scenario's steps: send makes one step happen
 // (a loopback write, or a segment from the peer), then the reader polls
-// and, when woken, reads all that is queued. optIn turns autolowat on on
-// the reader itself, before the first step; Fast Open turns it on on the
-// listener instead.
-func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error) error {
+// and, when woken, reads what is queued (at most the scenario's reader
+// max). optIn turns autolowat on on the reader itself, before the first
+// step or after optin_after; Fast Open turns it on on the listener
+// instead. After the last step the writer closes as the scenario says
+// (end), the reader polls once, and settles.
+func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error, end closer) error {
 	id := r.c.ID()
 	s := r.c.Scenario
 	rd, stop, err := r.watchReader(fd)
@@ -137,9 +149,33 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		return err
 	}
 	defer stop()
-	if r.c.Mode == scenario.Autolowat && optIn {
+	autolowat := r.c.Mode == scenario.Autolowat
+	app := s.AppRcvlowat
+	if app != nil && (!autolowat || !app.AfterOptIn) {
+		if err := setAppRcvlowat(fd, app.Value); err != nil {
+			return err
+		}
+	}
+	optInNow := func(step int) error {
 		if err := optInAutolowat(fd); err != nil {
 			return fmt.Errorf("enable autolowat on the reader: %w", err)
+		}
+		if step > 0 {
+			r.emit(wire.Event{Kind: wire.AutolowatOn, TimeNS: Now(), Scenario: id, Step: step, Value: "reader"})
+		}
+		if app != nil && app.AfterOptIn {
+			return setAppRcvlowat(fd, app.Value)
+		}
+		return nil
+	}
+	if autolowat && optIn && s.OptInAfter == 0 {
+		if err := optInNow(0); err != nil {
+			return err
+		}
+	} else if autolowat && !optIn && app != nil && app.AfterOptIn {
+		// Opted in on the listener already.
+		if err := setAppRcvlowat(fd, app.Value); err != nil {
+			return err
 		}
 	}
 	reader, ep := rd.fd, rd.ep
@@ -148,7 +184,8 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 	read := 0
 	buf := make([]byte, len(stream))
 	evs := make([]unix.EpollEvent, 1)
-	for i, g := range s.Steps() {
+	steps := s.Steps()
+	for i, g := range steps {
 		step := i + 1
 		// Stamped when the send starts: the kernel queues and wakes the
 		// reader inside it, and its events must sort after their send.
@@ -166,25 +203,34 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error)
 		t := Now()
 		queued, _ := unix.IoctlGetInt(reader, unix.SIOCINQ)
 		lowat, _ := unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(wire.Event{Kind: wire.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat})
-		if ready == 0 || queued == 0 {
-			continue
+		r.emit(wire.Event{Kind: wire.Poll, TimeNS: t, Scenario: id, Step: step, Ready: ready, Queued: queued, Lowat: lowat, Epoll: epollBits(ready, evs[0])})
+		if ready > 0 && queued > 0 {
+			if read+queued > len(buf) {
+				return fmt.Errorf("step %d: %d bytes queued but only %d of the stream are left", step, queued, len(buf)-read)
+			}
+			n := min(queued, s.ReadMax())
+			got, err := readQueued(reader, buf[read:read+n], s.Reader)
+			if err != nil {
+				return fmt.Errorf("step %d: read %d bytes: %w", step, n, err)
+			}
+			t = Now()
+			r.emit(wire.Event{Kind: wire.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
+				CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowatOf(reader)})
+			read += got
+			r.flushKernel(id)
 		}
-		if read+queued > len(buf) {
-			return fmt.Errorf("step %d: %d bytes queued but only %d of the stream are left", step, queued, len(buf)-read)
+		if autolowat && optIn && s.OptInAfter == step {
+			if err := optInNow(step); err != nil {
+				return err
+			}
+			r.flushKernel(id)
 		}
-		got, err := readN(reader, buf[read:read+queued])
-		if err != nil {
-			return fmt.Errorf("step %d: recv %d bytes: %w", step, queued, err)
-		}
-		t = Now()
-		lowat, _ = unix.GetsockoptInt(reader, unix.SOL_SOCKET, unix.SO_RCVLOWAT)
-		r.emit(wire.Event{Kind: wire.Recv, TimeNS: t, Scenario: id, Step: step, Offset: int64(read), Bytes: got,
-			CRC32: crc32.ChecksumIEEE(buf[read : read+got]), Lowat: lowat})
-		read += got
-		r.flushKernel(id)
 	}
-	return nil
+	last := len(steps) + 1
+	if err := r.closeAndLook(rd, end, last); err != nil {
+		return err
+	}
+	return r.settle(rd, buf, &read, last)
 }
 
 // recvWait bounds a scripted read: its bytes are queued by the time the
@@ -196,7 +242,7 @@ const recvWait = time.Second
 // so that every byte is accounted for. A step whose expectation does not
 // hold is reported as it was; the analysis judges it. optedIn says the
 // opt-in was already made on the listener the reader came from.
-func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error) error {
+func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error, end closer) error {
 	id := r.c.ID()
 	s := r.c.Scenario
 	rd, stop, err := r.watchReader(fd)
@@ -270,13 +316,12 @@ func (r *caseRun) script(fd int, optedIn bool, send func(scenario.Segment) error
 		}
 		r.flushKernel(id)
 	}
-	if read < len(buf) {
-		if err := recv(len(s.Script)+1, len(buf)-read, nil); err != nil {
-			return err
-		}
-		r.flushKernel(id)
+	last := len(s.Script) + 1
+	if err := r.closeAndLook(rd, end, last); err != nil {
+		return err
 	}
-	return nil
+	// What the steps left unread is read as a reader would: on wake-ups.
+	return r.settle(rd, buf, &read, last)
 }
 
 func (r *caseRun) flushKernel(id string) {

@@ -1,6 +1,8 @@
 package guest
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kernel-harness/harness/harness/scenario"
@@ -9,7 +11,7 @@ import (
 // loopbackTraffic runs a scenario over loopback: the writer's socket and
 // the accepted reader, the stream cut into the scenario's writes.
 func (r *caseRun) loopbackTraffic() error {
-	conn, err := dial(r.c.Family, r.timeout)
+	conn, err := dial(r.c.Family, r.timeout, r.c.Scenario.RcvBuf)
 	if err != nil {
 		return err
 	}
@@ -18,10 +20,22 @@ func (r *caseRun) loopbackTraffic() error {
 	send := func(g scenario.Segment) error {
 		return writeAll(conn.writer, stream[g.Offset:g.Offset+g.Len])
 	}
-	if r.c.Scenario.Scripted() {
-		return r.script(conn.reader, false, send)
+	end := func(how string) error {
+		if how == scenario.CloseFIN {
+			return unix.Shutdown(conn.writer, unix.SHUT_WR)
+		}
+		// SO_LINGER with a zero timeout: close() resets the connection.
+		if err := unix.SetsockoptLinger(conn.writer, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+			return fmt.Errorf("SO_LINGER 0: %w", err)
+		}
+		fd := conn.writer
+		conn.writer = -1
+		return unix.Close(fd)
 	}
-	return r.traffic(conn.reader, true, send)
+	if r.c.Scenario.Scripted() {
+		return r.script(conn.reader, false, send, end)
+	}
+	return r.traffic(conn.reader, true, send, end)
 }
 
 func writeAll(fd int, b []byte) error {

@@ -112,16 +112,42 @@ func (r *caseRun) peerTraffic() error {
 		if g.SynData {
 			return nil // queued with the handshake
 		}
+		if g.FIN {
+			// The FIN rides on the segment: one skb with data and FIN.
+			pkt, err := p.Conn().SegmentFlags(g.Offset, stream[g.Offset:g.Offset+g.Len], peer.PSH|peer.ACK|peer.FIN)
+			if err != nil {
+				return err
+			}
+			_, err = p.Transmit(ctx, pkt)
+			return err
+		}
 		_, err := p.Send(ctx, g.Offset, stream[g.Offset:g.Offset+g.Len])
+		return err
+	}
+	end := func(how string) error {
+		var pkt []byte
+		var err error
+		switch {
+		case how == scenario.CloseFIN && s.Close == "":
+			return nil // it rode on the last segment
+		case how == scenario.CloseFIN:
+			pkt, err = p.Conn().FIN(s.SentLen())
+		default:
+			pkt, err = p.Conn().RST(s.SentLen())
+		}
+		if err != nil {
+			return err
+		}
+		_, err = p.Transmit(ctx, pkt)
 		return err
 	}
 	// The peer sends nothing more until the reader has opted in: the
 	// segments below go out after traffic or script made the opt-in.
 	onListener := r.c.Mode == scenario.Autolowat && s.OptInOnListener()
 	if s.Scripted() {
-		return r.script(reader, onListener, send)
+		return r.script(reader, onListener, send, end)
 	}
-	return r.traffic(reader, !onListener, send)
+	return r.traffic(reader, !onListener, send, end)
 }
 
 // listen makes the listener the peer connects to. In autolowat mode the
@@ -148,6 +174,9 @@ func (r *caseRun) listen(addr netip.Addr) (int, error) {
 	}
 	if err := unix.Bind(ln, sa); err != nil {
 		return fail("bind", err)
+	}
+	if err := setRcvBuf(ln, r.c.Scenario.RcvBuf); err != nil {
+		return fail("rcvbuf", err)
 	}
 	if r.c.Scenario.FastOpen != "" {
 		if err := unix.SetsockoptInt(ln, unix.IPPROTO_TCP, unix.TCP_FASTOPEN, 16); err != nil {

@@ -26,7 +26,7 @@ func (c *conn) Close() error {
 
 // dial makes the pair over the namespace's loopback in one family; every
 // blocking call is bounded by timeout.
-func dial(family string, timeout time.Duration) (*conn, error) {
+func dial(family string, timeout time.Duration, rcvbuf int) (*conn, error) {
 	domain, addr := unix.AF_INET, func(port int) unix.Sockaddr {
 		return &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
 	}
@@ -47,6 +47,9 @@ func dial(family string, timeout time.Duration) (*conn, error) {
 	}
 	if err = unix.Bind(c.listener, addr(0)); err != nil {
 		return fail("bind", err)
+	}
+	if err = setRcvBuf(c.listener, rcvbuf); err != nil {
+		return fail("listener", err)
 	}
 	if err = unix.Listen(c.listener, 8); err != nil {
 		return fail("listen", err)

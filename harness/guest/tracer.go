@@ -23,7 +23,7 @@ const (
 	keventRcvq  = 3
 )
 
-var kernelPaths = map[uint32]string{0: "unknown", 1: "in-order", 2: "ofo", 3: "fastopen", 4: "recvmsg"}
+var kernelPaths = map[uint32]string{0: "unknown", 1: "in-order", 2: "ofo", 3: "fastopen", 4: "recvmsg", 5: wire.WakeState}
 
 // tracer is the kernel side of the traces: the loaded tracer programs,
 // their links and the ring buffer reader.
@@ -44,6 +44,8 @@ var (
 		"leave_ofo":      "tcp_ofo_queue",
 		"enter_fastopen": "tcp_fastopen_add_skb",
 		"leave_fastopen": "tcp_fastopen_add_skb",
+		"trace_state":    "sock_def_wakeup",
+		"trace_error":    "sock_def_error_report",
 	}
 )
 
@@ -148,6 +150,11 @@ func kernelEvent(id string, k progs.TracerKevent) wire.Event {
 	switch k.Kind {
 	case keventWake:
 		e.Kind = wire.KernelWake
+		e.Path = kernelPaths[k.Path] // "state" for FIN and RST, else data
+		if e.Path == "unknown" {
+			e.Path = ""
+		}
+		e.RmemAlloc, e.Rcvbuf, e.Window, e.RcvMSS, e.Shutdown = int(k.RmemAlloc), int(k.Rcvbuf), int(k.Window), int(k.RcvMss), int(k.Shutdown)
 	case keventLowat:
 		e.Kind = wire.KernelRcvlowat
 	case keventRcvq:

@@ -1,7 +1,8 @@
 package scenario
 
-// All returns every built-in scenario: loopback, then through the peer.
-func All() []Scenario { return append(Builtin(), Peer()...) }
+// All returns every built-in scenario: loopback, then through the peer,
+// then the series' edges.
+func All() []Scenario { return append(append(Builtin(), Peer()...), Edges()...) }
 
 // Builtin returns the in-order loopback scenarios every run carries. Frame sizes are
 // small so that a whole matrix stays quick under TCG; each scenario exists

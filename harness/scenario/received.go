@@ -28,3 +28,11 @@ func (r *received) prefix() int {
 	}
 	return r.iv[0][1]
 }
+
+// highest is the end of the last bytes that arrived.
+func (r *received) highest() int {
+	if len(r.iv) == 0 {
+		return 0
+	}
+	return r.iv[len(r.iv)-1][1]
+}

@@ -39,6 +39,10 @@ const DescLen = 8
 type Frame struct {
 	Header  int `json:"header"`  // header bytes after the descriptor
 	Payload int `json:"payload"` // payload bytes after the header
+	// Desc, when given, is the descriptor as sent, [header_len,
+	// payload_len], in place of the true lengths: a frame that lies
+	// about its size, or lengths that overflow.
+	Desc []uint32 `json:"desc,omitempty"`
 }
 
 // Len is the frame's size on the wire, descriptor included.
@@ -72,6 +76,22 @@ type Scenario struct {
 	// Script, instead of Sends or Segments, is explicit steps: the guest
 	// does exactly these, and the analysis checks what they expect.
 	Script []Step `json:"steps,omitempty"`
+	// Close ends the connection after the last step: fin or rst. The
+	// steps may then stop short of the stream's end.
+	Close string `json:"close,omitempty"`
+	// RcvBuf is the reader's SO_RCVBUF, set on the listener before
+	// listen() so that the accepted socket has it, locked.
+	RcvBuf int `json:"rcvbuf,omitempty"`
+	// RMem is the namespace's net.ipv4.tcp_rmem: min, default, max.
+	RMem []int `json:"rmem,omitempty"`
+	// Reader is how the automatic reader reads once woken (default:
+	// recv() of everything queued).
+	Reader *Reader `json:"reader,omitempty"`
+	// AppRcvlowat is the application's own SO_RCVLOWAT on the reader.
+	AppRcvlowat *AppRcvlowat `json:"app_rcvlowat,omitempty"`
+	// OptInAfter makes the autolowat opt-in after this step instead of
+	// before the first: mid-stream, maybe with bytes unread.
+	OptInAfter int `json:"optin_after,omitempty"`
 }
 
 // Segment is one TCP segment of the stream, by offset.
@@ -79,6 +99,8 @@ type Segment struct {
 	Offset  int  `json:"offset"`
 	Len     int  `json:"len"`
 	SynData bool `json:"syn_data,omitempty"`
+	// FIN rides on the segment: the last one only.
+	FIN bool `json:"fin,omitempty"`
 }
 
 // Steps returns what is sent, in order, as stream ranges: the loopback
@@ -142,8 +164,12 @@ func (s Scenario) Stream() []byte {
 	out := make([]byte, 0, s.StreamLen())
 	x := uint32(2463534242)
 	for _, f := range s.Frames {
-		out = binary.LittleEndian.AppendUint32(out, uint32(f.Header))
-		out = binary.LittleEndian.AppendUint32(out, uint32(f.Payload))
+		hdr, pay := uint32(f.Header), uint32(f.Payload)
+		if len(f.Desc) == 2 {
+			hdr, pay = f.Desc[0], f.Desc[1]
+		}
+		out = binary.LittleEndian.AppendUint32(out, hdr)
+		out = binary.LittleEndian.AppendUint32(out, pay)
 		for i := 0; i < f.Header+f.Payload; i++ {
 			x ^= x << 13
 			x ^= x >> 17
@@ -208,8 +234,12 @@ func (s Scenario) Validate() error {
 				errs = append(errs, fmt.Errorf("segment %d: only the first segment can ride in the SYN", i))
 			}
 		}
-		if p := s.Prefix(); len(p) > 0 && p[len(p)-1] != s.StreamLen() {
-			errs = append(errs, fmt.Errorf("segments leave byte %d of %d unsent", p[len(p)-1], s.StreamLen()))
+		highest := 0
+		for _, g := range s.Segments {
+			highest = max(highest, g.Offset+g.Len)
+		}
+		if err := s.coverageError("segments", s.SentLen(), highest); err != nil {
+			errs = append(errs, err)
 		}
 	default:
 		sum, n, over := 0, s.StreamLen(), false
@@ -226,10 +256,13 @@ func (s Scenario) Validate() error {
 		switch {
 		case over:
 			errs = append(errs, fmt.Errorf("sends add up to more than the %d bytes of the frames", n))
-		case sum != n:
+		case s.Closes() != "" && sum > n:
 			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes", sum, n))
+		case s.Closes() == "" && sum != n:
+			errs = append(errs, fmt.Errorf("sends add up to %d bytes but the frames are %d bytes (with close: fin or rst the stream may end early)", sum, n))
 		}
 	}
+	errs = append(errs, s.validateEdges()...)
 	if s.MTU != 0 && (s.MTU < 1280 || s.MTU > 65536) {
 		errs = append(errs, fmt.Errorf("mtu %d outside 1280..65536", s.MTU))
 	}

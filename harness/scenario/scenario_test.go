@@ -335,8 +335,8 @@ func TestOptInOnListener(t *testing.T) {
 			t.Errorf("%s (%s): on the listener %v", s.Name, s.Path, s.OptInOnListener())
 		}
 	}
-	if len(listener) != 4 {
-		t.Errorf("on the listener: %v, want the four Fast Open scenarios", listener)
+	if len(listener) != 5 {
+		t.Errorf("on the listener: %v, want the five Fast Open scenarios", listener)
 	}
 	f := Frame{Header: 4, Payload: 20}
 	syn := Step{Kind: StepSegment, Segment: Segment{Offset: 0, Len: 32, SynData: true}}

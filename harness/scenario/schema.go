@@ -59,6 +59,17 @@ func JSONSchema(srcDir string) ([]byte, error) {
 	seg := prop(sc, "segments").Items
 	seg.Required = []string{"offset", "len"}
 	prop(seg, "offset").Minimum, prop(seg, "len").Minimum = "0", "1"
+	prop(sc, "close").Enum = []any{CloseFIN, CloseRST}
+	prop(sc, "rcvbuf").Minimum, prop(sc, "rcvbuf").Maximum = json.Number(fmt.Sprint(MinRcvBuf)), json.Number(fmt.Sprint(MaxRcvBuf))
+	rmem := prop(sc, "rmem")
+	rmem.MinItems, rmem.MaxItems, rmem.Items.Minimum = ptr(uint64(3)), ptr(uint64(3)), "1"
+	rd := prop(sc, "reader")
+	prop(rd, "call").Enum = []any{CallRecv, CallRead, CallSplice}
+	prop(rd, "max").Minimum = "0"
+	prop(prop(sc, "app_rcvlowat"), "value").Minimum = "1"
+	prop(sc, "optin_after").Minimum = "1"
+	desc := prop(frame, "desc")
+	desc.MinItems, desc.MaxItems = ptr(uint64(2)), ptr(uint64(2))
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, err

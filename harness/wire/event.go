@@ -38,6 +38,11 @@ const (
 	Poll     Kind = "poll"     // an epoll_wait returned
 	Recv     Kind = "recv"     // the reader read bytes
 	Rcvlowat Kind = "rcvlowat" // SO_RCVLOWAT as the reader sees it after a step
+	// Close: the writer ended the connection after its last step (Value
+	// fin or rst). Settle: how the reader ended after the last step
+	// (Value drained, eof, reset or stalled).
+	Close  Kind = "close"
+	Settle Kind = "settle"
 
 	// AutolowatOn: a scripted step made the autolowat opt-in; Value says
 	// on which socket ("listener" or "reader").
@@ -97,7 +102,26 @@ type Event struct {
 	Flags     string `json:"flags,omitempty"`
 	AckOffset int    `json:"ack_offset,omitempty"`
 	Window    int    `json:"window,omitempty"`
+
+	// A kernel wake-up: what tcp_epollin_ready() weighs besides
+	// rcvlowat (sk_rmem_alloc, sk_rcvbuf, the receive window left in
+	// Window, the MSS it is held against, sk_shutdown); Path is
+	// WakeState for a wake-up by FIN or RST. On the reader's first
+	// event, Rcvbuf is its SO_RCVBUF and Cap the most tcp_set_rcvlowat()
+	// lets rcvlowat be.
+	RmemAlloc int `json:"rmem_alloc,omitempty"`
+	Rcvbuf    int `json:"rcvbuf,omitempty"`
+	RcvMSS    int `json:"rcv_mss,omitempty"`
+	Shutdown  int `json:"shutdown,omitempty"`
+	Cap       int `json:"cap,omitempty"`
+
+	// Epoll is what an epoll_wait reported: IN, RDHUP, HUP, ERR.
+	Epoll string `json:"epoll,omitempty"`
 }
+
+// WakeState is the Path of a kernel wake-up by a change of state (the
+// peer's FIN or RST) rather than by data.
+const WakeState = "state"
 
 // Writer serialises events onto a stream; safe for concurrent use.
 type Writer struct {

@@ -83,6 +83,11 @@ static __always_inline void emit(struct sock *sk, __u64 cookie, __u32 kind,
 	e->seq = seq;
 	e->len = len;
 	e->path = path;
+	e->rmem_alloc = BPF_CORE_READ(sk, sk_backlog.rmem_alloc.counter);
+	e->rcvbuf = BPF_CORE_READ(sk, sk_rcvbuf);
+	e->window = BPF_CORE_READ(tp, rcv_wup) + BPF_CORE_READ(tp, rcv_wnd) - BPF_CORE_READ(tp, rcv_nxt);
+	e->rcv_mss = BPF_CORE_READ(tp, inet_conn.icsk_ack.rcv_mss);
+	e->shutdown = BPF_CORE_READ(sk, sk_shutdown);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -93,6 +98,29 @@ int BPF_PROG(trace_wake, struct sock *sk)
 
 	if (cookie)
 		emit(sk, cookie, KEVENT_WAKE, BPF_CORE_READ(sk, sk_rcvlowat), 0, 0, 0);
+	return 0;
+}
+
+/* The other ways a reader is woken: the peer's FIN or RST changes the
+ * socket's state (sock_def_wakeup), a reset reports an error
+ * (sock_def_error_report). Path PATH_STATE tells them from data. */
+SEC("fentry/sock_def_wakeup")
+int BPF_PROG(trace_state, struct sock *sk)
+{
+	__u64 cookie = watched_cookie(sk);
+
+	if (cookie)
+		emit(sk, cookie, KEVENT_WAKE, BPF_CORE_READ(sk, sk_rcvlowat), 0, 0, PATH_STATE);
+	return 0;
+}
+
+SEC("fentry/sock_def_error_report")
+int BPF_PROG(trace_error, struct sock *sk)
+{
+	__u64 cookie = watched_cookie(sk);
+
+	if (cookie)
+		emit(sk, cookie, KEVENT_WAKE, BPF_CORE_READ(sk, sk_rcvlowat), 0, 0, PATH_STATE);
 	return 0;
 }
 

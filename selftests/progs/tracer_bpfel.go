@@ -14,15 +14,21 @@ import (
 )
 
 type TracerKevent struct {
-	_      structs.HostLayout
-	T_ns   uint64
-	Cookie uint64
-	Kind   uint32
-	Queued uint32
-	Lowat  int32
-	Seq    uint32
-	Len    uint32
-	Path   uint32
+	_         structs.HostLayout
+	T_ns      uint64
+	Cookie    uint64
+	Kind      uint32
+	Queued    uint32
+	Lowat     int32
+	Seq       uint32
+	Len       uint32
+	Path      uint32
+	RmemAlloc uint32
+	Rcvbuf    int32
+	Window    int32
+	RcvMss    uint32
+	Shutdown  uint32
+	_         [4]byte
 }
 
 // Names of all BPF objects in the ELF.
@@ -37,8 +43,10 @@ const (
 	TracerProgEnterOfo      = "enter_ofo"
 	TracerProgLeaveFastopen = "leave_fastopen"
 	TracerProgLeaveOfo      = "leave_ofo"
+	TracerProgTraceError    = "trace_error"
 	TracerProgTraceRcvq     = "trace_rcvq"
 	TracerProgTraceSetlowat = "trace_setlowat"
+	TracerProgTraceState    = "trace_state"
 	TracerProgTraceWake     = "trace_wake"
 	TracerVarLost           = "lost"
 	TracerVarRcvqOp         = "rcvq_op"
@@ -91,8 +99,10 @@ type TracerProgramSpecs struct {
 	EnterOfo      *ebpf.ProgramSpec `ebpf:"enter_ofo"`
 	LeaveFastopen *ebpf.ProgramSpec `ebpf:"leave_fastopen"`
 	LeaveOfo      *ebpf.ProgramSpec `ebpf:"leave_ofo"`
+	TraceError    *ebpf.ProgramSpec `ebpf:"trace_error"`
 	TraceRcvq     *ebpf.ProgramSpec `ebpf:"trace_rcvq"`
 	TraceSetlowat *ebpf.ProgramSpec `ebpf:"trace_setlowat"`
+	TraceState    *ebpf.ProgramSpec `ebpf:"trace_state"`
 	TraceWake     *ebpf.ProgramSpec `ebpf:"trace_wake"`
 }
 
@@ -167,8 +177,10 @@ type TracerPrograms struct {
 	EnterOfo      *ebpf.Program `ebpf:"enter_ofo"`
 	LeaveFastopen *ebpf.Program `ebpf:"leave_fastopen"`
 	LeaveOfo      *ebpf.Program `ebpf:"leave_ofo"`
+	TraceError    *ebpf.Program `ebpf:"trace_error"`
 	TraceRcvq     *ebpf.Program `ebpf:"trace_rcvq"`
 	TraceSetlowat *ebpf.Program `ebpf:"trace_setlowat"`
+	TraceState    *ebpf.Program `ebpf:"trace_state"`
 	TraceWake     *ebpf.Program `ebpf:"trace_wake"`
 }
 
@@ -178,8 +190,10 @@ func (p *TracerPrograms) Close() error {
 		p.EnterOfo,
 		p.LeaveFastopen,
 		p.LeaveOfo,
+		p.TraceError,
 		p.TraceRcvq,
 		p.TraceSetlowat,
+		p.TraceState,
 		p.TraceWake,
 	)
 }

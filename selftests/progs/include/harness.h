@@ -20,15 +20,33 @@ struct sock_common {
 	__u16 skc_num; /* local port, host order */
 } PRESERVE;
 
+typedef struct {
+	int counter;
+} atomic_t;
+
 struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
 	int sk_rcvlowat;
+	int sk_rcvbuf;
+	__u8 sk_shutdown;
+	struct {
+		atomic_t rmem_alloc; /* sk_rmem_alloc */
+	} sk_backlog;
+} PRESERVE;
+
+struct inet_connection_sock {
+	struct {
+		__u16 rcv_mss;
+	} icsk_ack;
 } PRESERVE;
 
 struct tcp_sock {
+	struct inet_connection_sock inet_conn;
 	__u32 rcv_nxt;
 	__u32 copied_seq;
+	__u32 rcv_wup;
+	__u32 rcv_wnd;
 } PRESERVE;
 
 struct sk_buff {
@@ -73,6 +91,7 @@ enum kevent_path {
 	PATH_OFO = 2,
 	PATH_FASTOPEN = 3,
 	PATH_RECVMSG = 4,
+	PATH_STATE = 5, /* a wake-up by a change of state: FIN, RST */
 };
 
 struct kevent {
@@ -84,6 +103,14 @@ struct kevent {
 	__u32 seq;
 	__u32 len;
 	__u32 path;
+	/* What tcp_epollin_ready() weighs besides rcvlowat, at a wake-up:
+	 * sk_rmem_alloc against sk_rcvbuf (memory pressure), the receive
+	 * window left against the MSS, and sk_shutdown (the peer closed). */
+	__u32 rmem_alloc;
+	__s32 rcvbuf;
+	__s32 window; /* rcv_wup + rcv_wnd - rcv_nxt */
+	__u32 rcv_mss;
+	__u32 shutdown;
 };
 
 #endif

@@ -131,9 +131,9 @@ func analyzeDerived(c scenario.Case, r *report.Scenario, evs []wire.Event, reade
 		}
 		r.EpollinKernel += st.kwakes
 	}
-	explained := explainedWakes(steps)
+	explained := explainedWakes(steps, reader.Cap)
 	m := model(c, kernelSeen{cap: reader.Cap, explained: explained})
-	r.PartialReads = wokenWithoutFrame(s, steps, explained)
+	r.PartialReads = wokenWithoutFrame(s, steps, explained, m)
 	r.Checks = append(r.Checks, checkStream(s, len(steps), readerRecvs(evs))...)
 	r.Checks = append(r.Checks, checkKernelAgrees(s, steps)...)
 	checks, diffs := checkModel(c, m.expects, steps, reader.Lowat, own)
@@ -185,13 +185,17 @@ func bytesRead(evs []wire.Event) int {
 
 // wokenWithoutFrame counts the steps whose EPOLLIN found no whole frame
 // among the queued bytes, leaving out those the kernel had a reason of
-// its own to wake for: a read smaller than a frame is the reader's
-// choice, a wake-up with no frame to read is not.
-func wokenWithoutFrame(s scenario.Scenario, steps []*step, explained map[int]string) int {
+// its own to wake for, and those before the opt-in or from the step on
+// where the program gave up (the socket wakes as without it then): a
+// read smaller than a frame is the reader's choice, a wake-up with no
+// frame to read is not.
+func wokenWithoutFrame(s scenario.Scenario, steps []*step, explained map[int]string, m modelled) int {
 	ends := s.FrameEnds()
 	n := 0
 	for i, st := range steps {
-		if st.poll == nil || st.poll.Ready == 0 || st.recv == nil || explained[i+1] != "" {
+		step := i + 1
+		off := step <= m.optInAt || (m.failedAt > 0 && step >= m.failedAt)
+		if st.poll == nil || st.poll.Ready == 0 || st.recv == nil || explained[step] != "" || off {
 			continue
 		}
 		lo, hi := int(st.recv.Offset), int(st.recv.Offset)+st.poll.Queued

@@ -75,7 +75,7 @@ func checkLiveness(s scenario.Scenario, end ending, read int) []report.Check {
 // shutdown. "" when there was none.
 func wakeReason(e wire.Event) string {
 	switch {
-	case e.Path == wire.WakeState || e.Shutdown&1 != 0:
+	case e.Shutdown&1 != 0: // RCV_SHUTDOWN; a change of state alone (the handshake's) is not one
 		return "the peer closed"
 	case e.Rcvbuf > 0 && e.RmemAlloc > e.Rcvbuf-e.Rcvbuf>>3:
 		return fmt.Sprintf("memory pressure: sk_rmem_alloc %d above 7/8 of sk_rcvbuf %d (tcp_rmem_pressure)", e.RmemAlloc, e.Rcvbuf)
@@ -86,12 +86,18 @@ func wakeReason(e wire.Event) string {
 }
 
 // explainedWakes are the steps after which the kernel woke the reader
-// for a reason of its own (wakeReason), with the first such reason.
-func explainedWakes(steps []*step) map[int]string {
+// for a reason of its own (wakeReason), or at a rcvlowat that
+// tcp_set_rcvlowat() capped below the frame (limit), with the first
+// such reason.
+func explainedWakes(steps []*step, limit int) map[int]string {
 	out := map[int]string{}
 	for i, st := range steps {
 		for _, w := range st.wakes {
-			if why := wakeReason(w); why != "" {
+			why := wakeReason(w)
+			if why == "" && limit > 0 && w.Lowat == limit {
+				why = fmt.Sprintf("rcvlowat capped at %d, half of sk_rcvbuf or of tcp_rmem[2] (tcp_set_rcvlowat)", limit)
+			}
+			if why != "" {
 				out[i+1] = why
 				break
 			}

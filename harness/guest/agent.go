@@ -77,6 +77,8 @@ type agent struct {
 	// noChildState is the plan's: why the programs give a listener's
 	// children no state, when they do not.
 	noChildState string
+	// stall bounds each wait for a wake-up after a case's last step.
+	stall time.Duration
 }
 
 // emit stamps and sends an event; a port that fails leaves nothing to
@@ -149,6 +151,7 @@ func (a *agent) run(plan scenario.Plan, planErr error, modules []moduleResult) e
 		timeout = 5 * time.Second
 	}
 	a.noChildState = plan.NoChildState
+	a.stall = time.Duration(plan.StallTimeoutMS) * time.Millisecond
 	for _, c := range plan.Cases {
 		a.runCase(c, tr, trErr, al, alErr, timeout)
 	}
@@ -179,7 +182,7 @@ func (a *agent) runCase(c scenario.Case, tr *tracer, trErr error, al *autolowat,
 		end.Value = wire.VerdictError
 		end.Message = trErr.Error()
 	default:
-		r := &caseRun{c: c, emit: a.emit, tr: tr, al: al, timeout: timeout}
+		r := &caseRun{c: c, emit: a.emit, tr: tr, al: al, timeout: timeout, stall: a.stall}
 		if err := inNetns(r.run); err != nil {
 			end.Value = wire.VerdictError
 			end.Message = err.Error()

@@ -49,6 +49,9 @@ type Options struct {
 	Backend string
 	// Deadlines under KVM; TCG stretches them.
 	Deadlines driver.Deadlines
+	// StallTimeout bounds each wait of a case's reader for a wake-up
+	// once its steps are done (the check no-stall); 0: DefaultStall.
+	StallTimeout time.Duration
 	// Build makes the kernel from a tree when Build.Tree is set.
 	Build build.Options
 	// Baseline runs the scenarios on the base too, and compares.

@@ -41,9 +41,19 @@ func checkModes(o Options) error {
 		return errors.New("--baseline needs --tree and --series: it compares the base with the base plus the series")
 	case o.EachPatch && (o.Build.Tree == "" || o.Build.Series == ""):
 		return errors.New("--each-patch needs --tree and --series: it builds the tree with the first 1, 2, ... patches")
+	case o.StallTimeout != 0 && (o.StallTimeout < time.Millisecond || o.StallTimeout > MaxStall):
+		return fmt.Errorf("--stall-timeout %v: want 1ms to %v", o.StallTimeout, MaxStall)
 	}
 	return nil
 }
+
+// DefaultStall is how long a case's reader waits for each wake-up after
+// its last step: a right kernel wakes it at once, so the bound only says
+// how long a stall takes to be called one. MaxStall bounds the option.
+const (
+	DefaultStall = 2 * time.Second
+	MaxStall     = time.Minute
+)
 
 // sameBootDeadlines gives a boot that repeats every case N times N times
 // the run deadline; the boot and idle deadlines do not grow.

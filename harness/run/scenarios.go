@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/analysis"
 	"github.com/kernel-harness/harness/harness/features"
@@ -27,7 +28,7 @@ func runOne(ctx context.Context, p *Plan) (*report.Report, []wire.Event, error) 
 		s.say("%s", p.ShardNote)
 	}
 	cases := &progress.Cases{Live: s.live, W: p.Progress, N: len(p.Cases)}
-	return pipeline(ctx, s, &scenarios{stage: s, plan: scenario.Plan{Cases: p.Cases, StepTimeoutMS: 5000}, cases: cases})
+	return pipeline(ctx, s, &scenarios{stage: s, plan: scenario.Plan{Cases: p.Cases, StepTimeoutMS: 5000, StallTimeoutMS: int(p.stall().Milliseconds())}, cases: cases})
 }
 
 // scenarios is the payload of harness run: the plan's cases, run by the
@@ -97,4 +98,12 @@ func (sc *scenarios) analyse(evs []wire.Event) error {
 	rep.Scenarios = analysis.Analyze(sc.plan, evs, rcvqTraced)
 	rep.Repeat = report.Aggregate(rep.Scenarios, false)
 	return nil
+}
+
+// stall is the reader's bound for each wake-up after its last step.
+func (p *Plan) stall() time.Duration {
+	if p.StallTimeout == 0 {
+		return DefaultStall
+	}
+	return p.StallTimeout
 }

@@ -372,6 +372,9 @@ type Plan struct {
 	ModulesList string `json:"modules_list,omitempty"`
 	// StepTimeoutMS bounds each blocking socket call in the guest.
 	StepTimeoutMS int `json:"step_timeout_ms"`
+	// StallTimeoutMS bounds each wait of a reader for a wake-up after the
+	// last step (no-stall); 0: two seconds.
+	StallTimeoutMS int `json:"stall_timeout_ms,omitempty"`
 	// NoChildState, when set, says why the user's programs keep no state
 	// for a child of a listener; the autolowat cases that opt in on the
 	// listener (Fast Open) are then unsupported with this reason.

@@ -9,9 +9,10 @@ import (
 )
 
 // ending is what the guest saw after the last step: the poll right after
-// the writer closed, and how the reader settled.
+// the writer closed, how the reader settled, and how the scenario's
+// other connections ended.
 type ending struct {
-	closePoll, settle *wire.Event
+	closePoll, settle, others *wire.Event
 }
 
 func endingOf(evs []wire.Event) ending {
@@ -22,6 +23,8 @@ func endingOf(evs []wire.Event) ending {
 			e.closePoll = &evs[i]
 		case evs[i].Kind == wire.Settle:
 			e.settle = &evs[i]
+		case evs[i].Kind == wire.Others:
+			e.others = &evs[i]
 		}
 	}
 	return e
@@ -52,6 +55,20 @@ func checkLiveness(s scenario.Scenario, end ending, read int) []report.Check {
 		stall.Pass, stall.Got = true, words[want]
 	}
 	checks := []report.Check{stall}
+	if n := s.Connections; n > 1 {
+		others := report.Check{Name: "other-connections", Want: fmt.Sprintf("the %d other connections each read whole and intact, none left asleep", n-1)}
+		switch o := end.others; {
+		case o == nil:
+			others.Got = "the guest did not report them"
+		case o.Value != "ok":
+			others.Got = o.Message
+		case o.Bytes != (n-1)*s.SentLen():
+			others.Got = fmt.Sprintf("%d bytes read by them, want %d", o.Bytes, (n-1)*s.SentLen())
+		default:
+			others.Pass, others.Got = true, fmt.Sprintf("%d connections, %d bytes each, intact", n-1, s.SentLen())
+		}
+		checks = append(checks, others)
+	}
 	if s.Closes() == "" {
 		return checks
 	}

@@ -34,10 +34,10 @@ func TestCheckLiveness(t *testing.T) {
 		read int
 		fail map[string]string // check -> what its Got says
 	}{
-		{"woken, read, eof", ending{poll(1), settle("eof")}, 184, nil},
-		{"never woken", ending{poll(0), settle("stalled")}, 124, map[string]string{
+		{"woken, read, eof", ending{closePoll: poll(1), settle: settle("eof")}, 184, nil},
+		{"never woken", ending{closePoll: poll(0), settle: settle("stalled")}, 124, map[string]string{
 			"no-stall": "the reader was not woken with 60 bytes queued (SO_RCVLOWAT 124) and 60 of 184 unread", "woken-on-close": "not ready, with 60 bytes queued"}},
-		{"a reset where a FIN was sent", ending{poll(1), settle("reset")}, 184, map[string]string{"no-stall": "ended with reset"}},
+		{"a reset where a FIN was sent", ending{closePoll: poll(1), settle: settle("reset")}, 184, map[string]string{"no-stall": "ended with reset"}},
 		{"not reported", ending{}, 184, map[string]string{"no-stall": "did not report", "woken-on-close": "did not poll"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,5 +141,26 @@ func TestExplainedWakesCapped(t *testing.T) {
 	got := explainedWakes(steps, 8192)
 	if !strings.Contains(got[1], "rcvlowat capped at 8192") || got[2] != "" {
 		t.Errorf("explained %v", got)
+	}
+}
+
+// The other connections of a scenario are checked whole: one left
+// asleep fails other-connections.
+func TestCheckOthers(t *testing.T) {
+	s := edge(t, "many-connections")
+	settled := &wire.Event{Kind: wire.Settle, Value: "drained"}
+	for _, tt := range []struct {
+		others *wire.Event
+		pass   bool
+	}{
+		{&wire.Event{Kind: wire.Others, Value: "ok", Bytes: 15 * s.SentLen()}, true},
+		{&wire.Event{Kind: wire.Others, Value: "failed", Message: "connection 3 left asleep with 60 bytes queued"}, false},
+		{&wire.Event{Kind: wire.Others, Value: "ok", Bytes: 10}, false},
+		{nil, false},
+	} {
+		checks := checkLiveness(s, ending{settle: settled, others: tt.others}, s.SentLen())
+		if len(checks) != 2 || checks[1].Name != "other-connections" || checks[1].Pass != tt.pass {
+			t.Errorf("others %+v: %+v, want pass %v", tt.others, checks, tt.pass)
+		}
 	}
 }

@@ -17,10 +17,28 @@ func (r *caseRun) loopbackTraffic() error {
 	}
 	defer conn.Close()
 	stream := r.c.Scenario.Stream()
+	var more *others
+	if n := r.c.Scenario.Connections; n > 1 {
+		if more, err = r.dialOthers(n - 1); err != nil {
+			return err
+		}
+		defer more.Close()
+	}
 	send := func(g scenario.Segment) error {
-		return writeAll(conn.writer, stream[g.Offset:g.Offset+g.Len])
+		if err := writeAll(conn.writer, stream[g.Offset:g.Offset+g.Len]); err != nil {
+			return err
+		}
+		if more != nil {
+			return more.send(stream[g.Offset : g.Offset+g.Len])
+		}
+		return nil
 	}
 	end := func(how string) error {
+		if more != nil {
+			if err := more.end(how); err != nil {
+				return err
+			}
+		}
 		if how == scenario.CloseFIN {
 			return unix.Shutdown(conn.writer, unix.SHUT_WR)
 		}
@@ -35,7 +53,13 @@ func (r *caseRun) loopbackTraffic() error {
 	if r.c.Scenario.Scripted() {
 		return r.script(conn.reader, false, send, end)
 	}
-	return r.traffic(conn.reader, true, send, end)
+	if err := r.traffic(conn.reader, true, send, end); err != nil {
+		return err
+	}
+	if more != nil {
+		more.settle()
+	}
+	return nil
 }
 
 func writeAll(fd int, b []byte) error {

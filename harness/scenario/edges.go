@@ -75,6 +75,7 @@ func (s Scenario) ReadMax() int {
 
 // Bounds of the edge fields.
 const (
+	MaxConnections = 64
 	MinRcvBuf = 1024     // SO_RCVBUF; the kernel doubles it and keeps at least 2304
 	MaxRcvBuf = 64 << 20 // SO_RCVBUF and tcp_rmem
 )
@@ -152,6 +153,13 @@ func (s Scenario) validateEdges() []error {
 			bad("optin_after: with SYN data the opt-in is made on the listener, before the first byte")
 		}
 	}
+	switch {
+	case s.Connections == 0:
+	case s.Connections < 1 || s.Connections > MaxConnections:
+		bad("connections %d outside 1..%d", s.Connections, MaxConnections)
+	case s.Connections > 1 && (s.Peer() || s.Scripted()):
+		bad("connections: more than one is for loopback scenarios with sends")
+	}
 	for i, f := range s.Frames {
 		if len(f.Desc) != 0 && len(f.Desc) != 2 {
 			bad("frame %d: desc: want [header_len, payload_len], the two u32 of the descriptor as sent", i)
@@ -226,6 +234,8 @@ func Edges() []Scenario {
 			Description: "the opt-in comes after the first frame was read: the program parses from there"},
 		{Name: "optin-mid-stream-unread", Path: PathInOrder, Frames: repeatFrame(small, 3), Sends: []int{100, 148, 124}, OptInAfter: 1,
 			Description: "the opt-in comes 100 bytes into a frame: the program parses payload bytes as a descriptor and gives up"},
+		{Name: "many-connections", Path: PathInOrder, Frames: repeatFrame(small, 4), Sends: []int{60, 64, 124, 124, 124}, Connections: 16, RMem: []int{4096, 8192, 8192},
+			Description: "16 connections at once under one cgroup, in a namespace whose tcp_rmem is at most 8192: every reader woken per frame or by the kernel's pressure, none left asleep"},
 		{Name: "peer-fin-on-last-segment", Path: PathInOrder, Frames: []Frame{{Header: 4, Payload: 20}, {Header: 4, Payload: 20}},
 			Segments:    []Segment{seg(0, 32), {Offset: 32, Len: 32, FIN: true}},
 			Description: "through the peer, the FIN rides on the segment that completes the last frame"},

@@ -43,6 +43,9 @@ const (
 	// (Value drained, eof, reset or stalled).
 	Close  Kind = "close"
 	Settle Kind = "settle"
+	// Others: the connections beside the reader under test, summed up
+	// at the end (Value ok or what went wrong, Bytes read by them all).
+	Others Kind = "others"
 
 	// AutolowatOn: a scripted step made the autolowat opt-in; Value says
 	// on which socket ("listener" or "reader").

@@ -1,6 +1,7 @@
 // Package outputs writes the files a run leaves in its output folder
 // beside console.log and events.jsonl, from the report and the guest's
-// events in memory: report.json, junit.xml, report.html and trace.json.
+// events in memory: report.json, junit.xml, results.ktap, report.html
+// and trace.json.
 package outputs
 
 import (
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/ktap"
 	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/report"
@@ -33,6 +35,7 @@ var writers = []writer{
 		return out.Top.Report.WriteJSON(filepath.Join(dir, ReportName))
 	}},
 	{JUnitName, writeJUnit},
+	{ktap.FileName, ktap.Write},
 	{htmlreport.FileName, htmlreport.Write},
 	{perfetto.FileName, writeTrace},
 }

@@ -14,12 +14,13 @@ import (
 func newReportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report DIR",
-		Short: "regenerate report.html, trace.json, junit.xml and results.ktap in an output folder",
+		Short: "regenerate report.html, trace.json, junit.xml, results.ktap and kcidb.json in an output folder",
 		Long: `Regenerates the files of DIR from DIR/report.json and DIR/events.jsonl
 (and DIR/base/, DIR/patched/ for a --baseline run), as harness run writes
 them: report.html, one self-contained page with the run's summary and a
 timeline of every scenario; trace.json, the same timelines for Perfetto;
-junit.xml; results.ktap; and report.json itself, in this harness's layout.`,
+junit.xml; results.ktap; kcidb.json; and report.json itself, in this
+harness's layout.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("want one output folder, got %d arguments", len(args))

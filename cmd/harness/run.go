@@ -35,8 +35,8 @@ func newRunCmd() *cobra.Command {
 harness run --tree DIR [--series S] [build options] [--out DIR] [--scenario REGEX]`},
 		Long: `Boots the kernel in QEMU with the harness as its guest agent, runs the
 scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
-report.json, junit.xml, results.ktap, events.jsonl, console.log,
-report.html and trace.json to the output folder.
+report.json, junit.xml, results.ktap, kcidb.json, events.jsonl,
+console.log, report.html and trace.json to the output folder.
 Without --kernel it boots the host's kernel when /boot has it readable, else
 Debian's 6.12 cloud kernel, fetched once into the cache.
 

@@ -1,7 +1,6 @@
 package ktap
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,47 +11,16 @@ import (
 
 	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/report"
+	"github.com/kernel-harness/harness/internal/fixtures"
 	"github.com/kernel-harness/harness/internal/testutil"
 )
-
-// realReports are report.json files of real runs (their READMEs say
-// which), each with its golden KTAP in testdata/NAME.ktap.
-var realReports = map[string]string{
-	"real-port-pass":   "../report/testdata/real-port-pass.report.json",
-	"real-debian-one":  "../report/testdata/real-debian-one.report.json",
-	"real-fail":        "../ghactions/testdata/real-fail.json",
-	"real-error":       "../ghactions/testdata/real-error.json",
-	"real-selftests":   "../testprogsout/testdata/real-mixed.report.json.golden",
-	"fixture-run":      "../htmlreport/testdata/run/report.json",
-	"fixture-baseline": "../htmlreport/testdata/baseline/report.json",
-}
-
-func load(t *testing.T, path string) outdir.Output {
-	t.Helper()
-	if filepath.Base(path) == outdir.ReportName {
-		out, err := outdir.Load(filepath.Dir(path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r report.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return outdir.Output{Top: outdir.Run{Report: &r}}
-}
 
 // Each real report's KTAP is its golden file, and reads back as KTAP
 // with one result per case and the report's verdicts.
 func TestGolden(t *testing.T) {
-	for name, path := range realReports {
+	for name := range fixtures.Reports {
 		t.Run(name, func(t *testing.T) {
-			out := load(t, path)
+			out := fixtures.Load(t, name)
 			got := Format(out)
 			testutil.Golden(t, "testdata/"+name+".ktap", got)
 			want := counts{}
@@ -222,7 +190,7 @@ func TestRunErrorAndRepeat(t *testing.T) {
 
 // The file is written into the folder, among the run's outputs.
 func TestWrite(t *testing.T) {
-	out := load(t, realReports["real-fail"])
+	out := fixtures.Load(t, "real-fail")
 	dir := t.TempDir()
 	if err := Write(dir, out); err != nil {
 		t.Fatal(err)

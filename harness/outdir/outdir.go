@@ -209,7 +209,7 @@ func previousOutput(path string) bool {
 }
 
 // harnessName matches what a harness writes in an output folder.
-var harnessName = regexp.MustCompile(`^(report\.(json|html)|junit\.xml|results\.ktap|trace\.json|events\.jsonl|console\.log|build\.log|bisect\.(log|json)|selftests-build\.log|test_progs\.(out|json)|bpf|vng|steps|base|patched|run-\d+|patches-\d+|\.harness\.lock|\.harness-out)$`)
+var harnessName = regexp.MustCompile(`^(report\.(json|html)|junit\.xml|results\.ktap|kcidb\.json|trace\.json|events\.jsonl|console\.log|build\.log|bisect\.(log|json)|selftests-build\.log|test_progs\.(out|json)|bpf|vng|steps|base|patched|run-\d+|patches-\d+|\.harness\.lock|\.harness-out)$`)
 
 // Close releases the folder to other runs.
 func (d *Dir) Close() error {

@@ -1,7 +1,7 @@
 // Package outputs writes the files a run leaves in its output folder
 // beside console.log and events.jsonl, from the report and the guest's
-// events in memory: report.json, junit.xml, results.ktap, report.html
-// and trace.json.
+// events in memory: report.json, junit.xml, results.ktap, kcidb.json,
+// report.html and trace.json.
 package outputs
 
 import (
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/kcidb"
 	"github.com/kernel-harness/harness/harness/ktap"
 	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/perfetto"
@@ -36,6 +37,7 @@ var writers = []writer{
 	}},
 	{JUnitName, writeJUnit},
 	{ktap.FileName, ktap.Write},
+	{kcidb.FileName, kcidb.Write},
 	{htmlreport.FileName, htmlreport.Write},
 	{perfetto.FileName, writeTrace},
 }

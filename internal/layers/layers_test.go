@@ -35,6 +35,7 @@ var apart = map[string][]string{
 	"harness/run":       {"harness/guest", "harness/peer", "harness/boot/qemu", "harness/boot/vng"},
 	"harness/perfetto":  {"harness/htmlreport"},
 	"harness/ktap":      {"harness/htmlreport", "harness/perfetto", "harness/kcidb"},
+	"harness/kcidb":     {"harness/htmlreport", "harness/perfetto", "harness/ktap"},
 	"harness/timeline":  {"harness/htmlreport", "harness/perfetto"},
 	"harness/analysis":  {"harness/run", "harness/session", "harness/boot"},
 	"harness/scenario":  {"harness/report"},

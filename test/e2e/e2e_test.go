@@ -223,6 +223,7 @@ func TestE2EDebianKernel(t *testing.T) {
 	checkHTMLReport(t, out, rep)
 	checkTraceFlows(t, out, rep)
 	checkKTAP(t, out, rep)
+	checkKCIDB(t, out, rep)
 }
 
 // Bad input is refused with exit status 2 and a message that says what to

@@ -1,9 +1,7 @@
 package kcidb
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -237,15 +235,5 @@ func TestIDs(t *testing.T) {
 // The file is written into the folder, among the run's outputs.
 func TestWrite(t *testing.T) {
 	out := fixtures.Load(t, "real-fail")
-	dir := t.TempDir()
-	if err := Write(dir, out); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, FileName))
-	if err != nil || !bytes.Equal(b, valid(t, fixtures.KCIDBSchema(t), Of(out))) {
-		t.Errorf("%s: %v", FileName, err)
-	}
-	if err := Write(filepath.Join(dir, "gone"), out); err == nil || !strings.Contains(err.Error(), FileName) {
-		t.Errorf("writing into a missing folder: %v, want an error naming %s", err, FileName)
-	}
+	fixtures.Writes(t, FileName, Write, out, valid(t, fixtures.KCIDBSchema(t), Of(out)))
 }

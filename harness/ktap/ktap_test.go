@@ -2,8 +2,6 @@ package ktap
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -191,15 +189,5 @@ func TestRunErrorAndRepeat(t *testing.T) {
 // The file is written into the folder, among the run's outputs.
 func TestWrite(t *testing.T) {
 	out := fixtures.Load(t, "real-fail")
-	dir := t.TempDir()
-	if err := Write(dir, out); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, FileName))
-	if err != nil || string(b) != string(Format(out)) {
-		t.Errorf("%s: %v", FileName, err)
-	}
-	if err := Write(filepath.Join(dir, "gone"), out); err == nil || !strings.Contains(err.Error(), FileName) {
-		t.Errorf("writing into a missing folder: %v, want an error naming %s", err, FileName)
-	}
+	fixtures.Writes(t, FileName, Write, out, Format(out))
 }

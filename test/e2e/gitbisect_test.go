@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"github.com/kernel-harness/harness/harness/kcidb"
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/ktap"
-	"github.com/kernel-harness/harness/internal/fixtures"
 )
 
 // bisectClone is a clone of the example tree for git bisect to check
@@ -102,18 +100,10 @@ func TestE2EGitBisectRun(t *testing.T) {
 		if !strings.Contains(rep.Build.Error, "synthetic build failure") || rep.Kernel.Path != "" {
 			t.Errorf("the broken commit's report: build %+v, kernel %+v", rep.Build, rep.Kernel)
 		}
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(p), kcidb.FileName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fixtures.ValidKCIDB(t, fixtures.KCIDBSchema(t), b)
-		var d kcidb.Document
-		if err := json.Unmarshal(b, &d); err != nil {
-			t.Fatal(err)
-		}
+		d := readKCIDB(t, filepath.Dir(p))
 		if len(d.Builds) != 1 || d.Builds[0].Status != kcidb.StatusFail || !strings.Contains(d.Builds[0].LogExcerpt, "synthetic build failure") ||
 			len(d.Checkouts) != 1 || d.Checkouts[0].GitCommitHash != brokenCommit || len(d.Tests) != 0 {
-			t.Errorf("the broken commit's kcidb.json:\n%s", b)
+			t.Errorf("the broken commit's kcidb.json: %+v", d)
 		}
 		if g := kunitParse(t, filepath.Join(filepath.Dir(p), ktap.FileName)); g.Misc.Failed != 1 || len(g.TestCases) != 1 || g.TestCases[0].Name != "run" {
 			t.Errorf("the broken commit's results.ktap: %+v", g)

@@ -11,10 +11,9 @@ import (
 	"github.com/kernel-harness/harness/internal/fixtures"
 )
 
-// checkKCIDB checks the kcidb.json a run left in out against kcidb-io's
-// schema, and that it holds the run: a checkout, a build that gave this
-// kernel, the boot, and every case of report.json with its verdict.
-func checkKCIDB(t *testing.T, out string, rep report.Report) kcidb.Document {
+// readKCIDB reads the kcidb.json a run left in out, which must be valid
+// against kcidb-io's schema.
+func readKCIDB(t *testing.T, out string) kcidb.Document {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(out, kcidb.FileName))
 	if err != nil {
@@ -25,6 +24,15 @@ func checkKCIDB(t *testing.T, out string, rep report.Report) kcidb.Document {
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// checkKCIDB checks that the run's kcidb.json holds the run: a checkout,
+// a build that gave this kernel, the boot, and every case of
+// report.json with its verdict.
+func checkKCIDB(t *testing.T, out string, rep report.Report) {
+	t.Helper()
+	d := readKCIDB(t, out)
 	if len(d.Checkouts) != 1 || len(d.Builds) != 1 {
 		t.Fatalf("%d checkouts, %d builds", len(d.Checkouts), len(d.Builds))
 	}
@@ -55,5 +63,4 @@ func checkKCIDB(t *testing.T, out string, rep report.Report) kcidb.Document {
 			t.Errorf("test %s: %q, want %q", p, got[p], st)
 		}
 	}
-	return d
 }

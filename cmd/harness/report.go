@@ -39,6 +39,10 @@ func reportMain(dir string) int {
 	if err == nil {
 		err = outputs.WriteOutput(dir, out)
 	}
+	if err == nil {
+		// An older run's folder gains files: a later --out replaces them too.
+		err = outdir.Record(dir, outputs.Names()...)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "harness report: %v\n", err)
 		return 2

@@ -250,6 +250,35 @@ func writeMarker(path string, listed bool) error {
 	return nil
 }
 
+// Record adds names to the manifest of the harness output at path:
+// files a harness wrote there after the run (harness report writes a
+// newer harness's files into an older run's folder), which a later run
+// may then replace. A folder without a manifest needs none.
+func Record(path string, names ...string) error {
+	listed, ok := manifest(path)
+	if !ok {
+		return nil
+	}
+	var add strings.Builder
+	for _, n := range names {
+		if !listed[n] {
+			add.WriteString(n + "\n")
+		}
+	}
+	if add.Len() == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(path, Marker), os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0)
+	if err == nil {
+		_, err = f.WriteString(add.String())
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	return nil
+}
+
 // manifestLine starts the list, written when the run ends.
 const manifestLine = "written by the run:\n"
 

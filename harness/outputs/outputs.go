@@ -42,6 +42,15 @@ var writers = []writer{
 	{perfetto.FileName, writeTrace},
 }
 
+// Names are the files Write writes.
+func Names() []string {
+	var n []string
+	for _, w := range writers {
+		n = append(n, w.name)
+	}
+	return n
+}
+
 // Write writes one run's files to dir from its report and the events its
 // guest sent (nil: none came).
 func Write(dir string, rep *report.Report, evs []wire.Event) error {

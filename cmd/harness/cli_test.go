@@ -143,6 +143,9 @@ func TestUsageErrorsCreateNothing(t *testing.T) {
 	}{
 		{[]string{"run", "--accel", "kwm"}, `invalid argument "kwm" for "--accel" flag: want kvm, tcg or auto`},
 		{[]string{"run", "--repeat", "0"}, `invalid argument "0" for "--repeat" flag: want a count of runs, 1 or more`},
+		{[]string{"run", "--exit-untestable", "0"}, `invalid argument "0" for "--exit-untestable" flag: want an exit status git bisect run takes (125 skips the commit), from 1 to 127`},
+		{[]string{"run", "--exit-untestable", "128"}, `from 1 to 127`},
+		{[]string{"run", "--exit-untestable", "skip"}, `invalid argument "skip" for "--exit-untestable" flag: want a whole number`},
 		{[]string{"run", "--machine", "pc"}, `want q35 or microvm`},
 		{[]string{"run", "--backend", "docker"}, `want qemu, vng or auto`},
 		{[]string{"run", "-accel", "kvm"}, `-accel: long options take two dashes: --accel`},

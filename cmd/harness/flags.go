@@ -91,21 +91,25 @@ func choiceFlag(cmd *cobra.Command, p *string, name, def, usage string, of ...st
 	cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(c.nonEmpty(), cobra.ShellCompDirectiveNoFileComp))
 }
 
-// atLeast is an int flag with a lower bound, refused at parse time.
-type atLeast struct {
-	p   *int
-	min int
-	why string
+// bounded is an int flag with a lower bound, and an upper one when max
+// is not 0, refused at parse time.
+type bounded struct {
+	p        *int
+	min, max int
+	why      string
 }
 
-func (a *atLeast) String() string { return strconv.Itoa(*a.p) }
-func (a *atLeast) Type() string   { return "int" }
-func (a *atLeast) Set(s string) error {
+func (a *bounded) String() string { return strconv.Itoa(*a.p) }
+func (a *bounded) Type() string   { return "int" }
+func (a *bounded) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return fmt.Errorf("want a whole number")
 	}
-	if n < a.min {
+	switch {
+	case a.max != 0 && (n < a.min || n > a.max):
+		return fmt.Errorf("want %s, from %d to %d", a.why, a.min, a.max)
+	case n < a.min:
 		return fmt.Errorf("want %s, %d or more", a.why, a.min)
 	}
 	*a.p = n
@@ -114,7 +118,14 @@ func (a *atLeast) Set(s string) error {
 
 func atLeastFlag(fs *pflag.FlagSet, p *int, name string, def, min int, why, usage string) {
 	*p = def
-	fs.Var(&atLeast{p: p, min: min, why: why}, name, usage)
+	fs.Var(&bounded{p: p, min: min, why: why}, name, usage)
+}
+
+// betweenFlag is an int flag from min to max; def may lie outside, as
+// "not given".
+func betweenFlag(fs *pflag.FlagSet, p *int, name string, def, min, max int, why, usage string) {
+	*p = def
+	fs.Var(&bounded{p: p, min: min, max: max, why: why}, name, usage)
 }
 
 // writeHelp is every command's help: its synopsis, what it does, its

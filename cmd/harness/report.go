@@ -14,12 +14,13 @@ import (
 func newReportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report DIR",
-		Short: "regenerate report.html, trace.json and junit.xml in an output folder",
+		Short: "regenerate report.html, trace.json, junit.xml, results.ktap and kcidb.json in an output folder",
 		Long: `Regenerates the files of DIR from DIR/report.json and DIR/events.jsonl
 (and DIR/base/, DIR/patched/ for a --baseline run), as harness run writes
 them: report.html, one self-contained page with the run's summary and a
 timeline of every scenario; trace.json, the same timelines for Perfetto;
-junit.xml; and report.json itself, in this harness's layout.`,
+junit.xml; results.ktap; kcidb.json; and report.json itself, in this
+harness's layout.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("want one output folder, got %d arguments", len(args))
@@ -37,6 +38,10 @@ func reportMain(dir string) int {
 	out, err := outdir.Load(dir)
 	if err == nil {
 		err = outputs.WriteOutput(dir, out)
+	}
+	if err == nil {
+		// An older run's folder gains files: a later --out replaces them too.
+		err = outdir.Record(dir, outputs.Names()...)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "harness report: %v\n", err)

@@ -23,6 +23,9 @@ type runFlags struct {
 	shard, appendArgs               string
 	verbose, requireHook            bool
 	bootTimeout, idleTimeout, total time.Duration
+	// exitUntestable is the exit status of a run that could not test its
+	// kernel; 0: 2, as any run that could not be done.
+	exitUntestable int
 }
 
 func newRunCmd() *cobra.Command {
@@ -35,13 +38,14 @@ func newRunCmd() *cobra.Command {
 harness run --tree DIR [--series S] [build options] [--out DIR] [--scenario REGEX]`},
 		Long: `Boots the kernel in QEMU with the harness as its guest agent, runs the
 scenarios over IPv4 and IPv6 in baseline and autolowat modes, and writes
-report.json, junit.xml, events.jsonl, console.log, report.html and
-trace.json to the output folder.
+report.json, junit.xml, results.ktap, kcidb.json, events.jsonl,
+console.log, report.html and trace.json to the output folder.
 Without --kernel it boots the host's kernel when /boot has it readable, else
 Debian's 6.12 cloud kernel, fetched once into the cache.
 
 Exit status: 0 all passed or unsupported, 1 a scenario failed or the kernel
-reported a splat, 2 the run could not be done.`,
+reported a splat, 2 the run could not be done (with --exit-untestable N:
+N when the options were good but the kernel could not be tested).`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error { return status(runMain(&f)) },
 	}
@@ -86,7 +90,10 @@ reported a splat, 2 the run could not be done.`,
 	fs.StringVar(&o.Out, "out", "", "output folder (default ./harness-out/<timestamp>)")
 	fs.BoolVar(&f.verbose, "verbose", false, "end with a row per case and its measurements instead of the matrix of scenarios")
 	fs.BoolVar(&f.requireHook, "require-hook", false, "exit 1 when the series was not exercised (no autolowat case could run: the kernel lacks the hook), for CI jobs that exist to test the series")
-	group(fs, groupOutput, "out", "verbose", "require-hook")
+	betweenFlag(fs, &f.exitUntestable, "exit-untestable", 0, 1, 127, "an exit status git bisect run takes (125 skips the commit)",
+		"exit `N` (1 to 127; 125 for git bisect run) instead of 2 when the kernel could not be tested: it did not build, did not boot, or its cases could not run; bad options still exit 2, failed cases 1")
+	fs.Lookup("exit-untestable").DefValue = "2"
+	group(fs, groupOutput, "out", "verbose", "require-hook", "exit-untestable")
 	cmd.MarkFlagDirname("out")
 	return cmd
 }
@@ -125,16 +132,33 @@ func runMain(f *runFlags) int {
 	fmt.Fprintf(stderr, "output: %s\n", input.Quote(o.Out))
 	if err != nil {
 		fmt.Fprintf(stderr, "harness run: %v\n", err)
-		return 2
 	}
-	if code := report.Exit(rep.Verdict); code != 0 {
-		return code
+	code, why := runExit(rep, err, ctx.Err() != nil, f)
+	if why != "" {
+		fmt.Fprintf(stderr, "harness run: %s\n", why)
 	}
-	if f.requireHook && (rep.Hook == nil || !rep.Hook.Exercised) {
-		fmt.Fprintln(stderr, "harness run: --require-hook: the series was not exercised: no autolowat case ran")
-		return 1
+	return code
+}
+
+// runExit is a run's exit status, once its options were taken: 0 passed,
+// 1 failed (or, with --require-hook, did not exercise the series), 2 not
+// done. A run not done that was not stopped (by a signal, a closed
+// standard error) could not test its kernel: it exits --exit-untestable
+// when given, so that git bisect run skips the commit rather than mark
+// it bad. why says what the status means where the run's own words do
+// not.
+func runExit(rep *report.Report, err error, stopped bool, f *runFlags) (code int, why string) {
+	code = 2
+	if err == nil && rep != nil {
+		code = report.Exit(rep.Verdict)
 	}
-	return 0
+	switch {
+	case code == 2 && f.exitUntestable != 0 && !stopped:
+		return f.exitUntestable, fmt.Sprintf("the kernel could not be tested: exit %d (--exit-untestable)", f.exitUntestable)
+	case code == 0 && f.requireHook && (rep.Hook == nil || !rep.Hook.Exercised):
+		return 1, "--require-hook: the series was not exercised: no autolowat case ran"
+	}
+	return code, ""
 }
 
 // anyStarted says whether the guest started any case.

@@ -26,8 +26,9 @@ func newSelftestsCmd() *cobra.Command {
 		Annotations: map[string]string{"synopsis": "harness selftests --tree DIR [--series S] [build options] -t NAME [-t NAME...] [--out DIR]"},
 		Long: `Builds the kernel and the tree's BPF selftests runner, test_progs
 (tools/testing/selftests/bpf), against it, boots the kernel with test_progs
-in the guest, runs test_progs -t NAME, and writes report.json, junit.xml
-and report.html with one testcase per test_progs subtest, with its log.
+in the guest, runs test_progs -t NAME, and writes report.json, junit.xml,
+results.ktap, kcidb.json and report.html with one testcase per
+test_progs subtest, with its log.
 Missing build tools (clang, pahole, libelf-dev, ...) are named with their
 Debian package before anything is built.
 

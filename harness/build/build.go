@@ -195,8 +195,8 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	b := &report.Build{Tree: tree, Base: applied.Base, BaseSubject: applied.BaseSubject, Profile: o.Profile}
 	if len(s.Patches) > 0 {
 		b.Series = &report.Series{Source: o.Series, Version: s.Version, Cover: s.Cover}
-		for _, p := range applied.Patches {
-			b.Series.Patches = append(b.Series.Patches, report.Patch{Number: p.Number, Total: p.Total, Subject: p.Subject, State: p.State})
+		for i, p := range applied.Patches {
+			b.Series.Patches = append(b.Series.Patches, report.Patch{Number: p.Number, Total: p.Total, Subject: p.Subject, State: p.State, SHA256: s.Patches[i].SHA256()})
 		}
 		sayPatches(say, b.Series.Patches)
 	}
@@ -204,27 +204,27 @@ func Kernel(ctx context.Context, o Options) (kernel.Kernel, *report.Build, error
 	// Step: config. Checked before anything is compiled.
 	obj := filepath.Join(treeDir, "build", buildFolder(o, len(s.Patches) > 0))
 	if err := os.MkdirAll(obj, 0o755); err != nil {
-		return kernel.Kernel{}, nil, err
+		return kernel.Kernel{}, b, err
 	}
 	paths, err := kernelconfig.Write(o.Profile, filepath.Join(obj, "harness-fragments"), wt)
 	if err != nil {
-		return kernel.Kernel{}, nil, err
+		return kernel.Kernel{}, b, err
 	}
 	var frags []kbuild.Fragment
 	for _, p := range append(paths, o.Configs...) {
 		f, err := kbuild.ParseFragment(p)
 		if err != nil {
-			return kernel.Kernel{}, nil, err
+			return kernel.Kernel{}, b, err
 		}
 		frags = append(frags, f)
 	}
 	say("config: %s profile, %d fragments, in %s", o.Profile, len(frags), obj)
 	cfg, err := kbuild.Configure(ctx, wt, obj, "allnoconfig", frags, o.Items, logw)
 	if err != nil {
-		return kernel.Kernel{}, nil, err
+		return kernel.Kernel{}, b, err
 	}
 	if err := kbuild.RequireBTF(cfg.Path); err != nil {
-		return kernel.Kernel{}, nil, err
+		return kernel.Kernel{}, b, err
 	}
 
 	// Step: build, or the cache.

@@ -28,11 +28,18 @@ func Choose(ctx context.Context, o Options, file, modules string, say func(strin
 			}
 		}
 		k, b, err := Kernel(ctx, o)
+		if treeErr != nil {
+			return k, b, treeErr
+		}
+		if err != nil && b != nil && ctx.Err() == nil {
+			// The report says why this tree gave no kernel.
+			b.Error = err.Error()
+			if compile, _ := Failed(err); compile != "" {
+				b.Error = compile
+			}
+		}
 		var be *kbuild.BuildError
-		switch {
-		case treeErr != nil:
-			err = treeErr
-		case err != nil && !errors.As(err, &be):
+		if err != nil && !errors.As(err, &be) {
 			err = fmt.Errorf("%w (full output in %s)", err, o.LogFile)
 		}
 		return k, b, err

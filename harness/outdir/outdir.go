@@ -209,7 +209,7 @@ func previousOutput(path string) bool {
 }
 
 // harnessName matches what a harness writes in an output folder.
-var harnessName = regexp.MustCompile(`^(report\.(json|html)|junit\.xml|trace\.json|events\.jsonl|console\.log|build\.log|bisect\.(log|json)|selftests-build\.log|test_progs\.(out|json)|bpf|vng|steps|base|patched|run-\d+|patches-\d+|\.harness\.lock|\.harness-out)$`)
+var harnessName = regexp.MustCompile(`^(report\.(json|html)|junit\.xml|results\.ktap|kcidb\.json|trace\.json|events\.jsonl|console\.log|build\.log|bisect\.(log|json)|selftests-build\.log|test_progs\.(out|json)|bpf|vng|steps|base|patched|run-\d+|patches-\d+|\.harness\.lock|\.harness-out)$`)
 
 // Close releases the folder to other runs.
 func (d *Dir) Close() error {
@@ -245,6 +245,35 @@ func writeMarker(path string, listed bool) error {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(path, Marker), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	return nil
+}
+
+// Record adds names to the manifest of the harness output at path:
+// files a harness wrote there after the run (harness report writes a
+// newer harness's files into an older run's folder), which a later run
+// may then replace. A folder without a manifest needs none.
+func Record(path string, names ...string) error {
+	listed, ok := manifest(path)
+	if !ok {
+		return nil
+	}
+	var add strings.Builder
+	for _, n := range names {
+		if !listed[n] {
+			add.WriteString(n + "\n")
+		}
+	}
+	if add.Len() == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(path, Marker), os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0)
+	if err == nil {
+		_, err = f.WriteString(add.String())
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	return nil

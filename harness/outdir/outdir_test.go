@@ -152,3 +152,35 @@ func TestClaimManifest(t *testing.T) {
 		t.Error("the fixture's README is gone")
 	}
 }
+
+// Files a harness writes into a previous output after its run, once
+// recorded, are replaced with it; anything else there is still refused.
+func TestRecord(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	d, err := Claim(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "report.json"), []byte("{}"), 0o644)
+	d.Close()
+	os.WriteFile(filepath.Join(dir, "kcidb.json"), []byte("{}"), 0o644)
+	if err := Record(dir, "report.json", "kcidb.json"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+	if _, err := Claim(dir, Options{}); err == nil || !strings.Contains(err.Error(), "(notes.txt)") {
+		t.Fatalf("claim over a file of the user's: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "notes.txt"))
+	if d, err := Claim(dir, Options{}); err != nil || !d.Replaced {
+		t.Fatalf("claim of recorded files: %v", err)
+	}
+	// No manifest, nothing to record: the folder is the harness's whole.
+	bare := t.TempDir()
+	if err := Record(bare, "kcidb.json"); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(bare, Marker)); err == nil {
+		t.Error("Record made a marker")
+	}
+}

@@ -1,6 +1,7 @@
 // Package outputs writes the files a run leaves in its output folder
 // beside console.log and events.jsonl, from the report and the guest's
-// events in memory: report.json, junit.xml, report.html and trace.json.
+// events in memory: report.json, junit.xml, results.ktap, kcidb.json,
+// report.html and trace.json.
 package outputs
 
 import (
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/kernel-harness/harness/harness/htmlreport"
+	"github.com/kernel-harness/harness/harness/kcidb"
+	"github.com/kernel-harness/harness/harness/ktap"
 	"github.com/kernel-harness/harness/harness/outdir"
 	"github.com/kernel-harness/harness/harness/perfetto"
 	"github.com/kernel-harness/harness/harness/report"
@@ -33,8 +36,19 @@ var writers = []writer{
 		return out.Top.Report.WriteJSON(filepath.Join(dir, ReportName))
 	}},
 	{JUnitName, writeJUnit},
+	{ktap.FileName, ktap.Write},
+	{kcidb.FileName, kcidb.Write},
 	{htmlreport.FileName, htmlreport.Write},
 	{perfetto.FileName, writeTrace},
+}
+
+// Names are the files Write writes.
+func Names() []string {
+	var n []string
+	for _, w := range writers {
+		n = append(n, w.name)
+	}
+	return n
 }
 
 // Write writes one run's files to dir from its report and the events its

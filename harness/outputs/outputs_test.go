@@ -12,7 +12,7 @@ import (
 
 const fixtures = "../htmlreport/testdata"
 
-var files = []string{"report.json", "junit.xml", "report.html", "trace.json"}
+var files = []string{"report.json", "junit.xml", "results.ktap", "kcidb.json", "report.html", "trace.json"}
 
 // read is every file of the list, which must all have been written.
 func read(t *testing.T, dir string) map[string]string {
@@ -40,8 +40,10 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := read(t, dir)
-	id := in.Top.Report.Scenarios[0].ID()
-	if !strings.Contains(got["report.html"], `data-case="`+id+`"`) || !strings.Contains(got["trace.json"], id) || !strings.Contains(got["junit.xml"], "<testsuite") {
+	s := in.Top.Report.Scenarios[0]
+	id := s.ID()
+	if !strings.Contains(got["report.html"], `data-case="`+id+`"`) || !strings.Contains(got["trace.json"], id) || !strings.Contains(got["junit.xml"], "<testsuite") ||
+		!strings.Contains(got["results.ktap"], "# Subtest: "+s.Name+"\n") || !strings.Contains(got["kcidb.json"], `"case": "`+id+`"`) {
 		t.Errorf("%s is not drawn in every file", id)
 	}
 	back, err := outdir.LoadRun(dir)
@@ -67,6 +69,12 @@ func TestWriteBaseline(t *testing.T) {
 	}
 	if !strings.Contains(got["junit.xml"], "base.") || !strings.Contains(got["trace.json"], `"process_name"`) {
 		t.Errorf("junit.xml or trace.json lacks a run:\n%s", got["junit.xml"])
+	}
+	if !strings.Contains(got["results.ktap"], "    # Subtest: base\n") || !strings.Contains(got["results.ktap"], "    # Subtest: series\n") {
+		t.Errorf("results.ktap lacks a run:\n%s", got["results.ktap"])
+	}
+	if !strings.Contains(got["kcidb.json"], `:base"`) || !strings.Contains(got["kcidb.json"], `:series"`) {
+		t.Errorf("kcidb.json lacks a run:\n%s", got["kcidb.json"])
 	}
 }
 

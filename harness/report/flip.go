@@ -31,8 +31,8 @@ func Flips(good, bad *Report) []Flip {
 		f := Flip{ID: s.ID()}
 		b := side(s)
 		f.Bad = &b
-		for _, c := range s.failed() {
-			f.Checks = append(f.Checks, checkShort(c))
+		for _, c := range s.Failed() {
+			f.Checks = append(f.Checks, c.Short())
 		}
 		if good != nil {
 			for _, g := range good.Scenarios {

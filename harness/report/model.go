@@ -221,6 +221,9 @@ type Build struct {
 	CacheHit    bool    `json:"cache_hit"`
 	Seconds     float64 `json:"seconds"`
 	Objects     int     `json:"objects,omitempty"`
+	// Error says why the build gave no kernel: the compiler's first
+	// error, a config refused. Empty when it gave one.
+	Error string `json:"error,omitempty"`
 }
 
 // Series is the applied series.
@@ -237,4 +240,7 @@ type Patch struct {
 	Total   int    `json:"total"`
 	Subject string `json:"subject"`
 	State   string `json:"state"` // applied | already-present
+	// SHA256 is the hash of the patch as git am was given it: what
+	// names the patchset to others (KCIDB's patchset_hash).
+	SHA256 string `json:"sha256,omitempty"`
 }

@@ -125,7 +125,7 @@ func Aggregate(scenarios []Scenario, boots bool) *Repeat {
 		if s.Verdict != Pass && s.Verdict != Unsupported {
 			a.FailedRuns = append(a.FailedRuns, s.Run)
 		}
-		for _, c := range s.failed() {
+		for _, c := range s.Failed() {
 			if a.FailedChecks == nil {
 				a.FailedChecks = map[string]int{}
 			}

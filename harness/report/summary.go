@@ -35,9 +35,9 @@ func (r *Report) Summary(w io.Writer, o SummaryOptions) {
 			n.pass++
 		case Fail:
 			n.fail++
-			failed := s.failed()
+			failed := s.Failed()
 			for _, c := range failed {
-				fmt.Fprintf(w, "FAIL %s: %s\n", s.ID(), checkLong(c))
+				fmt.Fprintf(w, "FAIL %s: %s\n", s.ID(), c.Long())
 			}
 			if len(failed) == 0 {
 				fmt.Fprintf(w, "FAIL %s%s\n", s.ID(), colonReason(s.Reason))

@@ -72,8 +72,8 @@ func failedChecks(cs []Check) []Check {
 	return out
 }
 
-// failed is the scenario's failed checks, also before Finish has run.
-func (s Scenario) failed() []Check {
+// Failed is the scenario's failed checks, also before Finish has run.
+func (s Scenario) Failed() []Check {
 	if s.FailedChecks != nil {
 		return s.FailedChecks
 	}
@@ -166,11 +166,11 @@ func testcase(s Scenario) junit.Testcase {
 			tc.SystemErr = &junit.Output{Data: xmlSafe(quoteSplats(s.Splats))}
 		}
 	case Fail:
-		failed := s.failed()
+		failed := s.Failed()
 		var short, long []string
 		for _, c := range failed {
-			short = append(short, checkShort(c))
-			long = append(long, checkLong(c))
+			short = append(short, c.Short())
+			long = append(long, c.Long())
 		}
 		msg := strings.Join(short, "; ")
 		if msg == "" {
@@ -258,9 +258,9 @@ func (r *Report) writeJUnit(path string, ts junit.Testsuites) error {
 	return writeFile(path, buf.Bytes())
 }
 
-// checkShort is "name: want W, got G", or "name: detail" when the check
-// has no want/got.
-func checkShort(c Check) string {
+// Short is "name: want W, got G", or "name: detail" when the check has
+// no want/got: one line, for messages.
+func (c Check) Short() string {
 	switch {
 	case c.Want != "" || c.Got != "":
 		return text.OneLine(fmt.Sprintf("%s: want %s, got %s", c.Name, c.Want, c.Got))
@@ -271,9 +271,9 @@ func checkShort(c Check) string {
 	}
 }
 
-// checkLong is checkShort plus the detail in parentheses.
-func checkLong(c Check) string {
-	s := checkShort(c)
+// Long is Short plus the detail in parentheses.
+func (c Check) Long() string {
+	s := c.Short()
 	if c.Detail != "" && (c.Want != "" || c.Got != "") {
 		s += " (" + text.OneLine(c.Detail) + ")"
 	}

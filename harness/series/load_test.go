@@ -2,6 +2,8 @@ package series
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,6 +262,27 @@ func TestParseSubject(t *testing.T) {
 		s := parseSubject(c.in)
 		if s.reply != c.reply || s.number != c.num || s.total != c.total || s.version != c.version || (!c.reply && s.rest != c.rest) {
 			t.Errorf("%q: %+v", c.in, s)
+		}
+	}
+}
+
+// A patch's SHA256 is that of its format-patch file, as KCIDB's
+// patchset_hash takes it (sha256sum *.patch).
+func TestPatchSHA256(t *testing.T) {
+	const dir = "../../selftests/series/rcvq-7.3"
+	s := load(t, dir, "")
+	files, _ := filepath.Glob(dir + "/00[0-9][0-9]-*.patch")
+	files = files[1:] // the cover letter is not a patch
+	if len(files) != len(s.Patches) || len(files) == 0 {
+		t.Fatalf("%d files, %d patches", len(files), len(s.Patches))
+	}
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%x", sha256.Sum256(b)); s.Patches[i].SHA256() != want {
+			t.Errorf("%s: %s, sha256sum says %s", f, s.Patches[i].SHA256(), want)
 		}
 	}
 }

@@ -310,6 +310,12 @@ func (s *Series) Check(allowPartial bool) error {
 		s.Version, len(have), s.Total, there, ranges(miss))
 }
 
+// SHA256 is the hash of the patch as git am is given it.
+func (p Patch) SHA256() string {
+	h := sha256.Sum256(p.Raw)
+	return hex.EncodeToString(h[:])
+}
+
 // Digest is a sha256 over the patches' diffs in order: re-saving the same
 // thread (new Date, other headers, other order in the file) keeps it, and
 // so does taking the same commits in as a range.

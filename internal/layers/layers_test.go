@@ -34,6 +34,8 @@ var apart = map[string][]string{
 	"harness/guest":     {"harness/report", "harness/htmlreport", "harness/outputs", "harness/run", "harness/session", "harness/boot"},
 	"harness/run":       {"harness/guest", "harness/peer", "harness/boot/qemu", "harness/boot/vng"},
 	"harness/perfetto":  {"harness/htmlreport"},
+	"harness/ktap":      {"harness/htmlreport", "harness/perfetto", "harness/kcidb"},
+	"harness/kcidb":     {"harness/htmlreport", "harness/perfetto", "harness/ktap"},
 	"harness/timeline":  {"harness/htmlreport", "harness/perfetto"},
 	"harness/analysis":  {"harness/run", "harness/session", "harness/boot"},
 	"harness/scenario":  {"harness/report"},

@@ -29,27 +29,43 @@ func git(t *testing.T, dir string, env []string, stdin string, args ...string) s
 	return strings.TrimSpace(string(out))
 }
 
-// synthHistory makes commits on top of the tree's HEAD without a checkout
-// and without touching the tree's index, HEAD or branches: a private
-// index, git apply --cached and commit-tree. The commits are the port's
-// patches, one each, then one that drops the tcp_ofo_queue() call site,
-// then a harmless one. Dates are fixed, so the hashes, and with them the
-// artifact cache's keys, are the same on every run. It returns the
-// commits in order.
-func synthHistory(t *testing.T, tree string) (commits []string) {
-	t.Helper()
-	idx := filepath.Join(t.TempDir(), "index")
-	const when = "2025-01-01T00:00:00Z"
-	env := []string{"GIT_INDEX_FILE=" + idx, "GIT_COMMITTER_NAME=harness", "GIT_COMMITTER_EMAIL=harness@localhost", "GIT_COMMITTER_DATE=" + when}
-	head := git(t, tree, nil, "", "rev-parse", "HEAD")
-	git(t, tree, env, "", "read-tree", head)
-	commit := func(subject, body string, author []string) {
-		tr := git(t, tree, env, "", "write-tree")
-		head = git(t, tree, append(env, author...), subject+"\n\n"+body, "commit-tree", tr, "-p", head)
-		commits = append(commits, head)
-	}
-	me := []string{"GIT_AUTHOR_NAME=harness", "GIT_AUTHOR_EMAIL=harness@localhost", "GIT_AUTHOR_DATE=" + when}
+// history makes commits on top of a tree's HEAD without a checkout and
+// without touching the tree's index, HEAD or branches: a private index,
+// git apply --cached and commit-tree. Dates are fixed, so the hashes,
+// and with them the artifact cache's keys, are the same on every run.
+type history struct {
+	t       *testing.T
+	tree    string
+	env     []string
+	head    string
+	commits []string // in order
+}
 
+const historyDate = "2025-01-01T00:00:00Z"
+
+// me is the author of the commits that are not the port's.
+var me = []string{"GIT_AUTHOR_NAME=harness", "GIT_AUTHOR_EMAIL=harness@localhost", "GIT_AUTHOR_DATE=" + historyDate}
+
+func newHistory(t *testing.T, tree string) *history {
+	t.Helper()
+	h := &history{t: t, tree: tree,
+		env: []string{"GIT_INDEX_FILE=" + filepath.Join(t.TempDir(), "index"), "GIT_COMMITTER_NAME=harness", "GIT_COMMITTER_EMAIL=harness@localhost", "GIT_COMMITTER_DATE=" + historyDate}}
+	h.head = git(t, tree, nil, "", "rev-parse", "HEAD")
+	git(t, tree, h.env, "", "read-tree", h.head)
+	return h
+}
+
+// commit commits the index on the head and returns the commit.
+func (h *history) commit(subject, body string, author []string) string {
+	tr := git(h.t, h.tree, h.env, "", "write-tree")
+	h.head = git(h.t, h.tree, append(h.env, author...), subject+"\n\n"+body, "commit-tree", tr, "-p", h.head)
+	h.commits = append(h.commits, h.head)
+	return h.head
+}
+
+// port commits the port's patches, one each, as their mails say.
+func (h *history) port() {
+	t := h.t
 	patches, _ := filepath.Glob("../../selftests/series/" + port + "/00[0-9][0-9]-*.patch")
 	if len(patches) > 0 && strings.Contains(patches[0], "/0000-") {
 		patches = patches[1:] // the cover letter
@@ -64,7 +80,7 @@ func synthHistory(t *testing.T, tree string) (commits []string) {
 		}
 		dir := t.TempDir()
 		msg, diff := filepath.Join(dir, "msg"), filepath.Join(dir, "diff")
-		info := git(t, tree, nil, string(mail), "mailinfo", "-k", msg, diff)
+		info := git(t, h.tree, nil, string(mail), "mailinfo", "-k", msg, diff)
 		var author []string
 		var subject string
 		for _, l := range strings.Split(info, "\n") {
@@ -84,29 +100,48 @@ func synthHistory(t *testing.T, tree string) (commits []string) {
 			}
 		}
 		body, _ := os.ReadFile(msg)
-		git(t, tree, env, "", "apply", "--cached", diff)
-		commit(subject, string(body), author)
+		git(t, h.tree, h.env, "", "apply", "--cached", diff)
+		h.commit(subject, string(body), author)
 	}
+}
 
-	// The negative control's change, as a commit of its own.
-	const path = "net/ipv4/tcp_input.c"
-	src := git(t, tree, env, "", "cat-file", "blob", ":"+path) + "\n"
-	site := "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n\t\ttail = skb_peek_tail(&sk->sk_receive_queue);\n\t\teaten = tail && tcp_try_coalesce(sk, tail, skb, &fragstolen);\n\t\ttcp_rcv_nxt_update(tp, TCP_SKB_CB(skb)->end_seq);"
-	if strings.Count(src, site) != 1 {
-		t.Fatalf("%s: the tcp_ofo_queue() call site is not there once", path)
-	}
-	src = strings.Replace(src, site, strings.TrimPrefix(site, "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n"), 1)
-	blob := git(t, tree, env, src, "hash-object", "-w", "--stdin")
-	git(t, tree, env, "", "update-index", "--cacheinfo", "100644,"+blob+","+path)
-	commit("tcp: drop the RCVQ callback from tcp_ofo_queue()", "A synthetic regression for the bisect test.\n", me)
+// edit commits a change of one file: change is given its text at the
+// head and returns the new one.
+func (h *history) edit(path string, change func(string) string, subject, body string) string {
+	src := git(h.t, h.tree, h.env, "", "cat-file", "blob", ":"+path) + "\n"
+	blob := git(h.t, h.tree, h.env, change(src), "hash-object", "-w", "--stdin")
+	git(h.t, h.tree, h.env, "", "update-index", "--cacheinfo", "100644,"+blob+","+path)
+	return h.commit(subject, body, me)
+}
 
-	// A commit that changes nothing the kernel build sees.
-	const doc = "Documentation/networking/index.rst"
-	text := git(t, tree, env, "", "cat-file", "blob", ":"+doc) + "\n\n.. harness bisect test\n"
-	blob = git(t, tree, env, text, "hash-object", "-w", "--stdin")
-	git(t, tree, env, "", "update-index", "--cacheinfo", "100644,"+blob+","+doc)
-	commit("Documentation: a harmless change", "After the regression, so the bisect has more than one commit to search.\n", me)
-	return commits
+// dropOFO commits the negative control's change: tcp_ofo_queue() no
+// longer calls the RCVQ callback.
+func (h *history) dropOFO() string {
+	const site = "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n\t\ttail = skb_peek_tail(&sk->sk_receive_queue);\n\t\teaten = tail && tcp_try_coalesce(sk, tail, skb, &fragstolen);\n\t\ttcp_rcv_nxt_update(tp, TCP_SKB_CB(skb)->end_seq);"
+	return h.edit("net/ipv4/tcp_input.c", func(src string) string {
+		if strings.Count(src, site) != 1 {
+			h.t.Fatalf("net/ipv4/tcp_input.c: the tcp_ofo_queue() call site is not there once")
+		}
+		return strings.Replace(src, site, strings.TrimPrefix(site, "\t\ttcp_bpf_rcvlowat(sk, skb);\n\n"), 1)
+	}, "tcp: drop the RCVQ callback from tcp_ofo_queue()", "A synthetic regression for the bisect test.\n")
+}
+
+// docs commits a change nothing the kernel build sees: a line of text
+// at the end of Documentation/networking/index.rst.
+func (h *history) docs(line, subject, body string) string {
+	return h.edit("Documentation/networking/index.rst", func(src string) string { return src + "\n" + line + "\n" }, subject, body)
+}
+
+// synthHistory makes the port's patches, one commit each, then one that
+// drops the tcp_ofo_queue() call site, then a harmless one, on the
+// tree's HEAD (see history). It returns the commits in order.
+func synthHistory(t *testing.T, tree string) (commits []string) {
+	t.Helper()
+	h := newHistory(t, tree)
+	h.port()
+	h.dropOFO()
+	h.docs(".. harness bisect test", "Documentation: a harmless change", "After the regression, so the bisect has more than one commit to search.\n")
+	return h.commits
 }
 
 // TestE2EBisect bisects a synthetic history (the port, one commit per

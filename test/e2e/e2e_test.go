@@ -222,6 +222,8 @@ func TestE2EDebianKernel(t *testing.T) {
 	}
 	checkHTMLReport(t, out, rep)
 	checkTraceFlows(t, out, rep)
+	checkKTAP(t, out, rep)
+	checkKCIDB(t, out, rep)
 }
 
 // Bad input is refused with exit status 2 and a message that says what to
@@ -235,6 +237,8 @@ func TestE2EBadInput(t *testing.T) {
 		want string
 	}{
 		{"missing kernel", []string{"run", "--kernel", "/nonexistent/bzImage"}, "no such file"},
+		// Bad input is not a commit git bisect run should skip.
+		{"missing kernel, --exit-untestable", []string{"run", "--kernel", "/nonexistent/bzImage", "--exit-untestable", "125"}, "no such file"},
 		{"not a kernel", []string{"run", "--kernel", "/etc/hostname"}, "not an x86 bzImage"},
 		{"no scenario matches", []string{"run", "--kernel", k.Image, "--scenario", "^nothing$"}, "no scenario matches"},
 		{"bad regexp", []string{"run", "--kernel", k.Image, "--scenario", "("}, "--scenario"},

@@ -225,6 +225,15 @@ func (r *caseRun) traffic(fd int, optIn bool, send func(scenario.Segment) error,
 			}
 			r.flushKernel(id)
 		}
+		if autolowat && s.OptOutAfter == step {
+			// The opt-in's option with the value 0, as an application
+			// turning it off would make it.
+			if err := unix.SetsockoptInt(fd, 0xdeadbeef, 0x8badf00d, 0); err != nil {
+				return fmt.Errorf("step %d: the opt-in with value 0: %w", step, err)
+			}
+			r.emit(wire.Event{Kind: wire.AutolowatOn, TimeNS: Now(), Scenario: id, Step: step, Value: "reader, value 0"})
+			r.flushKernel(id)
+		}
 	}
 	last := len(steps) + 1
 	if err := r.closeAndLook(rd, end, last); err != nil {

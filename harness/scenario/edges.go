@@ -153,6 +153,9 @@ func (s Scenario) validateEdges() []error {
 			bad("optin_after: with SYN data the opt-in is made on the listener, before the first byte")
 		}
 	}
+	if s.OptOutAfter != 0 && (s.Scripted() || s.OptOutAfter < 1 || s.OptOutAfter >= len(s.Steps()) || s.OptOutAfter <= s.OptInAfter) {
+		bad("optout_after %d: want a step after the opt-in, from %d to %d, in a scenario with sends or segments", s.OptOutAfter, s.OptInAfter+1, len(s.Steps())-1)
+	}
 	switch {
 	case s.Connections == 0:
 	case s.Connections < 1 || s.Connections > MaxConnections:
@@ -234,6 +237,8 @@ func Edges() []Scenario {
 			Description: "the opt-in comes after the first frame was read: the program parses from there"},
 		{Name: "optin-mid-stream-unread", Path: PathInOrder, Frames: repeatFrame(small, 3), Sends: []int{100, 148, 124}, OptInAfter: 1,
 			Description: "the opt-in comes 100 bytes into a frame: the program parses payload bytes as a descriptor and gives up"},
+		{Name: "optin-value-0-mid-stream", Path: PathInOrder, Frames: repeatFrame(small, 3), Sends: []int{124, 60, 64, 124}, OptOutAfter: 1,
+			Description: "the opt-in made again with the value 0 after the first frame: the series' program reads no value, so autolowat stays on and nothing strands the reader"},
 		{Name: "many-connections", Path: PathInOrder, Frames: repeatFrame(small, 4), Sends: []int{60, 64, 124, 124, 124}, Connections: 16, RMem: []int{4096, 8192, 8192},
 			Description: "16 connections at once under one cgroup, in a namespace whose tcp_rmem is at most 8192: every reader woken per frame or by the kernel's pressure, none left asleep"},
 		{Name: "peer-fin-on-last-segment", Path: PathInOrder, Frames: []Frame{{Header: 4, Payload: 20}, {Header: 4, Payload: 20}},

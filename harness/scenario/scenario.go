@@ -92,6 +92,9 @@ type Scenario struct {
 	// OptInAfter makes the autolowat opt-in after this step instead of
 	// before the first: mid-stream, maybe with bytes unread.
 	OptInAfter int `json:"optin_after,omitempty"`
+	// OptOutAfter repeats the opt-in with the value 0 after this step:
+	// the series' program reads no value, so autolowat stays on.
+	OptOutAfter int `json:"optout_after,omitempty"`
 	// Connections is how many loopback connections carry the stream at
 	// once under the case's cgroup (default 1): the others beside the
 	// reader under test, each read the same way and checked whole.

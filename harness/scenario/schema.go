@@ -68,6 +68,7 @@ func JSONSchema(srcDir string) ([]byte, error) {
 	prop(rd, "max").Minimum = "0"
 	prop(prop(sc, "app_rcvlowat"), "value").Minimum = "1"
 	prop(sc, "optin_after").Minimum = "1"
+	prop(sc, "optout_after").Minimum = "1"
 	prop(sc, "connections").Minimum, prop(sc, "connections").Maximum = "1", json.Number(fmt.Sprint(MaxConnections))
 	desc := prop(frame, "desc")
 	desc.MinItems, desc.MaxItems = ptr(uint64(2)), ptr(uint64(2))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kernel-harness/harness/harness/kernel"
 	"github.com/kernel-harness/harness/harness/report"
@@ -278,6 +279,37 @@ func TestE2EPanicBeforeInit(t *testing.T) {
 	rep := readReport(t, out)
 	if rep.Verdict != report.Error || len(rep.Splats) == 0 || rep.Splats[0].Kind != "panic" {
 		t.Errorf("report verdict %q splats %+v, want error with a panic", rep.Verdict, rep.Splats)
+	}
+}
+
+// A bzImage with 64 KiB zeroed in its middle stops in the decompressor,
+// which says why on the early console and halts: the run ends at once
+// with its words and the image named, not after a boot deadline and a
+// second try.
+func TestE2EDamagedImage(t *testing.T) {
+	needQEMU(t)
+	k := debianKernel(t)
+	img, err := os.ReadFile(k.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := len(img) / 2
+	clear(img[mid : mid+64<<10])
+	damaged := filepath.Join(t.TempDir(), "bzImage")
+	if err := os.WriteFile(damaged, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	start := time.Now()
+	code, _, stderr := runHarness(t, "run", "--kernel", damaged, "--accel", "tcg", "--scenario", "^one-frame-per-send$", "--out", out)
+	if code != 2 || !strings.Contains(stderr, "the kernel's decompressor halted") || !strings.Contains(stderr, "-compressed data is corrupt") || !strings.Contains(stderr, damaged+" is damaged") {
+		t.Errorf("exit %d, want 2 quoting the decompressor and naming the image:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "trying once more") {
+		t.Errorf("the damaged image was booted twice:\n%s", stderr)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("took %v: the boot deadline was waited out", d)
 	}
 }
 

@@ -24,21 +24,28 @@ func failedCheck(s report.Scenario, name string) *report.Check {
 // (testdata/bpf/strand.bpf.c) leaves a reader that reads less than a
 // frame asleep with a complete frame queued. no-stall must fail there,
 // and only there: a reader that takes everything never sees the defect,
-// and the wake-ups on enqueue are right.
+// and the wake-ups on enqueue are right. Four such connections at once
+// (testdata/scenarios/short-reads-many.yaml) fail other-connections too.
 func TestE2ENoStall(t *testing.T) {
 	needQEMU(t)
 	tree := linuxTree(t)
 	series, _ := filepath.Abs("../../selftests/series/" + port)
 	src, _ := filepath.Abs("testdata/bpf/strand.bpf.c")
+	many, _ := filepath.Abs("testdata/scenarios/short-reads-many.yaml")
 	out := t.TempDir()
-	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--scenario", "^(read-smaller-than-frame|one-frame-per-send)$",
-		"--bpf-source", src, "--out", out)
+	code, stdout, stderr := runHarness(t, "run", "--tree", tree, "--series", series, "--scenarios", many,
+		"--scenario", "^(read-smaller-than-frame|one-frame-per-send|short-reads-many-connections)$", "--bpf-source", src, "--out", out)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (a case failed)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, s := range readReport(t, out).Scenarios {
-		stranded := s.Name == "read-smaller-than-frame" && s.Mode == "autolowat"
+		stranded := (s.Name == "read-smaller-than-frame" || s.Name == "short-reads-many-connections") && s.Mode == "autolowat"
 		ch := failedCheck(s, "no-stall")
+		if s.Name == "short-reads-many-connections" && stranded {
+			if o := failedCheck(s, "other-connections"); o == nil || !strings.Contains(o.Got, "left asleep") {
+				t.Errorf("%s: other-connections did not fail: %+v", s.ID(), s.FailedChecks)
+			}
+		}
 		switch {
 		case stranded && (ch == nil || !strings.Contains(ch.Got, "the reader was not woken with")):
 			t.Errorf("%s: no-stall did not fail: %+v", s.ID(), s.FailedChecks)

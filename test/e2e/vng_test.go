@@ -125,11 +125,11 @@ func TestE2EVNG(t *testing.T) {
 		t.Errorf("the refused run made %s", out3)
 	}
 
-	// An init that does not exist: the kernel panics, said at once as
-	// one error, not a boot deadline waited out.
+	// A root that is not the host's: vng's init is not found, the kernel
+	// panics, said at once as one error, not a boot deadline waited out.
 	out4 := t.TempDir()
 	start := time.Now()
-	code, _, stderr = runVNG(t, path, "run", "--backend", "vng", "--accel", "tcg", "--kernel", folder, "--append", "init=/nonexistent-init", "--scenario", "^one-frame-per-send$", "--out", out4)
+	code, _, stderr = runVNG(t, path, "run", "--backend", "vng", "--accel", "tcg", "--kernel", folder, "--append", "root=/dev/bogus", "--scenario", "^one-frame-per-send$", "--out", out4)
 	if code == 0 || !strings.Contains(stderr, "kernel panic") {
 		t.Errorf("a panic under vng: exit %d, want an error naming the panic:\n%s", code, stderr)
 	}

@@ -27,7 +27,9 @@ func TestCheckLiveness(t *testing.T) {
 	poll := func(ready int) *wire.Event {
 		return &wire.Event{Kind: wire.Poll, Value: "close", Ready: ready, Queued: 60, Lowat: 124, Epoll: "IN|RDHUP"}
 	}
-	settle := func(v string) *wire.Event { return &wire.Event{Kind: wire.Settle, Value: v, Queued: 60, Lowat: 124, Bytes: 60} }
+	settle := func(v string) *wire.Event {
+		return &wire.Event{Kind: wire.Settle, Value: v, Queued: 60, Lowat: 124, Bytes: 60}
+	}
 	for _, tt := range []struct {
 		name string
 		end  ending

@@ -76,8 +76,8 @@ func (s Scenario) ReadMax() int {
 // Bounds of the edge fields.
 const (
 	MaxConnections = 64
-	MinRcvBuf = 1024     // SO_RCVBUF; the kernel doubles it and keeps at least 2304
-	MaxRcvBuf = 64 << 20 // SO_RCVBUF and tcp_rmem
+	MinRcvBuf      = 1024     // SO_RCVBUF; the kernel doubles it and keeps at least 2304
+	MaxRcvBuf      = 64 << 20 // SO_RCVBUF and tcp_rmem
 )
 
 // validateEdges checks the fields for the series' edges: closing, buffer

@@ -50,7 +50,10 @@ func TestValidateEdges(t *testing.T) {
 		}, ""},
 		{"fin before the end", func(s *Scenario) { s.Segments[0].FIN = true }, "the FIN rides on the segment that ends the stream sent (byte 64)"},
 		{"fin and close rst", func(s *Scenario) { s.Segments[1].FIN, s.Close = true, CloseRST }, "a FIN on a segment and close rst: choose one"},
-		{"a hole before the close", func(s *Scenario) { s.Segments = []Segment{{Offset: 0, Len: 10}, {Offset: 20, Len: 12}}; s.Close = CloseRST },
+		{"a hole before the close", func(s *Scenario) {
+			s.Segments = []Segment{{Offset: 0, Len: 10}, {Offset: 20, Len: 12}}
+			s.Close = CloseRST
+		},
 			"leave a hole at byte 10 before the close"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,7 +83,7 @@ func TestDebianPackageRefusals(t *testing.T) {
 }
 
 // aptState lists /etc/apt's files with their sizes and times.
-func aptState(t *testing.T) string {
+func aptState(t testing.TB) string {
 	var b strings.Builder
 	filepath.Walk("/etc/apt", func(p string, fi os.FileInfo, err error) error {
 		if err == nil {

@@ -17,8 +17,8 @@ import (
 
 // realVNG returns PATH with the real vng first: Debian's virtme-ng
 // package unpacked in the cache by scripts/virtme-ng (make deps-vng
-// installs what it needs). Without it the test skips, saying how to get
-// it; in CI it fails.
+// installs what it needs), which must leave /etc/apt as it was. Without
+// it the test skips, saying how to get it; in CI it fails.
 func realVNG(tb testing.TB) (path string) {
 	tb.Helper()
 	needQEMU(tb)
@@ -26,10 +26,14 @@ func realVNG(tb testing.TB) (path string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	etc := aptState(tb)
 	cmd := exec.Command(script)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	if after := aptState(tb); after != etc {
+		tb.Errorf("scripts/virtme-ng changed /etc/apt:\nbefore:\n%s\nafter:\n%s", etc, after)
+	}
 	if err != nil {
 		msg := "scripts/virtme-ng: " + err.Error() + "\n" + stderr.String()
 		if os.Getenv("CI") != "" {

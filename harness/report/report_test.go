@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"fmt"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
@@ -581,5 +582,38 @@ func TestSummarySaysWhyTheRunIsAnError(t *testing.T) {
 	r.Summary(&b, report.SummaryOptions{})
 	if !strings.Contains(b.String(), "verdict: error (1 passed, 0 failed, 0 unsupported, 0 error; the run: interrupted by SIGINT)") {
 		t.Errorf("summary:\n%s", b.String())
+	}
+}
+
+// A matrix of more scenarios than fit a screen shows only those with a
+// failure or an error, and counts the others.
+func TestSummaryMatrixOfManyScenarios(t *testing.T) {
+	mk := func(bad string) *report.Report {
+		r := &report.Report{}
+		for i := 0; i < 20; i++ {
+			name := fmt.Sprintf("s%02d", i)
+			for _, fam := range []string{"ipv4", "ipv6"} {
+				for _, mode := range []string{"baseline", "autolowat"} {
+					v := report.Pass
+					if name == bad && fam == "ipv6" && mode == "autolowat" {
+						v = report.Fail
+					}
+					r.Scenarios = append(r.Scenarios, report.Scenario{Name: name, Path: "in-order", Family: fam, Mode: mode, Verdict: v})
+				}
+			}
+		}
+		r.Finish()
+		return r
+	}
+	var buf bytes.Buffer
+	mk("").Summary(&buf, report.SummaryOptions{})
+	if out := buf.String(); strings.Contains(out, "SCENARIO") || !strings.Contains(out, "scenarios: all 20 passed or unsupported in every family and mode") {
+		t.Errorf("all passed:\n%s", out)
+	}
+	buf.Reset()
+	mk("s07").Summary(&buf, report.SummaryOptions{})
+	out := buf.String()
+	if !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "s07 ") || strings.Contains(out, "s08 ") || !strings.Contains(out, "and 19 more scenarios, each passed or unsupported") {
+		t.Errorf("one failed:\n%s", out)
 	}
 }

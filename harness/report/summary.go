@@ -176,6 +176,9 @@ func (r *Report) matrixFits() bool {
 	return len(r.Scenarios) > 0
 }
 
+// maxMatrixRows is the most scenarios the matrix shows all of.
+const maxMatrixRows = 16
+
 // matrix is a row per scenario and path, a cell per family and mode.
 func (r *Report) matrix(w io.Writer) {
 	type row struct {
@@ -195,6 +198,35 @@ func (r *Report) matrix(w io.Writer) {
 		}
 		rw.cells[s.Family+"/"+s.Mode] = cell(s.Verdict)
 		used[s.Family+"/"+s.Mode] = true
+	}
+	// Many scenarios would not fit a screen: only those with a failure
+	// or an error get a row then, the others are counted.
+	quiet := 0
+	if len(rows) > maxMatrixRows {
+		var loud []*row
+		for _, rw := range rows {
+			bad := false
+			for _, v := range rw.cells {
+				bad = bad || v == "FAIL" || v == "ERROR"
+			}
+			if bad {
+				loud = append(loud, rw)
+			} else {
+				quiet++
+			}
+		}
+		rows = loud
+	}
+	defer func() {
+		switch {
+		case quiet > 0 && len(rows) == 0:
+			fmt.Fprintf(w, "scenarios: all %d passed or unsupported in every family and mode (--verbose, or report.html, lists them)\n", quiet)
+		case quiet > 0:
+			fmt.Fprintf(w, "and %d more scenarios, each passed or unsupported (--verbose, or report.html, lists them)\n", quiet)
+		}
+	}()
+	if len(rows) == 0 {
+		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := []string{"SCENARIO", "PATH"}

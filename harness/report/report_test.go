@@ -1,10 +1,10 @@
 package report_test
 
 import (
-	"fmt"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -607,13 +607,13 @@ func TestSummaryMatrixOfManyScenarios(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	mk("").Summary(&buf, report.SummaryOptions{})
-	if out := buf.String(); strings.Contains(out, "SCENARIO") || !strings.Contains(out, "scenarios: all 20 passed or unsupported in every family and mode") {
+	if out := buf.String(); strings.Contains(out, "SCENARIO") || !strings.Contains(out, "scenarios: all 20 passed or unsupported") {
 		t.Errorf("all passed:\n%s", out)
 	}
 	buf.Reset()
 	mk("s07").Summary(&buf, report.SummaryOptions{})
 	out := buf.String()
-	if !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "s07 ") || strings.Contains(out, "s08 ") || !strings.Contains(out, "and 19 more scenarios, each passed or unsupported") {
+	if !strings.Contains(out, "SCENARIO") || !strings.Contains(out, "s07 ") || strings.Contains(out, "s08 ") || !strings.Contains(out, "and 19 more scenarios passed or unsupported") {
 		t.Errorf("one failed:\n%s", out)
 	}
 }

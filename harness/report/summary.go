@@ -220,9 +220,9 @@ func (r *Report) matrix(w io.Writer) {
 	defer func() {
 		switch {
 		case quiet > 0 && len(rows) == 0:
-			fmt.Fprintf(w, "scenarios: all %d passed or unsupported in every family and mode (--verbose, or report.html, lists them)\n", quiet)
+			fmt.Fprintf(w, "scenarios: all %d passed or unsupported (--verbose or report.html lists them)\n", quiet)
 		case quiet > 0:
-			fmt.Fprintf(w, "and %d more scenarios, each passed or unsupported (--verbose, or report.html, lists them)\n", quiet)
+			fmt.Fprintf(w, "and %d more scenarios passed or unsupported (--verbose lists them)\n", quiet)
 		}
 	}()
 	if len(rows) == 0 {

@@ -259,18 +259,7 @@ func TestBootHangKillsQEMU(t *testing.T) {
 	if r.d > 3*time.Second {
 		t.Errorf("Boot took %v with a 500ms boot deadline", r.d)
 	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("kill(%d, 0) = %v after Boot returned, want ESRCH: QEMU was left running", pid, err)
-	}
+	wantGone(t, pidFile)
 }
 
 func TestBootDone(t *testing.T) {
@@ -468,15 +457,7 @@ func TestBootKVMInternalErrorThenWait(t *testing.T) {
 	if r.d > 5*time.Second {
 		t.Errorf("took %v to notice KVM failing", r.d)
 	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("QEMU (pid %d) left running", pid)
-	}
+	wantGone(t, pidFile)
 }
 
 // A damaged image stops in the decompressor, which says why and halts:
@@ -522,13 +503,23 @@ func TestBootNeverConnects(t *testing.T) {
 	if r.d > 8*time.Second {
 		t.Errorf("took %v with a 300ms connect wait", r.d)
 	}
+	wantGone(t, pidFile)
+}
+
+// wantGone fails the test when the process whose PID a stand-in QEMU
+// wrote to pidFile still runs after the boot returned, and kills it.
+func wantGone(t *testing.T, pidFile string) {
+	t.Helper()
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("the process (pid %d) was left running", pid)
+		t.Errorf("kill(%d, 0) = %v after the boot returned, want ESRCH: the process was left running", pid, err)
 	}
 }
